@@ -1,0 +1,5 @@
+-- Undo 1728311953502_rename_student_weaknesses_student_id_to_user_id.
+ALTER INDEX kedge_practice.student_weaknesses_user_id_score_idx RENAME TO student_weaknesses_student_id_score_idx;
+ALTER TABLE kedge_practice.student_weaknesses RENAME CONSTRAINT student_weaknesses_user_id_knowledge_point_id_key TO student_weaknesses_student_id_knowledge_point_id_key;
+ALTER TABLE kedge_practice.student_weaknesses RENAME CONSTRAINT student_weaknesses_user_id_fkey TO student_weaknesses_student_id_fkey;
+ALTER TABLE kedge_practice.student_weaknesses RENAME COLUMN user_id TO student_id;

@@ -1,0 +1,2 @@
+-- Could not auto-generate a down migration.
+-- Nothing to undo: the up migration is empty.

@@ -1,0 +1,3 @@
+-- Placeholder created with `hasura migrate create add_mistake_review_reminders`.
+-- Review reminders ended up being scheduled by the notification worker from
+-- student_mistakes.next_review_at, so no schema change was needed. Nothing to do here.

@@ -1,0 +1,4 @@
+-- Undo 1733158701084_rename_student_mistakes_student_id_to_user_id.
+ALTER TABLE kedge_practice.student_mistakes RENAME CONSTRAINT student_mistakes_user_id_quiz_id_key TO student_mistakes_student_id_quiz_id_key;
+ALTER TABLE kedge_practice.student_mistakes RENAME CONSTRAINT student_mistakes_user_id_fkey TO student_mistakes_student_id_fkey;
+ALTER TABLE kedge_practice.student_mistakes RENAME COLUMN user_id TO student_id;

@@ -1,0 +1,3 @@
+-- Undo 1748864944213_create_knowledge_points_metadata_and_attachments.
+DROP TABLE kedge_practice.attachments;
+DROP TABLE kedge_practice.knowledge_points_metadata;
