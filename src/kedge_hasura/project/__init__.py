@@ -1,0 +1,1 @@
+"""The Hasura project on disk: config, migrations, metadata; files only, no network, no database."""

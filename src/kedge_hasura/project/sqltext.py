@@ -1,0 +1,268 @@
+"""Split migration SQL into statements with exact positions, and classify what Hasura cares about.
+
+Splitting uses libpg_query (PostgreSQL's own grammar, version 18) through the `postgast` binding,
+so semicolons inside strings, dollar-quoted bodies, comments and `BEGIN ATOMIC` blocks are handled
+as the server handles them. libpg_query reports byte offsets into UTF-8; we convert them to
+character offsets and 1-based line numbers for messages.
+
+Classification answers three questions for every statement:
+- can it run inside a transaction block? Hasura's `run_sql` always opens one (contract §2.3), so
+  `CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER SYSTEM`, ... fail there with SQLSTATE 25001;
+- is it explicit transaction control (`BEGIN`, `COMMIT`, ...)? A `COMMIT` inside a migration ends
+  Hasura's transaction early and silently breaks all-or-nothing;
+- must its effect be committed before later statements use it (`ALTER TYPE ... ADD VALUE`)?
+
+When our grammar rejects a file (a newer server's syntax, a psql meta-command), the statement
+boundaries come from libpg_query's scanner instead and the file carries a `syntax_error`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import postgast
+
+NO_TRANSACTION_MARKER = "-- hasura:no-transaction"
+
+_SEMICOLON_TOKEN = ord(";")
+_COMMENT_TOKENS = {275, 276}  # SQL_COMMENT, C_COMMENT in libpg_query's scanner
+
+# ReindexStmt.kind values for SCHEMA, SYSTEM and DATABASE: these cannot run in a transaction.
+_REINDEX_MANY = {3, 4, 5}
+_DISCARD_ALL = 1
+_ALTER_SUBSCRIPTION_REFRESH = 6
+_TRANSACTION_KINDS = {
+    1: "BEGIN",
+    2: "START TRANSACTION",
+    3: "COMMIT",
+    4: "ROLLBACK",
+    5: "SAVEPOINT",
+    6: "RELEASE SAVEPOINT",
+    7: "ROLLBACK TO SAVEPOINT",
+    8: "PREPARE TRANSACTION",
+    9: "COMMIT PREPARED",
+    10: "ROLLBACK PREPARED",
+}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement of a file; offsets are character offsets into the file's text."""
+
+    index: int
+    start: int
+    end: int
+    line: int
+    text: str
+    node: str | None  # libpg_query node name such as "create_stmt"; None when only scanned
+    non_transactional: str | None = None  # e.g. "CREATE INDEX CONCURRENTLY"
+    transaction_control: str | None = None  # e.g. "COMMIT"
+    commit_before_use: str | None = None  # e.g. "ALTER TYPE ... ADD VALUE"
+    copy_from_stdin: bool = False
+
+    def excerpt(self, limit: int = 120) -> str:
+        """The statement on one line, shortened for messages."""
+        flat = " ".join(self.text.split())
+        return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class SqlSyntaxError:
+    """Where libpg_query's parser rejected the text (1-based line and column)."""
+
+    message: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class ParsedSql:
+    statements: tuple[Statement, ...]
+    syntax_error: SqlSyntaxError | None
+    has_no_transaction_marker: bool
+
+    def statement_at(self, char_offset: int) -> Statement | None:
+        """The statement containing a character offset (e.g. from a server error position)."""
+        for statement in self.statements:
+            if statement.start <= char_offset < max(statement.end, statement.start + 1):
+                return statement
+        return None
+
+
+def has_no_transaction_marker(text: str) -> bool:
+    """True when the first line is exactly the CLI's `-- hasura:no-transaction` marker.
+
+    Mirrors the official CLI (cli/migrate/detect_no_transaction_test.go): surrounding whitespace and
+    a CRLF ending are allowed; a blank or other line before it, extra text after it, or the marker
+    inside a string, block comment or trailing comment do not count.
+    """
+    first_line = text.split("\n", 1)[0]
+    return first_line.strip() == NO_TRANSACTION_MARKER
+
+
+def parse_sql(text: str) -> ParsedSql:
+    """Split and classify `text`. Never raises for bad SQL: see `ParsedSql.syntax_error`."""
+    marker = has_no_transaction_marker(text)
+    encoded = text.encode("utf-8")
+    positions = _Positions(text, encoded)
+    try:
+        tree = postgast.parse(text)
+    except postgast.PgQueryError as exc:
+        cursor = max(int(getattr(exc, "cursorpos", 0) or 0) - 1, 0)
+        line, column = positions.line_and_column(cursor)
+        error = SqlSyntaxError(message=str(getattr(exc, "message", exc)), line=line, column=column)
+        return ParsedSql(_scan_statements(text, encoded, positions), error, marker)
+
+    statements = []
+    for index, raw in enumerate(tree.stmts):
+        start = raw.stmt_location
+        end = len(encoded) if raw.stmt_len == 0 else start + raw.stmt_len
+        body = encoded[start:end].decode("utf-8").rstrip()
+        char_start = positions.char_offset(start)
+        node_name = raw.stmt.WhichOneof("node")
+        statements.append(
+            Statement(
+                index=index,
+                start=char_start,
+                end=char_start + len(body),
+                line=positions.line_of(char_start),
+                text=body,
+                node=node_name,
+                **_classify(node_name, getattr(raw.stmt, node_name) if node_name else None),
+            )
+        )
+    return ParsedSql(tuple(statements), None, marker)
+
+
+def _classify(node_name: str | None, node: Any) -> dict[str, Any]:
+    """Transaction-related facts about one parsed statement (see the module docstring)."""
+    if node is None:
+        return {}
+    facts: dict[str, Any] = {}
+    non_tx: str | None = None
+    match node_name:
+        case "index_stmt" if node.concurrent:
+            non_tx = "CREATE INDEX CONCURRENTLY"
+        case "drop_stmt" if node.concurrent:
+            non_tx = "DROP INDEX CONCURRENTLY"
+        case "reindex_stmt":
+            if any(param.def_elem.defname == "concurrently" for param in node.params):
+                non_tx = "REINDEX CONCURRENTLY"
+            elif node.kind in _REINDEX_MANY:
+                non_tx = "REINDEX SCHEMA/SYSTEM/DATABASE"
+        case "vacuum_stmt" if node.is_vacuumcmd:
+            non_tx = "VACUUM"
+        case "alter_system_stmt":
+            non_tx = "ALTER SYSTEM"
+        case "createdb_stmt":
+            non_tx = "CREATE DATABASE"
+        case "dropdb_stmt":
+            non_tx = "DROP DATABASE"
+        case "create_table_space_stmt":
+            non_tx = "CREATE TABLESPACE"
+        case "drop_table_space_stmt":
+            non_tx = "DROP TABLESPACE"
+        case "create_subscription_stmt":
+            non_tx = "CREATE SUBSCRIPTION"
+        case "drop_subscription_stmt":
+            non_tx = "DROP SUBSCRIPTION"
+        case "alter_subscription_stmt" if node.kind == _ALTER_SUBSCRIPTION_REFRESH:
+            non_tx = "ALTER SUBSCRIPTION ... REFRESH PUBLICATION"
+        case "discard_stmt" if node.target == _DISCARD_ALL:
+            non_tx = "DISCARD ALL"
+        case "cluster_stmt" if not node.HasField("relation"):
+            non_tx = "CLUSTER (all tables)"
+        case "alter_table_stmt" if any(_detaches_concurrently(cmd.alter_table_cmd) for cmd in node.cmds):
+            non_tx = "DETACH PARTITION CONCURRENTLY"
+        case "transaction_stmt":
+            facts["transaction_control"] = _TRANSACTION_KINDS.get(node.kind, "transaction control")
+        case "alter_enum_stmt" if node.new_val and not node.old_val:
+            # PostgreSQL 12+ runs it in a transaction, but the new label cannot be used before commit.
+            facts["commit_before_use"] = "ALTER TYPE ... ADD VALUE"
+        case "copy_stmt" if node.is_from and not node.filename:
+            facts["copy_from_stdin"] = True
+    if non_tx:
+        facts["non_transactional"] = non_tx
+    return facts
+
+
+def _detaches_concurrently(command: Any) -> bool:
+    # The protobuf field is called `def`, a Python keyword, hence getattr.
+    if not command.HasField("def"):
+        return False
+    definition = getattr(command, "def")
+    return bool(definition.HasField("partition_cmd") and definition.partition_cmd.concurrent)
+
+
+def _scan_statements(text: str, encoded: bytes, positions: _Positions) -> tuple[Statement, ...]:
+    """Statement boundaries from the scanner alone, for text the parser rejects."""
+    try:
+        tokens = list(postgast.scan(text).tokens)
+    except postgast.PgQueryError:
+        stripped = text.strip()
+        if not stripped:
+            return ()
+        start = text.index(stripped[0])
+        return (Statement(0, start, start + len(stripped), positions.line_of(start), stripped, None),)
+    statements: list[Statement] = []
+    current: list[Any] = []
+
+    def flush() -> None:
+        meaningful = [token for token in current if token.token not in _COMMENT_TOKENS]
+        if meaningful:
+            start_byte, end_byte = meaningful[0].start, meaningful[-1].end
+            start = positions.char_offset(start_byte)
+            body = encoded[start_byte:end_byte].decode("utf-8")
+            statements.append(
+                Statement(len(statements), start, start + len(body), positions.line_of(start), body, None)
+            )
+        current.clear()
+
+    for token in tokens:
+        if token.token == _SEMICOLON_TOKEN:
+            flush()
+        else:
+            current.append(token)
+    flush()
+    return tuple(statements)
+
+
+class _Positions:
+    """Byte offset → character offset → line, for monotonically increasing lookups (O(n) total)."""
+
+    def __init__(self, text: str, encoded: bytes):
+        self._text = text
+        self._encoded = encoded
+        self._ascii = len(text) == len(encoded)
+        self._byte = 0
+        self._char = 0
+        self._line_char = 0
+        self._line = 1
+
+    def char_offset(self, byte_offset: int) -> int:
+        if self._ascii:
+            return byte_offset
+        if byte_offset < self._byte:
+            self._byte = self._char = 0
+        self._char += len(self._encoded[self._byte : byte_offset].decode("utf-8", errors="replace"))
+        self._byte = byte_offset
+        return self._char
+
+    def line_of(self, char_offset: int) -> int:
+        if char_offset < self._line_char:
+            self._line_char, self._line = 0, 1
+        self._line += self._text.count("\n", self._line_char, char_offset)
+        self._line_char = char_offset
+        return self._line
+
+    def line_and_column(self, byte_offset: int) -> tuple[int, int]:
+        char = self.char_offset(min(byte_offset, len(self._encoded)))
+        line = self.line_of(char)
+        column = char - (self._text.rfind("\n", 0, char) + 1) + 1
+        return line, column
+
+
+def line_of_offset(text: str, char_offset: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, char_offset) + 1
