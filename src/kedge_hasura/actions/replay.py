@@ -1,0 +1,66 @@
+"""Replay a project's migrations on a scratch database: the bridge from `project` to `pg.replay`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from kedge_hasura.pg.replay import ProgressCallback, ReplayReport, SqlScript, StatementSpan, replay
+from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
+from kedge_hasura.project.migrations import Migration, SqlFile
+
+Direction = Literal["up", "down"]
+
+
+def script_for(migration: Migration, direction: Direction = "up") -> SqlScript | None:
+    """The replay script for one direction of a migration (None when that file is absent)."""
+    sql_file = migration.up if direction == "up" else migration.down
+    if sql_file is None:
+        return None
+    return script_from_file(migration.version, migration.name, sql_file)
+
+
+def script_from_file(version: int, name: str, sql_file: SqlFile) -> SqlScript:
+    parsed = sql_file.parsed
+    return SqlScript(
+        version=version,
+        name=name,
+        path=sql_file.path,
+        sql=sql_file.text,
+        statements=tuple(
+            StatementSpan(s.start, s.end, s.line, is_transaction_control=s.transaction_control is not None)
+            for s in parsed.statements
+        ),
+        outside_transaction=parsed.has_no_transaction_marker,
+    )
+
+
+def scripts_for(migrations: Sequence[Migration], direction: Direction = "up") -> list[SqlScript]:
+    """Scripts in replay order: ascending versions for up, descending for down.
+
+    Migrations without the file for that direction are skipped; callers that need every down
+    check `Migration.down` first (rollback refuses, replay of a history does not need downs).
+    """
+    ordered = sorted(migrations, key=lambda m: m.version, reverse=direction == "down")
+    return [script for m in ordered if (script := script_for(m, direction)) is not None]
+
+
+def replay_migrations(
+    cluster: ScratchCluster,
+    database: ScratchDatabase,
+    migrations: Sequence[Migration],
+    *,
+    direction: Direction = "up",
+    on_script: ProgressCallback | None = None,
+    raise_on_failure: bool = True,
+) -> ReplayReport:
+    """Replay migrations on a scratch database.
+
+    Raises:
+        MigrationFailed: a migration failed (unless `raise_on_failure` is False), with a hint when
+            the cause looks like an extension the scratch server lacks.
+    """
+    report = replay(database.conninfo, scripts_for(migrations, direction), on_script=on_script)
+    if raise_on_failure and report.failed_step and report.failed_step.failure:
+        report.raise_for_failure(hint=cluster.missing_extension_hint(report.failed_step.failure.message))
+    return report

@@ -1,0 +1,298 @@
+"""A private, throwaway PostgreSQL server: initdb into a temporary folder, Unix socket only.
+
+The server listens on a socket inside its own temporary folder (no TCP port, nothing shared), with
+durability off (fsync, synchronous_commit, full_page_writes) because its data is thrown away. It
+is run by `_watchdog.py`, which stops it and deletes the folder when this process closes the pipe
+or dies, even by kill -9. PostgreSQL refuses to run as root, so as root the server runs as the
+`postgres` user when it exists, else `nobody`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from psycopg.conninfo import make_conninfo
+
+from kedge_hasura.errors import DatabaseError, ToolError
+from kedge_hasura.pg.binaries import PgInstallation
+
+SUPERUSER = "postgres"
+_PORT = 5432
+_SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; leave room for "/.s.PGSQL.5432"
+
+# Settings for a scratch server. Durability is off because the data is disposable; locks per
+# transaction are raised because a squashed history creates thousands of objects in one
+# transaction; autovacuum and JIT are off because they only cost time on short-lived data.
+SERVER_SETTINGS = {
+    "listen_addresses": "",
+    "port": str(_PORT),
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_connections": "40",
+    "max_locks_per_transaction": "1024",
+    "autovacuum": "off",
+    "jit": "off",
+    "huge_pages": "off",
+    "TimeZone": "UTC",
+    "log_min_messages": "warning",
+}
+
+
+class ScratchServer:
+    """A scratch PostgreSQL server; use as a context manager, or `start()` and `stop()`."""
+
+    def __init__(self, installation: PgInstallation, *, startup_timeout: float = 60.0):
+        self.installation = installation
+        self.startup_timeout = startup_timeout
+        self.folder: Path | None = None
+        self.pid: int | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
+        self._pipe_write: int | None = None
+
+    @property
+    def major(self) -> int:
+        return self.installation.major
+
+    @property
+    def socket_dir(self) -> Path:
+        if self.folder is None:
+            raise DatabaseError("the scratch server is not running")
+        return self.folder
+
+    def conninfo(self, dbname: str = "postgres") -> str:
+        """A libpq connection string for a database on this server."""
+        return make_conninfo(host=str(self.socket_dir), port=_PORT, user=SUPERUSER, dbname=dbname)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        """Create the cluster and start the server; returns when it accepts connections.
+
+        Raises:
+            ToolError: initdb failed (e.g. the binaries are not readable by the server's user).
+            DatabaseError: the server did not start (with the end of its log).
+        """
+        owner = _unprivileged_owner()
+        self.folder = Path(tempfile.mkdtemp(prefix="kedge-pg-", dir=_temp_root()))
+        try:
+            if owner is not None:
+                os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            self._initdb(owner)
+            self._launch(owner)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and delete its folder (idempotent). Waits until both are gone."""
+        if self._pipe_write is not None:
+            os.close(self._pipe_write)  # the watchdog sees end-of-file and cleans up
+            self._pipe_write = None
+        if self._watchdog is not None:
+            try:
+                self._watchdog.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._watchdog.kill()
+                self._watchdog.wait()
+            if self._watchdog.stdout:
+                self._watchdog.stdout.close()
+            self._watchdog = None
+        elif self.folder is not None:
+            _remove_tree(self.folder)
+        self.folder = None
+        self.pid = None
+
+    def _initdb(self, owner: pwd.struct_passwd | None) -> None:
+        assert self.folder is not None
+        argv = [
+            str(self.installation.binary("initdb")),
+            "--pgdata", str(self.folder / "data"),
+            "--username", SUPERUSER,
+            "--auth", "trust",
+            "--encoding", "UTF8",
+            "--locale", "C",
+            "--no-sync",
+        ]  # fmt: skip
+        result = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            env=_server_environment(),
+            check=False,
+            user=owner.pw_uid if owner else None,
+            group=owner.pw_gid if owner else None,
+            extra_groups=[] if owner else None,  # drop root's supplementary groups
+        )
+        if result.returncode != 0:
+            output = (result.stderr or result.stdout).strip().splitlines()[-5:]
+            hint = None
+            if owner is not None and "ermission denied" in result.stderr:
+                hint = (
+                    f"the server runs as the unprivileged user {owner.pw_name!r}, which cannot read "
+                    f"{self.installation.bindir}; install PostgreSQL system-wide or into a folder "
+                    "that user can read"
+                )
+            raise ToolError(
+                f"initdb ({self.installation.bindir}) failed with exit code {result.returncode}",
+                hint=hint,
+                details={"output": "\n".join(output)},
+            )
+
+    def _launch(self, owner: pwd.struct_passwd | None) -> None:
+        assert self.folder is not None
+        argv = [
+            str(self.installation.binary("postgres")),
+            "-D",
+            str(self.folder / "data"),
+            "-k",
+            str(self.folder),
+        ]
+        for name, value in SERVER_SETTINGS.items():
+            argv += ["-c", f"{name}={value}"]
+        read_fd, write_fd = os.pipe()
+        os.set_inheritable(write_fd, False)
+        spec = {
+            "argv": argv,
+            "env": _server_environment(),
+            "uid": owner.pw_uid if owner else None,
+            "gid": owner.pw_gid if owner else None,
+            "log": str(self.folder / "server.log"),
+            "remove": str(self.folder),
+            "pipe_fd": read_fd,
+        }
+        watchdog_log = (self.folder / "watchdog.log").open("wb")
+        try:
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py")), json.dumps(spec)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=watchdog_log,
+                pass_fds=(read_fd,),
+                start_new_session=True,  # a Ctrl-C for us must not reach the server before we clean up
+                bufsize=0,
+            )
+        finally:
+            os.close(read_fd)
+            watchdog_log.close()
+        self._pipe_write = write_fd
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        assert self.folder is not None and self._watchdog is not None and self._watchdog.stdout is not None
+        messages = _LineReader(self._watchdog.stdout.fileno())
+        first = messages.next_line(timeout=self.startup_timeout) or ""
+        if not first.startswith("pid "):
+            raise DatabaseError(
+                "could not launch the scratch PostgreSQL server",
+                details={"log": _tail(self.folder / "watchdog.log")},
+            )
+        self.pid = int(first.split()[1])
+        pid_file = self.folder / "data" / "postmaster.pid"
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            if _is_ready(pid_file):
+                return
+            if messages.next_line(timeout=0.005) is not None:
+                raise DatabaseError(
+                    f"the scratch PostgreSQL {self.installation.version} server exited during start-up",
+                    details={"log": _tail(self.folder / "server.log")},
+                )
+            if time.monotonic() > deadline:
+                raise DatabaseError(
+                    f"the scratch PostgreSQL server did not start within {self.startup_timeout:.0f} s",
+                    details={"log": _tail(self.folder / "server.log")},
+                )
+
+
+def _is_ready(pid_file: Path) -> bool:
+    # PostgreSQL 10+ writes its status as the 8th line of postmaster.pid; pg_ctl -w waits for "ready".
+    try:
+        lines = pid_file.read_text().splitlines()
+    except (FileNotFoundError, PermissionError):
+        return False
+    return len(lines) >= 8 and lines[7].strip() == "ready"
+
+
+class _LineReader:
+    """Lines from the watchdog's stdout, read unbuffered so `select` sees every one."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        self._buffer = b""
+
+    def next_line(self, *, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            readable, _, _ = select.select([self._fd], [], [], max(remaining, 0))
+            if not readable:
+                return None
+            chunk = os.read(self._fd, 4096)
+            if not chunk:
+                line, self._buffer = self._buffer, b""
+                return line.decode() if line else None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode()
+
+
+def _unprivileged_owner() -> pwd.struct_passwd | None:
+    """The user to run the server as when we are root (None when we are not root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in (os.environ.get("KEDGE_PG_USER"), "postgres", "nobody"):
+        if not name:
+            continue
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if entry.pw_uid != 0:
+            return entry
+    raise ToolError(
+        "running as root, and there is no unprivileged user (postgres or nobody) to run PostgreSQL as",
+        hint="create a `postgres` user, set KEDGE_PG_USER, or run kedge-hasura as a normal user",
+    )
+
+
+def _server_environment() -> dict[str, str]:
+    # A fixed, minimal environment: the server's behaviour must not depend on the caller's locale.
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "LANG": "C", "TZ": "UTC"}
+
+
+def _temp_root() -> str | None:
+    root = tempfile.gettempdir()
+    return root if len(root) + 40 < _SOCKET_PATH_LIMIT else "/tmp"  # noqa: S108 - short socket path
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,129 @@
+"""The scratch server: private, unprivileged when we are root, and never outliving its parent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from kedge_hasura.errors import DatabaseError
+from kedge_hasura.pg import server as server_module
+from kedge_hasura.pg.binaries import PgInstallation, choose_installation
+from kedge_hasura.pg.server import ScratchServer
+
+
+@pytest.fixture(scope="module")
+def installation() -> PgInstallation:
+    return choose_installation()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); it no longer runs anything.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return True
+    return state != "Z"
+
+
+def _wait_gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _process_exists(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _server_processes(folder: Path) -> list[str]:
+    """Command lines of processes whose arguments mention the server's folder."""
+    output = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in output.splitlines() if str(folder) in line and "ps -eo" not in line]
+
+
+def test_server_accepts_connections_on_a_private_socket_only(installation: PgInstallation) -> None:
+    with ScratchServer(installation) as server:
+        with psycopg.connect(server.conninfo()) as connection:
+            listen, fsync = connection.execute(
+                "SELECT current_setting('listen_addresses'), current_setting('fsync')"
+            ).fetchone()
+        assert listen == ""  # no TCP port at all
+        assert fsync == "off"
+        assert (server.socket_dir / ".s.PGSQL.5432").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="proves running as root; this run is not root")
+def test_runs_as_root_by_running_the_server_as_an_unprivileged_user(installation: PgInstallation) -> None:
+    with ScratchServer(installation) as server:
+        assert server.pid is not None
+        owner_uid = os.stat(f"/proc/{server.pid}").st_uid
+        with psycopg.connect(server.conninfo()) as connection:
+            assert connection.execute("SELECT 1").fetchone() == (1,)
+    assert owner_uid != 0
+
+
+def test_stop_leaves_no_process_and_no_folder(installation: PgInstallation) -> None:
+    server = ScratchServer(installation).start()
+    pid, folder = server.pid, server.folder
+    assert pid is not None and folder is not None
+    server.stop()
+    assert not _process_exists(pid)
+    assert not folder.exists()
+    server.stop()  # idempotent
+
+
+def test_no_server_survives_kill_9_of_its_parent(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import json, sys, time
+            from kedge_hasura.pg.binaries import choose_installation
+            from kedge_hasura.pg.server import ScratchServer
+            server = ScratchServer(choose_installation()).start()
+            print(json.dumps({"pid": server.pid, "folder": str(server.folder)}), flush=True)
+            time.sleep(600)
+            """
+        )
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        facts = json.loads(parent.stdout.readline())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    folder = Path(facts["folder"])
+    assert _wait_gone(facts["pid"]), "the postmaster outlived kill -9 of its parent"
+    deadline = time.monotonic() + 15
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists(), "the server's folder was left behind"
+    assert _server_processes(folder) == []
+
+
+def test_a_server_that_fails_to_start_reports_its_log(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = dict(server_module.SERVER_SETTINGS, max_connections="not-a-number")
+    monkeypatch.setattr(server_module, "SERVER_SETTINGS", broken)
+    server = ScratchServer(installation, startup_timeout=30)
+    with pytest.raises(DatabaseError) as caught:
+        server.start()
+    assert "exited during start-up" in caught.value.message
+    assert "max_connections" in caught.value.details["log"]
+    assert server.folder is None  # cleaned up
