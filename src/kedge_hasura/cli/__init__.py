@@ -1,0 +1,274 @@
+"""The command line: the root Typer app, its global options, and `main(argv) -> int`.
+
+`main` is the one place where errors become messages and exit codes (errors.ExitCode):
+0 ok · 1 a check found problems · 2 usage · 3 operation failed · 4 internal error · 130 Ctrl-C.
+Commands live one module per command group and only wire options to `actions`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kedge_hasura import __version__
+from kedge_hasura.cli.context import AppContext
+from kedge_hasura.errors import ExitCode, KedgeError
+from kedge_hasura.settings import OutputFormat
+
+HELP = """Keep Hasura v2 migrations and metadata healthy.
+
+Exit codes: 0 ok, 1 a check found problems (differences, findings, drift), 2 usage error,
+3 operation failed, 4 internal error, 130 interrupted.
+"""
+
+app = typer.Typer(
+    name="kedge-hasura",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # never print tracebacks with locals: they can hold the admin secret
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+class _State:
+    """Carries the AppContext out of click, so `main` can report errors through it."""
+
+    context: AppContext | None = None
+    debug: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"kedge-hasura {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project",
+            help="Folder with the Hasura config.yaml "
+            "(default: hasura/config.yaml found upward from the current folder).",
+            show_default=False,
+        ),
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="Hasura GraphQL Engine URL [env: HASURA_GRAPHQL_ENDPOINT].", show_default=False),
+    ] = None,
+    admin_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-secret",
+            help="Hasura admin secret [env: HASURA_GRAPHQL_ADMIN_SECRET]; never printed.",
+            show_default=False,
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(help="Database (Hasura source) to work on [env: KEDGE_DATABASE].", show_default=False),
+    ] = None,
+    output: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="text or json; check also takes github and junit [env: KEDGE_OUTPUT].",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr (-vv for debug).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    scratch_url: Annotated[
+        str | None,
+        typer.Option(
+            "--scratch-url",
+            help="Create scratch databases on this "
+            "existing server instead of starting one [env: KEDGE_SCRATCH_URL].",
+            show_default=False,
+        ),
+    ] = None,
+    pg_version: Annotated[
+        int | None,
+        typer.Option(
+            "--pg-version",
+            help="PostgreSQL major version for "
+            "scratch servers (default: the newest installed) [env: KEDGE_PG_VERSION].",
+            show_default=False,
+        ),
+    ] = None,
+    pg_bindir: Annotated[
+        Path | None,
+        typer.Option(
+            "--pg-bindir",
+            help="Folder of PostgreSQL server binaries to use [env: KEDGE_PG_BINDIR].",
+            show_default=False,
+        ),
+    ] = None,
+    hasura_preconditions: Annotated[
+        bool | None,
+        typer.Option(
+            "--hasura-preconditions/--no-hasura-preconditions",
+            help="Give scratch databases what Hasura gives a managed database "
+            "(pgcrypto in public) [default: on].",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="HTTP timeout in seconds for Hasura calls [default: 60].", show_default=False),
+    ] = None,
+    insecure_skip_tls_verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--insecure-skip-tls-verify", help="Do not verify Hasura's TLS certificate.", show_default=False
+        ),
+    ] = None,
+    certificate_authority: Annotated[
+        Path | None,
+        typer.Option(
+            "--certificate-authority", help="CA certificate file for Hasura's TLS.", show_default=False
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Keep Hasura v2 migrations and metadata healthy."""
+    state: _State = ctx.obj
+    state.debug = debug
+    flags: dict[str, Any] = {
+        "project_dir": project,
+        "endpoint": endpoint,
+        "admin_secret": admin_secret,
+        "database": database,
+        "output": output,
+        "verbosity": -1 if quiet else min(verbose, 2),
+        "no_color": True if no_color else None,
+        "scratch_url": scratch_url,
+        "pg_version": pg_version,
+        "pg_bindir": pg_bindir,
+        "hasura_preconditions": hasura_preconditions,
+        "timeout": timeout,
+        "insecure_skip_tls_verify": insecure_skip_tls_verify,
+        "certificate_authority": certificate_authority,
+    }
+    context = AppContext.create({k: v for k, v in flags.items() if v is not None})
+    context.command = ctx.invoked_subcommand or ""
+    state.context = context
+    ctx.obj = context
+
+
+def _register_commands() -> None:
+    from kedge_hasura.cli import status
+
+    status.register(app)
+
+
+_register_commands()
+
+
+def _global_options(command: Any) -> dict[str, bool]:
+    """Option spellings of the root command → whether each takes a value."""
+    options: dict[str, bool] = {}
+    for parameter in command.params:
+        if getattr(parameter, "param_type_name", "") != "option":
+            continue
+        takes_value = not (getattr(parameter, "is_flag", False) or getattr(parameter, "count", False))
+        for spelling in (*parameter.opts, *parameter.secondary_opts):
+            options[spelling] = takes_value
+    return options
+
+
+def hoist_global_options(argv: list[str], options: dict[str, bool]) -> list[str]:
+    """Move global options written after the subcommand in front of it.
+
+    `kedge-hasura status --project x` then means `kedge-hasura --project x status`, as with the
+    Hasura CLI's persistent flags. Arguments after `--` are left alone.
+    """
+    head: list[str] = []
+    rest: list[str] = []
+    hoisted: list[str] = []
+    index = 0
+    # Leading global options (and their values) stay in front; the first other word is the command.
+    while index < len(argv):
+        token = argv[index]
+        name = token.split("=", 1)[0]
+        if token.startswith("-") and name in options:
+            head.append(token)
+            if options[name] and "=" not in token and index + 1 < len(argv):
+                head.append(argv[index + 1])
+                index += 1
+            index += 1
+            continue
+        break
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":  # noqa: S105 - the end-of-options marker, not a password
+            rest.extend(argv[index:])
+            break
+        name = token.split("=", 1)[0]
+        if token.startswith("-") and name in options and name not in ("-h", "--help"):
+            hoisted.append(token)
+            if options[name] and "=" not in token and index + 1 < len(argv):
+                hoisted.append(argv[index + 1])
+                index += 1
+        else:
+            rest.append(token)
+        index += 1
+    return head + hoisted + rest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see errors.ExitCode)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app)
+    arguments = hoist_global_options(arguments, _global_options(command))
+    state = _State()
+    try:
+        result = command.main(args=arguments, prog_name="kedge-hasura", standalone_mode=False, obj=state)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:
+        # Typer's own (vendored click) parsing errors: unknown option, bad value, missing argument.
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {exc.message}\n")
+        return ExitCode.USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("\ninterrupted\n")
+        return ExitCode.INTERRUPTED
+    except KedgeError as exc:
+        if state.context is not None:
+            state.context.output.error(state.context.command, exc)
+        else:
+            sys.stderr.write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""))
+        return exc.exit_code
+    except Exception as exc:
+        if state.debug:
+            raise
+        if state.context is not None:
+            state.context.output.internal_error(state.context.command, exc)
+        else:
+            sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
+        return ExitCode.INTERNAL
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""AppContext: what every command gets through `ctx.obj`, built once by the root callback.
+
+It resolves settings (flag > environment > .env > config.yaml > default), finds the project,
+and builds collaborators (the scratch cluster, later the Hasura client) on first use, so a
+command that needs no project never looks for one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kedge_hasura.errors import ExitCode, UsageError
+from kedge_hasura.render.output import Output
+from kedge_hasura.settings import (
+    OutputFormat,
+    Settings,
+    SettingsLayer,
+    layer_from_environment,
+    resolve_settings,
+)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from kedge_hasura.pg.scratch import ScratchCluster
+    from kedge_hasura.project.layout import Project
+
+
+@dataclass
+class AppContext:
+    flags: dict[str, Any]
+    output: Output
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: Path = field(default_factory=Path.cwd)
+    command: str = ""
+    _project: Project | None = None
+    _settings: Settings | None = None
+
+    @classmethod
+    def create(cls, flags: dict[str, Any], environ: dict[str, str] | None = None) -> AppContext:
+        """Build the context from global flags; raises UsageError for bad flag/env values."""
+        environ = dict(os.environ) if environ is None else environ
+        early = resolve_settings(
+            [SettingsLayer("command line", flags), layer_from_environment("environment", environ)]
+        )
+        output = Output(
+            output_format=early.output,
+            verbosity=early.verbosity,
+            no_color=early.no_color,
+            secrets=(early.admin_secret.get_secret_value(),) if early.admin_secret else (),
+        )
+        return cls(flags=flags, output=output, environ=environ)
+
+    def project(self) -> Project:
+        """The Hasura project (found upward from the cwd, or --project).
+
+        Raises:
+            ProjectError: none found, or config.yaml is invalid.
+        """
+        if self._project is None:
+            from kedge_hasura.project.layout import find_project_root, open_project
+
+            explicit = self.flags.get("project_dir") or self.environ.get("KEDGE_PROJECT")
+            root = find_project_root(self.cwd, Path(explicit) if explicit else None)
+            self._project = open_project(root)
+            self._settings = None  # re-resolve with the project's .env and config.yaml
+        return self._project
+
+    def has_project(self) -> bool:
+        """True when a project can be found (without raising)."""
+        from kedge_hasura.errors import ProjectError
+
+        try:
+            self.project()
+        except ProjectError:
+            return False
+        return True
+
+    def settings(self) -> Settings:
+        """Settings with every layer; includes the project's layers once a project was opened."""
+        if self._settings is None:
+            layers = [
+                SettingsLayer("command line", self.flags),
+                layer_from_environment("environment", self.environ),
+            ]
+            if self._project is not None:
+                layers.append(layer_from_environment(".env", self._project.dotenv()))
+                layers.append(SettingsLayer("config.yaml", self._project.config.settings_values()))
+            self._settings = resolve_settings(layers)
+            if self._settings.admin_secret is not None:
+                self.output.add_secret(self._settings.admin_secret.get_secret_value())
+            if self._settings.scratch_url is not None:
+                self.output.add_secret(self._settings.scratch_url.get_secret_value())
+        return self._settings
+
+    def scratch_cluster(self) -> ScratchCluster:
+        """A scratch cluster configured from settings (not started; use it as a context manager)."""
+        from kedge_hasura.pg.binaries import choose_installation
+        from kedge_hasura.pg.scratch import ScratchCluster
+
+        settings = self.settings()
+        scratch_url = settings.scratch_url.get_secret_value() if settings.scratch_url else None
+        installation = None
+        if scratch_url is None:
+            installation = choose_installation(pg_version=settings.pg_version, bindir=settings.pg_bindir)
+            if installation.is_embedded:
+                self.output.detail(
+                    "using the embedded PostgreSQL 18 (no system PostgreSQL found); "
+                    "it lacks pgcrypto and uuid-ossp"
+                )
+        return ScratchCluster(
+            scratch_url=scratch_url,
+            installation=installation,
+            hasura_preconditions=settings.hasura_preconditions,
+        )
+
+    def finish(self, result: BaseModel, *, ok: bool, supports: tuple[OutputFormat, ...] = ()) -> ExitCode:
+        """Emit a command's result and return its exit code (0 ok, 1 problems found)."""
+        allowed = (OutputFormat.TEXT, OutputFormat.JSON, *supports)
+        if self.output.format not in allowed:
+            raise UsageError(
+                f"--output {self.output.format.value} is not available for {self.command}",
+                hint=f"use one of: {', '.join(f.value for f in allowed)}",
+            )
+        exit_code = ExitCode.OK if ok else ExitCode.CHECK_FAILED
+        self.output.emit(self.command, result, ok=ok, exit_code=exit_code)
+        return exit_code

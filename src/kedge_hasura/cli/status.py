@@ -1,0 +1,31 @@
+"""`kedge-hasura status`."""
+
+from __future__ import annotations
+
+import typer
+
+from kedge_hasura.cli.context import AppContext
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status_command)
+
+
+def status_command(ctx: typer.Context) -> None:
+    """Show the migrations of each database and everything the Hasura CLI would ignore or reject.
+
+    Lists every migration with its version, name, whether up.sql and down.sql exist, and its
+    statement count; then the findings: errors (duplicate versions, a folder without up.sql,
+    unreadable or non-UTF-8 SQL, a database that metadata does not declare) and warnings (folders
+    and files the CLI skips, missing down.sql, statements that cannot run in a transaction,
+    explicit BEGIN/COMMIT). Exits 1 when there are errors.
+
+    Examples:
+      kedge-hasura status
+      kedge-hasura status --database default --output json
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.status import local_status
+
+    report = local_status(app_ctx.project(), database=app_ctx.settings().database)
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok))

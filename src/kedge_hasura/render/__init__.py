@@ -1,0 +1,1 @@
+"""Presentation: human text, JSON; the only package that imports rich."""

@@ -1,0 +1,123 @@
+"""Human renderings of results: one `render` implementation per result type.
+
+Each returns lines of rich markup (user-controlled text escaped). Every state is spelled out in a
+word (`ok`, `error`, `missing`), never shown by colour alone, so the text reads the same without
+colour and in CI logs.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import singledispatch
+from pathlib import Path
+
+from pydantic import BaseModel
+from rich.markup import escape
+
+from kedge_hasura.actions.status import StatusReport
+from kedge_hasura.project.findings import Finding, Severity
+
+_SEVERITY_STYLE = {Severity.ERROR: "red bold", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+
+
+@singledispatch
+def render(result: BaseModel) -> list[str]:
+    """Fallback: the result's fields, one per line."""
+    return [f"{escape(key)}: {escape(str(value))}" for key, value in result.model_dump(mode="json").items()]
+
+
+def display_path(path: Path | str | None) -> str:
+    """A path relative to the current directory when it is below it (shorter, and what CI expects)."""
+    if path is None:
+        return ""
+    candidate = Path(path)
+    try:
+        return str(candidate.relative_to(Path.cwd()))
+    except ValueError:
+        try:
+            relative = os.path.relpath(candidate)
+        except ValueError:
+            return str(candidate)
+        return relative if not relative.startswith("../../..") else str(candidate)
+
+
+def render_table(headers: list[str], rows: list[list[str]], *, right: set[int] | None = None) -> list[str]:
+    """A plain aligned table (escaped cells), stable for golden tests and log files."""
+    right = right or set()
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(widths[index]) if index in right else cell.ljust(widths[index])
+            for index, cell in enumerate(cells)
+        ]
+        return escape("  ".join(parts).rstrip())
+
+    return [f"[bold]{line(headers)}[/bold]", *(line(row) for row in rows)]
+
+
+def render_findings(findings: list[Finding]) -> list[str]:
+    """Findings, worst first, each with its location and hint."""
+    lines: list[str] = []
+    ordered = sorted(findings, key=lambda f: (-f.severity.rank, str(f.path or ""), f.line or 0, f.code))
+    for finding in ordered:
+        style = _SEVERITY_STYLE[finding.severity]
+        location = display_path(finding.path)
+        if finding.line:
+            location = f"{location}:{finding.line}"
+        prefix = f"{escape(location)}: " if location else ""
+        lines.append(
+            f"[{style}]{finding.severity.value}[/{style}] [{escape(finding.code)}] "
+            f"{prefix}{escape(finding.message)}"
+        )
+        if finding.hint:
+            lines.append(f"  [cyan]hint:[/cyan] {escape(finding.hint)}")
+    return lines
+
+
+def count_by_severity(findings: list[Finding]) -> str:
+    counts = {severity: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity] += 1
+    return ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
+
+
+@render.register
+def _(report: StatusReport) -> list[str]:
+    lines = [f"Project {escape(display_path(report.project))} (config v{report.config_version})"]
+    if not report.databases:
+        lines.append("No migrations found.")
+    for database in report.databases:
+        count = len(database.migrations)
+        lines.append("")
+        lines.append(
+            f"[bold]Database {escape(database.database)}[/bold]: {count} "
+            f"migration{'s' if count != 1 else ''} in {escape(display_path(database.directory))}"
+        )
+        rows = [
+            [
+                str(m.version),
+                m.name,
+                "yes" if m.has_up else "missing",
+                "yes" if m.has_down else "missing",
+                str(m.up_statements),
+                "no-transaction" if m.no_transaction else "",
+            ]
+            for m in database.migrations
+        ]
+        if rows:
+            lines.extend(
+                render_table(["VERSION", "NAME", "UP", "DOWN", "STATEMENTS", "NOTE"], rows, right={4})
+            )
+        for archive in database.archives:
+            lines.append(f"archive: {escape(display_path(archive))}")
+    if report.findings:
+        lines.append("")
+        lines.append(f"Findings ({count_by_severity(report.findings)}):")
+        lines.extend(render_findings(report.findings))
+    lines.append("")
+    lines.append("status: ok" if report.ok else "status: errors found")
+    return lines

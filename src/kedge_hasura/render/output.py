@@ -1,0 +1,214 @@
+"""Output: results on stdout (human text or one JSON document), everything else on stderr.
+
+Progress, warnings, errors and hints go to stderr so `kedge-hasura ... > file` captures only the
+result. JSON is written with `json.dumps`, never through rich (which hard-wraps when piped). Every
+message passes through `redact()` with the admin secret, as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+
+from kedge_hasura.errors import ExitCode, KedgeError
+from kedge_hasura.settings import OutputFormat, redact
+
+JSON_SCHEMA_VERSION = 1
+
+
+class Output:
+    """Where and how a command reports. One per invocation, built by the CLI."""
+
+    def __init__(
+        self,
+        *,
+        output_format: OutputFormat = OutputFormat.TEXT,
+        verbosity: int = 0,
+        no_color: bool = False,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        secrets: tuple[str, ...] = (),
+    ):
+        self.format = output_format
+        self.verbosity = verbosity
+        self._stdout_file = stdout or sys.stdout
+        self._stderr_file = stderr or sys.stderr
+        self._secrets = tuple(s for s in secrets if s)
+        self.warnings: list[str] = []
+        is_terminal = self._stdout_file.isatty()
+        self.out = Console(
+            file=self._stdout_file,
+            no_color=no_color,
+            highlight=False,
+            soft_wrap=True,
+            width=None if is_terminal else 200,
+            force_terminal=None if is_terminal else False,
+        )
+        self.err = Console(
+            file=self._stderr_file,
+            no_color=no_color,
+            highlight=False,
+            soft_wrap=True,
+            width=None if self._stderr_file.isatty() else 200,
+        )
+
+    def add_secret(self, secret: str | None) -> None:
+        """Mask this value in everything written from now on."""
+        if secret:
+            self._secrets = (*self._secrets, secret)
+
+    def redact(self, text: str) -> str:
+        return redact(text, *self._secrets)
+
+    # -- chatter on stderr ---------------------------------------------------------------------
+
+    def info(self, message: str) -> None:
+        if self.verbosity >= 0:
+            self.err.print(escape(self.redact(message)))
+
+    def detail(self, message: str) -> None:
+        """Shown with -v."""
+        if self.verbosity >= 1:
+            self.err.print(f"[dim]{escape(self.redact(message))}[/dim]")
+
+    def debug(self, message: str) -> None:
+        """Shown with -vv."""
+        if self.verbosity >= 2:
+            self.err.print(f"[dim]debug: {escape(self.redact(message))}[/dim]")
+
+    def warn(self, message: str) -> None:
+        """A warning about this run (also placed in the JSON envelope)."""
+        text = self.redact(message)
+        self.warnings.append(text)
+        if self.verbosity >= 0:
+            self.err.print(f"[yellow]warning:[/yellow] {escape(text)}")
+
+    @contextmanager
+    def progress(self, message: str) -> Iterator[ProgressLine]:
+        """A step of a long operation: a spinner on a terminal, a plain line otherwise (-q: nothing)."""
+        line = ProgressLine(self, message)
+        if self.verbosity < 0:
+            yield line
+            return
+        started = time.perf_counter()
+        if self.err.is_terminal:
+            with self.err.status(escape(self.redact(message))) as status:
+                line.status = status
+                yield line
+        else:
+            self.err.print(escape(self.redact(message)) + " ...")
+            yield line
+        if self.verbosity >= 1:
+            self.err.print(f"[dim]  done in {time.perf_counter() - started:.2f} s[/dim]")
+
+    # -- results on stdout ---------------------------------------------------------------------
+
+    def emit(self, command: str, result: BaseModel, *, ok: bool, exit_code: ExitCode) -> None:
+        """Write the result: one JSON envelope, or the human rendering."""
+        if self.format is OutputFormat.JSON:
+            self._write_json(command, result=result.model_dump(mode="json"), ok=ok, exit_code=exit_code)
+            return
+        from kedge_hasura.render.human import render
+
+        for line in render(result):
+            self.out.print(self.redact(line))
+
+    def write_text(self, text: str) -> None:
+        """Write preformatted text (JUnit XML, GitHub annotations) to stdout as is."""
+        self._stdout_file.write(self.redact(text))
+        self._stdout_file.flush()
+
+    def error(self, command: str, error: KedgeError) -> None:
+        """Report a KedgeError: in the envelope for JSON, and always readably on stderr."""
+        message = self.redact(error.message)
+        hint = self.redact(error.hint) if error.hint else None
+        details = {key: self._redact_value(value) for key, value in error.details.items()}
+        if self.format is OutputFormat.JSON:
+            self._write_json(
+                command,
+                result=None,
+                ok=False,
+                exit_code=error.exit_code,
+                error={"type": error.kind, "message": message, "hint": hint, "details": details},
+            )
+        self.err.print(f"[red bold]error:[/red bold] {escape(message)}")
+        for key, value in details.items():
+            if value in (None, ""):
+                continue
+            text = str(value)
+            if "\n" in text:
+                self.err.print(f"  {key}:")
+                for part in text.splitlines():
+                    self.err.print(f"    {escape(part)}")
+            else:
+                self.err.print(f"  {key}: {escape(text)}")
+        if hint:
+            self.err.print(f"[cyan]hint:[/cyan] {escape(hint)}")
+        if error.__cause__ is not None and self.verbosity >= 1:
+            self.err.print(f"[dim]  caused by: {escape(self.redact(repr(error.__cause__)))}[/dim]")
+
+    def internal_error(self, command: str, exc: BaseException) -> None:
+        message = self.redact(f"internal error: {type(exc).__name__}: {exc}")
+        if self.format is OutputFormat.JSON:
+            self._write_json(
+                command,
+                result=None,
+                ok=False,
+                exit_code=ExitCode.INTERNAL,
+                error={"type": "InternalError", "message": message, "hint": None, "details": {}},
+            )
+        self.err.print(f"[red bold]{escape(message)}[/red bold]")
+        self.err.print(
+            "[cyan]hint:[/cyan] this is a bug in kedge-hasura; re-run with --debug for a traceback "
+            "and report it"
+        )
+
+    def _write_json(
+        self,
+        command: str,
+        *,
+        result: Any,
+        ok: bool,
+        exit_code: ExitCode,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        envelope = {
+            "schema": JSON_SCHEMA_VERSION,
+            "command": command,
+            "ok": ok,
+            "exit_code": int(exit_code),
+            "result": result,
+            "error": error,
+            "warnings": list(self.warnings),
+        }
+        text = json.dumps(envelope, indent=2, ensure_ascii=False, default=str)
+        self._stdout_file.write(self.redact(text) + "\n")
+        self._stdout_file.flush()
+
+    def _redact_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        return value
+
+
+class ProgressLine:
+    """Handle for updating a progress step's text."""
+
+    def __init__(self, output: Output, message: str):
+        self._output = output
+        self.message = message
+        self.status: Any = None
+
+    def update(self, text: str) -> None:
+        if self.status is not None:
+            self.status.update(escape(self._output.redact(text)))
+        elif self._output.verbosity >= 1:
+            self._output.err.print(f"[dim]  {escape(self._output.redact(text))}[/dim]")
