@@ -43,7 +43,7 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, ...]] = {
     "pg_bindir": ("KEDGE_PG_BINDIR",),
     "hasura_preconditions": ("KEDGE_HASURA_PRECONDITIONS",),
     "timeout": ("KEDGE_TIMEOUT",),
-    "no_color": ("NO_COLOR", "KEDGE_NO_COLOR"),
+    "no_color": ("KEDGE_NO_COLOR", "NO_COLOR"),
 }
 
 _TRUE = {"1", "true", "yes", "on", "t", "y"}
@@ -104,13 +104,16 @@ def layer_from_environment(label: str, environ: Mapping[str, str]) -> SettingsLa
     values: dict[str, Any] = {}
     for name, variables in ENVIRONMENT_VARIABLES.items():
         for variable in variables:
-            if variable in environ:
-                if name == "no_color":
-                    # NO_COLOR's convention: present and non-empty means "no colour".
-                    values[name] = environ[variable] != ""
-                else:
-                    values[name] = environ[variable]
-                break
+            if variable not in environ:
+                continue
+            if variable == "NO_COLOR":
+                # no-color.org: present and non-empty means "no colour"; empty means unset.
+                if environ[variable] == "":
+                    continue
+                values[name] = True
+            else:
+                values[name] = environ[variable]
+            break
     return SettingsLayer(label=label, values=values)
 
 
@@ -149,6 +152,9 @@ def _hint_for(name: str) -> str | None:
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
 _KEYWORD_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+_SECRET_HEADER = re.compile(
+    r"(?P<key>x-hasura-(?:admin-secret|access-key)['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,}]+)", re.I
+)
 
 
 def redact_url(url: str) -> str:
@@ -169,4 +175,5 @@ def redact(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, "***")
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    text = _SECRET_HEADER.sub(lambda m: f"{m['key']}***", text)
     return _KEYWORD_PASSWORD.sub(lambda m: f"{m['key']}***", text)

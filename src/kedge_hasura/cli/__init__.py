@@ -169,6 +169,7 @@ def root(
     context.command = ctx.invoked_subcommand or ""
     state.context = context
     ctx.obj = context
+    context.settings()  # validate flags and environment now; errors are reported through the context
 
 
 def _register_commands() -> None:
@@ -192,6 +193,26 @@ def _global_options(command: Any) -> dict[str, bool]:
     return options
 
 
+def _as_global(token: str, options: dict[str, bool]) -> tuple[bool, bool]:
+    """Whether `token` is a global option, and whether its value is the next token.
+
+    Knows `--name`, `--name=value`, `-x`, combined short flags (`-vv`, `-vq`) and a short option
+    with its value attached (`-ojson`), as click parses them.
+    """
+    name = token.split("=", 1)[0]
+    if name in options:
+        return True, options[name] and "=" not in token
+    if token.startswith("-") and not token.startswith("--") and len(token) > 2:
+        first = token[:2]
+        if first not in options:
+            return False, False
+        if options[first]:
+            return True, False  # -ojson: the value is attached
+        letters = [f"-{letter}" for letter in token[1:]]
+        return all(letter in options and not options[letter] for letter in letters), False
+    return False, False
+
+
 def hoist_global_options(argv: list[str], options: dict[str, bool]) -> list[str]:
     """Move global options written after the subcommand in front of it.
 
@@ -204,25 +225,23 @@ def hoist_global_options(argv: list[str], options: dict[str, bool]) -> list[str]
     index = 0
     # Leading global options (and their values) stay in front; the first other word is the command.
     while index < len(argv):
-        token = argv[index]
-        name = token.split("=", 1)[0]
-        if token.startswith("-") and name in options:
-            head.append(token)
-            if options[name] and "=" not in token and index + 1 < len(argv):
-                head.append(argv[index + 1])
-                index += 1
+        is_global, takes_next = _as_global(argv[index], options)
+        if not is_global:
+            break
+        head.append(argv[index])
+        if takes_next and index + 1 < len(argv):
+            head.append(argv[index + 1])
             index += 1
-            continue
-        break
+        index += 1
     while index < len(argv):
         token = argv[index]
         if token == "--":  # noqa: S105 - the end-of-options marker, not a password
             rest.extend(argv[index:])
             break
-        name = token.split("=", 1)[0]
-        if token.startswith("-") and name in options and name not in ("-h", "--help"):
+        is_global, takes_next = _as_global(token, options)
+        if is_global and token not in ("-h", "--help"):
             hoisted.append(token)
-            if options[name] and "=" not in token and index + 1 < len(argv):
+            if takes_next and index + 1 < len(argv):
                 hoisted.append(argv[index + 1])
                 index += 1
         else:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kedge_hasura.errors import ExitCode, UsageError
 from kedge_hasura.render.output import Output
 from kedge_hasura.settings import (
+    ENVIRONMENT_VARIABLES,
     OutputFormat,
     Settings,
     SettingsLayer,
@@ -41,16 +42,20 @@ class AppContext:
 
     @classmethod
     def create(cls, flags: dict[str, Any], environ: dict[str, str] | None = None) -> AppContext:
-        """Build the context from global flags; raises UsageError for bad flag/env values."""
+        """Build the context and its Output before anything is validated.
+
+        Settings are resolved afterwards (`settings()`), so that even a bad flag or environment
+        value is reported through the Output: as a JSON envelope with --output json, and with the
+        admin secret masked wherever it appears.
+        """
         environ = dict(os.environ) if environ is None else environ
-        early = resolve_settings(
-            [SettingsLayer("command line", flags), layer_from_environment("environment", environ)]
-        )
+        candidates = [flags.get("admin_secret")]
+        candidates += [environ.get(name) for name in ENVIRONMENT_VARIABLES["admin_secret"]]
         output = Output(
-            output_format=early.output,
-            verbosity=early.verbosity,
-            no_color=early.no_color,
-            secrets=(early.admin_secret.get_secret_value(),) if early.admin_secret else (),
+            output_format=_provisional_format(flags, environ),
+            verbosity=int(flags.get("verbosity", 0)),
+            no_color=bool(flags.get("no_color")),
+            secrets=tuple(str(secret) for secret in candidates if secret),
         )
         return cls(flags=flags, output=output, environ=environ)
 
@@ -128,3 +133,12 @@ class AppContext:
         exit_code = ExitCode.OK if ok else ExitCode.CHECK_FAILED
         self.output.emit(self.command, result, ok=ok, exit_code=exit_code)
         return exit_code
+
+
+def _provisional_format(flags: dict[str, Any], environ: dict[str, str]) -> OutputFormat:
+    """The output format before validation: a bad value falls back to text (and fails later)."""
+    value = flags.get("output") or environ.get("KEDGE_OUTPUT") or OutputFormat.TEXT
+    try:
+        return OutputFormat(value)
+    except ValueError:
+        return OutputFormat.TEXT

@@ -110,6 +110,11 @@ def load_config(path: Path) -> HasuraConfig:
     secrets = data.get("admin_secrets")
     if admin_secret is None and isinstance(secrets, list) and secrets:
         admin_secret = str(secrets[0])  # the CLI uses the first of several rotating secrets
+    elif secrets is not None and not isinstance(secrets, list):
+        raise ProjectError(
+            f"{path}:{document.line_of(('admin_secrets',))}: admin_secrets must be a list",
+            hint="write admin_secrets as a list (- secret), or use admin_secret for one value",
+        )
 
     skip_tls = data.get("insecure_skip_tls_verify")
     if skip_tls is not None and not isinstance(skip_tls, bool):
@@ -149,10 +154,14 @@ def parse_dotenv(text: str) -> dict[str, str]:
         if not sep or not key:
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == "'":
-            value = value[1:-1]
-        elif len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace("\\n", "\n").replace('\\"', '"')
+        if value[:1] in ("'", '"'):
+            quote = value[0]
+            closing = value.find(quote, 1)
+            while quote == '"' and closing > 0 and value[closing - 1] == "\\":
+                closing = value.find(quote, closing + 1)
+            if closing > 0:  # anything after the closing quote (a comment) is dropped
+                inner = value[1:closing]
+                value = inner if quote == "'" else inner.replace("\\n", "\n").replace('\\"', '"')
         else:
             value = value.split(" #", 1)[0].strip()
         values[key] = value

@@ -113,6 +113,9 @@ def scan_migrations(
         return MigrationScan(root=root, layout="v3" if config_version >= 3 else "v2", databases={})
     if config_version >= 3:
         for entry in _entries(root):
+            if entry.is_dir() and entry.name.startswith("."):
+                scanner.note("ignored-folder", Severity.INFO, f"hidden folder {entry.name} ignored", entry)
+                continue
             if entry.is_dir():
                 if _VERSION_FOLDER.match(entry.name):
                     scanner.note(
@@ -232,6 +235,9 @@ class _Scanner:
         self.root = root
         self.findings: list[Finding] = []
         self.databases: dict[str, DatabaseMigrations] = {}
+        # Files whose reading already produced an error finding (unreadable, not UTF-8): they must
+        # not also be reported as missing.
+        self.broken_files: set[Path] = set()
 
     def note(
         self,
@@ -371,7 +377,6 @@ class _Scanner:
                 "up",
                 found.get("up"),
                 down=found.get("down"),
-                has_up_file=(folder / "up.sql").is_file(),
             )
         )
 
@@ -399,18 +404,25 @@ class _Scanner:
             )
             return None
         up = down = None
-        has_up_file = False
+        first = next((p for p in pieces if p.direction == "up"), pieces[0])
+        location = first.location
+        up_path = location / "up.sql" if first.form == "folder" else location
+        down_path = location / "down.sql" if first.form == "folder" else None
         for piece in pieces:
             if piece.form == "folder":
-                up, down, has_up_file = piece.sql, piece.down, piece.has_up_file
+                up, down = piece.sql, piece.down
             elif piece.direction == "up":
-                up, has_up_file = piece.sql, True
+                up = piece.sql
             else:
-                down = piece.sql
-        first = pieces[0]
-        location = first.location
+                down, down_path = piece.sql, piece.location
+        if up is None and up_path in self.broken_files:
+            return None  # already reported as unreadable or not UTF-8
         if up is None:
-            why = "an empty up.sql (0 bytes counts as absent, as in the CLI)" if has_up_file else "no up.sql"
+            why = (
+                "an empty up.sql (0 bytes counts as absent, as in the CLI)"
+                if up_path.is_file()
+                else "no up.sql"
+            )
             self.note(
                 "missing-up",
                 Severity.ERROR,
@@ -421,12 +433,14 @@ class _Scanner:
                 hint="add the SQL to up.sql; a placeholder migration needs at least a comment in it",
             )
             return None
-        if down is None:
+        if down is None and down_path not in self.broken_files:
+            empty = down_path is not None and down_path.is_file()
             self.note(
                 "missing-down",
                 Severity.WARNING,
-                f"migration {version}_{first.name} has no down.sql (or an empty one), "
-                "so it cannot be rolled back",
+                f"migration {version}_{first.name} has "
+                + ("an empty down.sql (0 bytes counts as absent)" if empty else "no down.sql")
+                + ", so it cannot be rolled back",
                 location,
                 database=database,
                 version=version,
@@ -460,6 +474,7 @@ class _Scanner:
         try:
             raw = path.read_bytes()
         except OSError as exc:
+            self.broken_files.add(path)
             self.note(
                 "unreadable-sql",
                 Severity.ERROR,
@@ -475,6 +490,7 @@ class _Scanner:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            self.broken_files.add(path)
             line = raw[: exc.start].count(b"\n") + 1
             self.note(
                 "invalid-encoding",
@@ -510,7 +526,6 @@ class _Part:
     direction: str
     sql: SqlFile | None
     down: SqlFile | None = None
-    has_up_file: bool = False
 
 
 def _entries(directory: Path) -> list[Path]:

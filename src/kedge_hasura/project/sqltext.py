@@ -109,8 +109,10 @@ def parse_sql(text: str) -> ParsedSql:
     try:
         tree = postgast.parse(text)
     except postgast.PgQueryError as exc:
-        cursor = max(int(getattr(exc, "cursorpos", 0) or 0) - 1, 0)
-        line, column = positions.line_and_column(cursor)
+        # libpg_query's cursorpos is 1-based and counts characters, not bytes.
+        cursor = min(max(int(getattr(exc, "cursorpos", 0) or 0) - 1, 0), len(text))
+        line = text.count("\n", 0, cursor) + 1
+        column = cursor - (text.rfind("\n", 0, cursor) + 1) + 1
         error = SqlSyntaxError(message=str(getattr(exc, "message", exc)), line=line, column=column)
         return ParsedSql(_scan_statements(text, encoded, positions), error, marker)
 
@@ -147,7 +149,7 @@ def _classify(node_name: str | None, node: Any) -> dict[str, Any]:
         case "drop_stmt" if node.concurrent:
             non_tx = "DROP INDEX CONCURRENTLY"
         case "reindex_stmt":
-            if any(param.def_elem.defname == "concurrently" for param in node.params):
+            if any(_is_true_option(param.def_elem, "concurrently") for param in node.params):
                 non_tx = "REINDEX CONCURRENTLY"
             elif node.kind in _REINDEX_MANY:
                 non_tx = "REINDEX SCHEMA/SYSTEM/DATABASE"
@@ -185,6 +187,20 @@ def _classify(node_name: str | None, node: Any) -> dict[str, Any]:
     if non_tx:
         facts["non_transactional"] = non_tx
     return facts
+
+
+def _is_true_option(option: Any, name: str) -> bool:
+    """`(NAME)` or `(NAME true|on|1)` in an option list such as REINDEX (CONCURRENTLY false)."""
+    if option.defname != name:
+        return False
+    if not option.HasField("arg"):
+        return True
+    argument = option.arg  # the grammar gives option values as a string or an integer node
+    if argument.HasField("integer"):
+        return bool(argument.integer.ival)
+    if argument.HasField("string"):
+        return argument.string.sval.lower() in ("true", "on", "1", "yes")
+    return True
 
 
 def _detaches_concurrently(command: Any) -> bool:
@@ -256,13 +272,8 @@ class _Positions:
         self._line_char = char_offset
         return self._line
 
-    def line_and_column(self, byte_offset: int) -> tuple[int, int]:
-        char = self.char_offset(min(byte_offset, len(self._encoded)))
-        line = self.line_of(char)
-        column = char - (self._text.rfind("\n", 0, char) + 1) + 1
-        return line, column
-
 
 def line_of_offset(text: str, char_offset: int) -> int:
     """1-based line number of a character offset."""
     return text.count("\n", 0, char_offset) + 1
+

@@ -70,7 +70,7 @@ def render_findings(findings: list[Finding]) -> list[str]:
             location = f"{location}:{finding.line}"
         prefix = f"{escape(location)}: " if location else ""
         lines.append(
-            f"[{style}]{finding.severity.value}[/{style}] [{escape(finding.code)}] "
+            f"[{style}]{finding.severity.value}[/{style}] {escape(f'[{finding.code}]')} "
             f"{prefix}{escape(finding.message)}"
         )
         if finding.hint:
