@@ -122,3 +122,15 @@ def require_majors() -> set[int]:
     """Majors that must be present (CI sets KEDGE_TEST_REQUIRE_PG_MAJORS=15,18)."""
     value = os.environ.get("KEDGE_TEST_REQUIRE_PG_MAJORS", "")
     return {int(part) for part in value.split(",") if part.strip()}
+
+
+@pytest.fixture
+def use_session_server(pg_cluster: ScratchCluster, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make kedge-hasura commands create scratch databases on the session's server (KEDGE_SCRATCH_URL).
+
+    Commands then skip starting a server of their own; the tests that are about starting one do
+    not use this fixture.
+    """
+    url = pg_cluster.conninfo("postgres")
+    monkeypatch.setenv("KEDGE_SCRATCH_URL", url)
+    return url

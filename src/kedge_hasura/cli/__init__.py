@@ -173,9 +173,10 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import status
+    from kedge_hasura.cli import diff, status
 
     status.register(app)
+    diff.register(app)
 
 
 _register_commands()

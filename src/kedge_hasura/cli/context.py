@@ -122,6 +122,13 @@ class AppContext:
             hasura_preconditions=settings.hasura_preconditions,
         )
 
+    def hasura_schema_executor(self, database: str) -> Any:
+        """Reading schemas through Hasura's run_sql arrives with the Hasura client."""
+        raise UsageError(
+            f"reading the schema of {database!r} through Hasura is not available yet",
+            hint="compare against a PostgreSQL URL instead",
+        )
+
     def finish(self, result: BaseModel, *, ok: bool, supports: tuple[OutputFormat, ...] = ()) -> ExitCode:
         """Emit a command's result and return its exit code (0 ok, 1 problems found)."""
         allowed = (OutputFormat.TEXT, OutputFormat.JSON, *supports)

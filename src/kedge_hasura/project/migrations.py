@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from kedge_hasura.errors import ProjectError
 from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.project.sqltext import ParsedSql, parse_sql
 
@@ -530,3 +531,21 @@ class _Part:
 
 def _entries(directory: Path) -> list[Path]:
     return sorted(directory.iterdir(), key=lambda p: p.name)
+
+
+def load_sql_file(path: Path) -> SqlFile:
+    """Read one SQL file outside a migrations folder (a `diff` side, `--pre-sql`).
+
+    Raises:
+        ProjectError: unreadable, empty, or not UTF-8 (with the line of the bad byte).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProjectError(f"{path}:{line}: not valid UTF-8", hint="save the file as UTF-8") from None
+    return SqlFile(path=path, text=text, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))

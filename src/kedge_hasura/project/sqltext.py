@@ -18,10 +18,12 @@ boundaries come from libpg_query's scanner instead and the file carries a `synta
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import postgast
+from google.protobuf.json_format import MessageToDict
 
 NO_TRANSACTION_MARKER = "-- hasura:no-transaction"
 
@@ -277,3 +279,41 @@ def line_of_offset(text: str, char_offset: int) -> int:
     """1-based line number of a character offset."""
     return text.count("\n", 0, char_offset) + 1
 
+
+# Keys that record where something was written, not what it means.
+_POSITION_KEYS = frozenset({"location", "list_start", "list_end", "stmt_location", "stmt_len", "version"})
+
+
+def equivalence_key(sql: str, *, ignore_qualifiers: bool = False) -> str | None:
+    """A canonical form of SQL text for "probably equivalent" checks; None when it does not parse.
+
+    Two texts with the same key have the same parse tree once positions, parentheses (the tree
+    has none) and type casts are ignored; with `ignore_qualifiers`, column references also lose
+    their table qualifier (PostgreSQL 16 stopped printing unneeded ones in view definitions).
+    This is deliberately a heuristic, reported as "text differs, probably equivalent", never
+    as "equal": dropping casts can hide a real change of type.
+    """
+    try:
+        tree = postgast.parse(sql)
+    except postgast.PgQueryError:
+        return None
+    canonical = _canonical(MessageToDict(tree, preserving_proto_field_name=True), ignore_qualifiers)
+    return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+
+
+def _canonical(node: Any, ignore_qualifiers: bool) -> Any:
+    if isinstance(node, list):
+        return [_canonical(item, ignore_qualifiers) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"type_cast"}:
+        return _canonical(node["type_cast"].get("arg"), ignore_qualifiers)
+    result = {}
+    for key, value in node.items():
+        if key in _POSITION_KEYS:
+            continue
+        if key == "column_ref" and ignore_qualifiers and isinstance(value, dict):
+            result[key] = _canonical({**value, "fields": (value.get("fields") or [])[-1:]}, ignore_qualifiers)
+        else:
+            result[key] = _canonical(value, ignore_qualifiers)
+    return result

@@ -116,6 +116,7 @@ class Output:
         if self.format is OutputFormat.JSON:
             self._write_json(command, result=result.model_dump(mode="json"), ok=ok, exit_code=exit_code)
             return
+        import kedge_hasura.render.diff  # noqa: F401 - registers the SchemaDiff rendering
         from kedge_hasura.render.human import render
 
         for line in render(result):

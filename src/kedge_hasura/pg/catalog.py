@@ -1,0 +1,69 @@
+"""Run catalog queries over psycopg, in one consistent read-only snapshot.
+
+The session settings make deparsed text comparable between databases: `search_path = pg_catalog`
+schema-qualifies every user object in `pg_get_*` output (schema-diff notes §4.1), and fixed
+TimeZone/DateStyle/extra_float_digits keep literal defaults stable. REPEATABLE READ READ ONLY
+gives all queries one snapshot, so a concurrent migration cannot produce a half-old picture.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+
+from kedge_hasura.errors import DatabaseError
+from kedge_hasura.settings import redact
+
+_SESSION = (
+    "SET search_path = pg_catalog",
+    "SET TimeZone = 'UTC'",
+    "SET DateStyle = 'ISO, YMD'",
+    "SET IntervalStyle = 'postgres'",
+    "SET extra_float_digits = 3",
+    "SET statement_timeout = 0",
+)
+
+
+class PsycopgExecutor:
+    """An `Executor` (schemadiff.snapshot) over one psycopg connection; use as a context manager."""
+
+    def __init__(self, conninfo: str, *, label: str = "database"):
+        self._conninfo = conninfo
+        self._label = label
+        self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
+        self.query_count = 0
+
+    def __enter__(self) -> Self:
+        try:
+            self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=15)
+            for statement in _SESSION:
+                self._connection.execute(statement.encode())
+            self._connection.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        except psycopg.Error as exc:
+            raise DatabaseError(
+                f"cannot read the schema of {self._label}: {redact(str(exc).strip())}",
+                hint="check the connection URL and that the server is running",
+            ) from None
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def fetch_json(self, sql: str) -> Any:
+        """Run a query that returns one row with one JSON value; return it parsed."""
+        assert self._connection is not None, "use PsycopgExecutor as a context manager"
+        self.query_count += 1
+        try:
+            row = self._connection.execute(sql.encode()).fetchone()
+        except psycopg.Error as exc:
+            raise DatabaseError(
+                f"catalog query failed on {self._label}: {str(exc).strip()}",
+                hint="kedge-hasura reads PostgreSQL 13 or newer; report this if the server is supported",
+            ) from None
+        return row[0] if row else None

@@ -1,0 +1,1 @@
+"""Compare PostgreSQL schemas: snapshot a database into typed objects, diff two snapshots."""

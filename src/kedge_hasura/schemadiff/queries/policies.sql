@@ -1,0 +1,18 @@
+-- Row-level security policies on tables in scope.
+SELECT coalesce(json_agg(json_build_object(
+  'schema', n.nspname,
+  'table', c.relname,
+  'name', p.polname,
+  'command', p.polcmd,
+  'permissive', p.polpermissive,
+  'roles', (SELECT json_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END ORDER BY 1)
+            FROM unnest(p.polroles) r),
+  'using', pg_get_expr(p.polqual, p.polrelid),
+  'with_check', pg_get_expr(p.polwithcheck, p.polrelid),
+  'comment', d.description
+)), '[]')
+FROM pg_policy p
+JOIN pg_class c ON c.oid = p.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0
+WHERE $SCOPE(n.nspname)
