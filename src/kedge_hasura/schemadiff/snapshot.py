@@ -84,8 +84,8 @@ def catalog_query(name: str, scope: Scope) -> str:
 
 
 QUERY_NAMES = (
-    "server", "schemas", "extensions", "relations", "columns", "constraints", "indexes", "sequences",
-    "functions", "triggers", "event_triggers", "types", "policies", "inventory",
+    "server", "comments", "schemas", "extensions", "relations", "columns", "constraints", "indexes",
+    "sequences", "functions", "triggers", "event_triggers", "types", "policies", "inventory",
 )  # fmt: skip
 
 
@@ -99,27 +99,27 @@ def read_snapshot(executor: Executor, scope: Scope | None = None) -> Snapshot:
 def build_snapshot(raw: dict[str, Any], *, query_count: int = 0) -> Snapshot:
     """Build a Snapshot from the parsed JSON results of the catalog queries."""
     server = ServerInfo(**raw["server"])
+    rows = _Rows(raw.get("comments") or [])
     objects: dict[str, dict[Key, DbObject]] = {}
 
     def add(items: Iterable[DbObject]) -> None:
         for item in items:
             objects.setdefault(item.KIND, {})[item.key] = item
 
-    add(_schema(row) for row in raw["schemas"])
+    add(rows.schema(row) for row in raw["schemas"])
     add(
         Extension(name=row["name"], schema=row["schema"], version=row["version"]) for row in raw["extensions"]
     )
-    for row in raw["relations"]:
-        add([_relation(row)])
-    add(_column(row) for row in raw["columns"])
-    add(_constraint(row) for row in raw["constraints"])
-    add(_index(row) for row in raw["indexes"])
-    add(_sequence(row) for row in raw["sequences"])
-    add(_function(row) for row in raw["functions"])
-    add(_trigger(row) for row in raw["triggers"])
-    add(_event_trigger(row) for row in raw["event_triggers"])
-    add(_type(row) for row in raw["types"])
-    add(_policy(row) for row in raw["policies"])
+    add(rows.relation(row) for row in raw["relations"])
+    add(rows.column(row) for row in raw["columns"])
+    add(rows.constraint(row) for row in raw["constraints"])
+    add(rows.index(row) for row in raw["indexes"])
+    add(rows.sequence(row) for row in raw["sequences"])
+    add(rows.function(row) for row in raw["functions"])
+    add(rows.trigger(row) for row in raw["triggers"])
+    add(rows.event_trigger(row) for row in raw["event_triggers"])
+    add(rows.type(row) for row in raw["types"])
+    add(rows.policy(row) for row in raw["policies"])
     _attach_view_columns(objects)
     inventory = {key: int(value) for key, value in (raw.get("inventory") or {}).items()}
     return Snapshot(server=server, objects=objects, inventory=inventory, query_count=query_count)
@@ -147,194 +147,248 @@ _TYPE_KIND = {"e": "enum", "d": "domain", "c": "composite", "r": "range"}
 _POLICY_COMMAND = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
 
 
-def _grants(rows: list[list[Any]] | None) -> Grants:
-    return frozenset(Grant(grantee=str(g), privilege=str(p), grantable=bool(o)) for g, p, o in rows or [])
+# aclitem privilege letters (PostgreSQL's acl.h), as aclexplode() names them.
+_PRIVILEGES = {
+    "r": "SELECT", "w": "UPDATE", "a": "INSERT", "d": "DELETE", "D": "TRUNCATE", "x": "REFERENCES",
+    "t": "TRIGGER", "X": "EXECUTE", "U": "USAGE", "C": "CREATE", "T": "TEMPORARY", "c": "CONNECT",
+    "s": "SET", "A": "ALTER SYSTEM", "m": "MAINTAIN",
+}  # fmt: skip
+
+
+def parse_acl(items: Iterable[str] | None, owner: str) -> Grants:
+    """Expand aclitem texts (`grantee=privileges/grantor`) into grants; PUBLIC and OWNER named as such."""
+    grants = set()
+    for item in items or ():
+        grantee, rest = _acl_role(item)
+        privileges = rest[1:].split("/", 1)[0]  # skip "=", drop "/grantor"
+        who = "PUBLIC" if grantee == "" else "OWNER" if grantee == owner else grantee
+        for index, letter in enumerate(privileges):
+            if letter == "*":
+                continue
+            grantable = index + 1 < len(privileges) and privileges[index + 1] == "*"
+            grants.add(Grant(grantee=who, privilege=_PRIVILEGES.get(letter, letter), grantable=grantable))
+    return frozenset(grants)
+
+
+def _acl_role(item: str) -> tuple[str, str]:
+    """Split an aclitem into the role name and the rest (`=privileges/grantor`).
+
+    Role names with special characters come double-quoted, with inner quotes doubled.
+    """
+    if not item.startswith('"'):
+        name, _, rest = item.partition("=")
+        return name, "=" + rest
+    index, characters = 1, []
+    while index < len(item):
+        char = item[index]
+        if char == '"':
+            if item[index + 1 : index + 2] == '"':
+                characters.append('"')
+                index += 2
+                continue
+            return "".join(characters), item[index + 1 :]
+        characters.append(char)
+        index += 1
+    return "".join(characters), ""
+
+
+def _without_name(definition: str, quoted_name: str) -> str:
+    """A CREATE INDEX / CREATE TRIGGER text without the object's own name (renames are not changes)."""
+    return definition.replace(f" {quoted_name} ", " ", 1)
 
 
 def _tuple(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(str(value) for value in values or ())
 
 
-def _schema(row: dict[str, Any]) -> Schema:
-    return Schema(name=row["name"], owner=row["owner"], comment=row["comment"], grants=_grants(row["grants"]))
+class _Rows:
+    """Turns query rows into objects, attaching comments read once for the whole database."""
 
+    def __init__(self, comments: list[list[Any]]):
+        self.comments = {(str(c), int(o), int(s)): str(d) for c, o, s, d in comments}
 
-def _relation(row: dict[str, Any]) -> DbObject:
-    kind = row["relkind"]
-    common = {
-        "schema": row["schema"],
-        "name": row["name"],
-        "owner": row["owner"],
-        "comment": row["comment"],
-        "grants": _grants(row["grants"]),
-    }
-    if kind == "v":
-        return View(definition=row["definition"], options=_tuple(row["options"]), columns=(), **common)
-    if kind == "m":
-        return MaterializedView(
-            definition=row["definition"],
+    def comment(self, catalog: str, oid: Any, sub: int = 0) -> str | None:
+        return self.comments.get((catalog, int(oid), sub))
+
+    def schema(self, row: dict[str, Any]) -> Schema:
+        return Schema(
+            name=row["name"],
+            owner=row["owner"],
+            comment=self.comment("pg_namespace", row["oid"]),
+            grants=parse_acl(row["acl"], row["owner"]),
+        )
+
+    def relation(self, row: dict[str, Any]) -> DbObject:
+        kind = row["relkind"]
+        common = {
+            "schema": row["schema"],
+            "name": row["name"],
+            "owner": row["owner"],
+            "comment": self.comment("pg_class", row["oid"]),
+            "grants": parse_acl(row["acl"], row["owner"]),
+        }
+        if kind == "v":
+            return View(definition=row["definition"], options=_tuple(row["options"]), columns=(), **common)
+        if kind == "m":
+            return MaterializedView(
+                definition=row["definition"],
+                options=_tuple(row["options"]),
+                columns=(),
+                populated=bool(row["populated"]),
+                **common,
+            )
+        return Table(
+            table_kind=_RELKIND[kind],
+            persistence=_PERSISTENCE.get(row["persistence"], row["persistence"]),
+            rls_enabled=bool(row["rls_enabled"]),
+            rls_forced=bool(row["rls_forced"]),
             options=_tuple(row["options"]),
-            columns=(),
-            populated=bool(row["populated"]),
+            partition_key=row["partition_key"],
+            partition_bound=row["partition_bound"],
+            inherits=_tuple(row["inherits"]),
+            replica_identity=_REPLICA_IDENTITY.get(row["replica_identity"], row["replica_identity"]),
+            access_method=row["access_method"],
             **common,
         )
-    return Table(
-        table_kind=_RELKIND[kind],
-        persistence=_PERSISTENCE.get(row["persistence"], row["persistence"]),
-        rls_enabled=bool(row["rls_enabled"]),
-        rls_forced=bool(row["rls_forced"]),
-        options=_tuple(row["options"]),
-        partition_key=row["partition_key"],
-        partition_bound=row["partition_bound"],
-        inherits=_tuple(row["inherits"]),
-        replica_identity=_REPLICA_IDENTITY.get(row["replica_identity"], row["replica_identity"]),
-        access_method=row["access_method"],
-        **common,
-    )
 
+    def column(self, row: list[Any]) -> Column:
+        # Positional (see queries/columns.sql): the largest result, kept compact.
+        (schema, table, relkind, name, position, type_, not_null, default, identity, identity_options,
+         generated, collation, relation_oid, attnum, acl, owner) = row  # fmt: skip
+        return Column(
+            schema=schema,
+            table=table,
+            name=name,
+            position=int(position),
+            type=type_,
+            not_null=bool(not_null),
+            default=default,
+            identity=_IDENTITY.get(identity or ""),
+            identity_options=identity_options,
+            generated=_GENERATED.get(generated or ""),
+            collation=collation,
+            comment=self.comment("pg_class", relation_oid, int(attnum)),
+            # Column ACLs have no defaults: NULL means no column-level grants.
+            grants=parse_acl(acl, owner) if acl else frozenset(),
+            relation_kind=_RELKIND.get(relkind, "table"),
+        )
 
-def _column(row: dict[str, Any]) -> Column:
-    return Column(
-        schema=row["schema"],
-        table=row["table"],
-        name=row["name"],
-        position=int(row["position"]),
-        type=row["type"],
-        not_null=bool(row["not_null"]),
-        default=row["default"],
-        identity=_IDENTITY.get(row["identity"] or ""),
-        identity_options=row["identity_options"],
-        generated=_GENERATED.get(row["generated"] or ""),
-        collation=row["collation"],
-        comment=row["comment"],
-        grants=_grants(row["grants"]),
-        relation_kind=_RELKIND.get(row["relkind"], "table"),
-    )
+    def constraint(self, row: dict[str, Any]) -> Constraint:
+        return Constraint(
+            schema=row["schema"],
+            table=row["table"],
+            name=row["name"],
+            constraint_type=_CONSTRAINT.get(row["type"], row["type"]),
+            definition=row["definition"],
+            comment=self.comment("pg_constraint", row["oid"]),
+            columns=_tuple(row["columns"]),
+        )
 
+    def index(self, row: dict[str, Any]) -> Index:
+        return Index(
+            schema=row["schema"],
+            table=row["table"],
+            name=row["name"],
+            definition=_without_name(row["definition"], row["quoted_name"]),
+            unique=bool(row["unique"]),
+            method=row["method"],
+            predicate=row["predicate"],
+            valid=bool(row["valid"]),
+            comment=self.comment("pg_class", row["oid"]),
+        )
 
-def _constraint(row: dict[str, Any]) -> Constraint:
-    return Constraint(
-        schema=row["schema"],
-        table=row["table"],
-        name=row["name"],
-        constraint_type=_CONSTRAINT.get(row["type"], row["type"]),
-        definition=row["definition"],
-        comment=row["comment"],
-        columns=_tuple(row["columns"]),
-    )
+    def sequence(self, row: dict[str, Any]) -> Sequence:
+        return Sequence(
+            schema=row["schema"],
+            name=row["name"],
+            data_type=row["data_type"],
+            start=int(row["start"]),
+            increment=int(row["increment"]),
+            min_value=int(row["min_value"]),
+            max_value=int(row["max_value"]),
+            cache=int(row["cache"]),
+            cycle=bool(row["cycle"]),
+            owned_by=row["owned_by"],
+            owner=row["owner"],
+            comment=self.comment("pg_class", row["oid"]),
+            grants=parse_acl(row["acl"], row["owner"]),
+        )
 
+    def function(self, row: dict[str, Any]) -> Function:
+        return Function(
+            schema=row["schema"],
+            name=row["name"],
+            identity_arguments=row["identity_arguments"],
+            function_kind=_PROKIND.get(row["kind"], row["kind"]),
+            result=row["result"],
+            arguments=row["arguments"],
+            language=row["language"],
+            body=row["body"] or "",
+            volatility=_VOLATILITY.get(row["volatility"], row["volatility"]),
+            strict=bool(row["strict"]),
+            security_definer=bool(row["security_definer"]),
+            leakproof=bool(row["leakproof"]),
+            parallel=_PARALLEL.get(row["parallel"], row["parallel"]),
+            cost=float(row["cost"]),
+            rows=float(row["rows"]),
+            config=_tuple(row["config"]),
+            owner=row["owner"],
+            comment=self.comment("pg_proc", row["oid"]),
+            grants=parse_acl(row["acl"], row["owner"]),
+        )
 
-def _index(row: dict[str, Any]) -> Index:
-    return Index(
-        schema=row["schema"],
-        table=row["table"],
-        name=row["name"],
-        definition=row["definition"],
-        unique=bool(row["unique"]),
-        method=row["method"],
-        predicate=row["predicate"],
-        valid=bool(row["valid"]),
-        comment=row["comment"],
-    )
+    def trigger(self, row: dict[str, Any]) -> Trigger:
+        return Trigger(
+            schema=row["schema"],
+            table=row["table"],
+            name=row["name"],
+            definition=_without_name(row["definition"], row["quoted_name"]),
+            enabled=_ENABLED.get(row["enabled"], row["enabled"]),
+            function=row["function"],
+            comment=self.comment("pg_trigger", row["oid"]),
+        )
 
+    def event_trigger(self, row: dict[str, Any]) -> EventTrigger:
+        return EventTrigger(
+            name=row["name"],
+            event=row["event"],
+            function=row["function"],
+            tags=_tuple(sorted(row["tags"] or ())),
+            enabled=_ENABLED.get(row["enabled"], row["enabled"]),
+            owner=row["owner"],
+            comment=self.comment("pg_event_trigger", row["oid"]),
+        )
 
-def _sequence(row: dict[str, Any]) -> Sequence:
-    return Sequence(
-        schema=row["schema"],
-        name=row["name"],
-        data_type=row["data_type"],
-        start=int(row["start"]),
-        increment=int(row["increment"]),
-        min_value=int(row["min_value"]),
-        max_value=int(row["max_value"]),
-        cache=int(row["cache"]),
-        cycle=bool(row["cycle"]),
-        owned_by=row["owned_by"],
-        owner=row["owner"],
-        comment=row["comment"],
-        grants=_grants(row["grants"]),
-    )
+    def type(self, row: dict[str, Any]) -> Type:
+        return Type(
+            schema=row["schema"],
+            name=row["name"],
+            type_kind=_TYPE_KIND.get(row["kind"], row["kind"]),
+            labels=_tuple(row["labels"]),
+            base_type=row["base_type"],
+            default=row["default"],
+            not_null=bool(row["not_null"]),
+            checks=_tuple(row["checks"]),
+            collation=row["collation"],
+            attributes=_tuple(row["attributes"]),
+            subtype=row["subtype"],
+            owner=row["owner"],
+            comment=self.comment("pg_type", row["oid"]),
+            grants=parse_acl(row["acl"], row["owner"]),
+        )
 
-
-def _function(row: dict[str, Any]) -> Function:
-    return Function(
-        schema=row["schema"],
-        name=row["name"],
-        identity_arguments=row["identity_arguments"],
-        function_kind=_PROKIND.get(row["kind"], row["kind"]),
-        result=row["result"],
-        arguments=row["arguments"],
-        language=row["language"],
-        body=row["body"] or "",
-        volatility=_VOLATILITY.get(row["volatility"], row["volatility"]),
-        strict=bool(row["strict"]),
-        security_definer=bool(row["security_definer"]),
-        leakproof=bool(row["leakproof"]),
-        parallel=_PARALLEL.get(row["parallel"], row["parallel"]),
-        cost=float(row["cost"]),
-        rows=float(row["rows"]),
-        config=_tuple(row["config"]),
-        owner=row["owner"],
-        comment=row["comment"],
-        grants=_grants(row["grants"]),
-    )
-
-
-def _trigger(row: dict[str, Any]) -> Trigger:
-    return Trigger(
-        schema=row["schema"],
-        table=row["table"],
-        name=row["name"],
-        definition=row["definition"],
-        enabled=_ENABLED.get(row["enabled"], row["enabled"]),
-        function=row["function"],
-        comment=row["comment"],
-    )
-
-
-def _event_trigger(row: dict[str, Any]) -> EventTrigger:
-    return EventTrigger(
-        name=row["name"],
-        event=row["event"],
-        function=row["function"],
-        tags=_tuple(sorted(row["tags"] or ())),
-        enabled=_ENABLED.get(row["enabled"], row["enabled"]),
-        owner=row["owner"],
-        comment=row["comment"],
-    )
-
-
-def _type(row: dict[str, Any]) -> Type:
-    return Type(
-        schema=row["schema"],
-        name=row["name"],
-        type_kind=_TYPE_KIND.get(row["kind"], row["kind"]),
-        labels=_tuple(row["labels"]),
-        base_type=row["base_type"],
-        default=row["default"],
-        not_null=bool(row["not_null"]),
-        checks=_tuple(row["checks"]),
-        collation=row["collation"],
-        attributes=_tuple(row["attributes"]),
-        subtype=row["subtype"],
-        owner=row["owner"],
-        comment=row["comment"],
-        grants=_grants(row["grants"]),
-    )
-
-
-def _policy(row: dict[str, Any]) -> Policy:
-    return Policy(
-        schema=row["schema"],
-        table=row["table"],
-        name=row["name"],
-        command=_POLICY_COMMAND.get(row["command"], row["command"]),
-        permissive=bool(row["permissive"]),
-        roles=_tuple(row["roles"]),
-        using=row["using"],
-        with_check=row["with_check"],
-        comment=row["comment"],
-    )
+    def policy(self, row: dict[str, Any]) -> Policy:
+        return Policy(
+            schema=row["schema"],
+            table=row["table"],
+            name=row["name"],
+            command=_POLICY_COMMAND.get(row["command"], row["command"]),
+            permissive=bool(row["permissive"]),
+            roles=_tuple(row["roles"]),
+            using=row["using"],
+            with_check=row["with_check"],
+            comment=self.comment("pg_policy", row["oid"]),
+        )
 
 
 def _attach_view_columns(objects: dict[str, dict[Key, DbObject]]) -> None:

@@ -10,12 +10,11 @@ SELECT coalesce(json_agg(json_build_object(
   'columns', (SELECT json_agg(a.attname ORDER BY k.ordinality)
               FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ordinality)
               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
-  'comment', d.description
+  'oid', con.oid
 )), '[]')
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0
 WHERE con.contype IN ('p', 'f', 'u', 'c', 'x')
   AND con.conparentid = 0  -- constraints cloned onto partitions follow their parent's
   AND $SCOPE(n.nspname)

@@ -6,9 +6,8 @@ SELECT coalesce(json_agg(json_build_object(
   'tags', et.evttags,
   'enabled', et.evtenabled,
   'owner', pg_get_userbyid(et.evtowner),
-  'comment', d.description
+  'oid', et.oid
 )), '[]')
 FROM pg_event_trigger et
-LEFT JOIN pg_description d ON d.objoid = et.oid AND d.classoid = 'pg_event_trigger'::regclass AND d.objsubid = 0
 WHERE NOT EXISTS (SELECT 1 FROM pg_depend e
                   WHERE e.classid = 'pg_event_trigger'::regclass AND e.objid = et.oid AND e.deptype = 'e')

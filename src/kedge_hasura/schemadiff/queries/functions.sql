@@ -20,16 +20,12 @@ SELECT coalesce(json_agg(json_build_object(
   'rows', p.prorows,
   'config', p.proconfig,
   'owner', pg_get_userbyid(p.proowner),
-  'comment', d.description,
-  'grants', (SELECT json_agg(json_build_array(
-                CASE WHEN a.grantee = 0 THEN 'PUBLIC' WHEN a.grantee = p.proowner THEN 'OWNER'
-                     ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable))
-             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a)
+  'oid', p.oid,
+  'acl', coalesce(p.proacl, acldefault('f', p.proowner))
 )), '[]')
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
-LEFT JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0
 WHERE $SCOPE(n.nspname)
   AND NOT EXISTS (SELECT 1 FROM pg_depend e
                   WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')

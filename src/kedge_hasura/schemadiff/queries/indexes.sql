@@ -4,20 +4,19 @@ SELECT coalesce(json_agg(json_build_object(
   'schema', n.nspname,
   'table', t.relname,
   'name', ic.relname,
-  'definition', regexp_replace(pg_get_indexdef(i.indexrelid),
-                               '^(CREATE (UNIQUE )?INDEX) .*? ON ', '\1 ON '),
+  'definition', pg_get_indexdef(i.indexrelid),
+  'quoted_name', quote_ident(ic.relname),
   'unique', i.indisunique,
   'method', am.amname,
   'predicate', pg_get_expr(i.indpred, i.indrelid),
   'valid', i.indisvalid,
-  'comment', d.description
+  'oid', i.indexrelid
 )), '[]')
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = ic.relam
-LEFT JOIN pg_description d ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE $SCOPE(n.nspname)
   AND t.relkind IN ('r', 'p', 'm', 'f')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con

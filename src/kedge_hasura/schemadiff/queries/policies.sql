@@ -9,10 +9,9 @@ SELECT coalesce(json_agg(json_build_object(
             FROM unnest(p.polroles) r),
   'using', pg_get_expr(p.polqual, p.polrelid),
   'with_check', pg_get_expr(p.polwithcheck, p.polrelid),
-  'comment', d.description
+  'oid', p.oid
 )), '[]')
 FROM pg_policy p
 JOIN pg_class c ON c.oid = p.polrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0
 WHERE $SCOPE(n.nspname)

@@ -19,16 +19,12 @@ SELECT coalesce(json_agg(json_build_object(
   'populated', c.relispopulated,
   'definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
   'owner', pg_get_userbyid(c.relowner),
-  'comment', d.description,
-  'grants', (SELECT json_agg(json_build_array(
-                CASE WHEN a.grantee = 0 THEN 'PUBLIC' WHEN a.grantee = c.relowner THEN 'OWNER'
-                     ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable))
-             FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a)
+  'oid', c.oid,
+  'acl', coalesce(c.relacl, acldefault('r', c.relowner))
 )), '[]')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_am am ON am.oid = c.relam
-LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
   AND $SCOPE(n.nspname)
   AND NOT EXISTS (SELECT 1 FROM pg_depend e

@@ -16,16 +16,12 @@ SELECT coalesce(json_agg(json_build_object(
                WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'a'
                  AND dep.refclassid = 'pg_class'::regclass LIMIT 1),
   'owner', pg_get_userbyid(c.relowner),
-  'comment', d.description,
-  'grants', (SELECT json_agg(json_build_array(
-                CASE WHEN a.grantee = 0 THEN 'PUBLIC' WHEN a.grantee = c.relowner THEN 'OWNER'
-                     ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable))
-             FROM aclexplode(coalesce(c.relacl, acldefault('s', c.relowner))) a)
+  'oid', c.oid,
+  'acl', coalesce(c.relacl, acldefault('s', c.relowner))
 )), '[]')
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE $SCOPE(n.nspname)
   AND NOT EXISTS (SELECT 1 FROM pg_depend dep
                   WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype IN ('i', 'e'))

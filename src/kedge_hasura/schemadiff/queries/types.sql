@@ -21,15 +21,11 @@ SELECT coalesce(json_agg(json_build_object(
   'subtype', CASE WHEN t.typtype = 'r' THEN
         (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END,
   'owner', pg_get_userbyid(t.typowner),
-  'comment', d.description,
-  'grants', (SELECT json_agg(json_build_array(
-                CASE WHEN a.grantee = 0 THEN 'PUBLIC' WHEN a.grantee = t.typowner THEN 'OWNER'
-                     ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable))
-             FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a)
+  'oid', t.oid,
+  'acl', coalesce(t.typacl, acldefault('T', t.typowner))
 )), '[]')
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
-LEFT JOIN pg_description d ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
 WHERE t.typtype IN ('e', 'd', 'c', 'r')
   AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
   AND $SCOPE(n.nspname)
