@@ -11,6 +11,14 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     ├── DatabaseError                  a PostgreSQL server failed or refused
     │   └── MigrationFailed            a migration's SQL failed (file, line, SQLSTATE)
     ├── HasuraError                    the Hasura API failed or refused
+    │   ├── HasuraUnreachable          no answer: DNS, refused, TLS, timeout, reset (says if it may have run)
+    │   ├── HasuraBadResponse          an answer that is not Hasura's (proxy HTML, 413, empty, bad JSON)
+    │   ├── HasuraUnsupported          the server's version lacks a feature; nothing was sent
+    │   └── HasuraAPIError             Hasura's error JSON: status, code, error, path, internal
+    │       ├── HasuraAuthError        access-denied: admin secret missing or wrong, or not admin
+    │       ├── HasuraConflict         409: resource_version did not match
+    │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
+    │       └── HasuraInconsistentMetadata  the result would be inconsistent (objects in `internal`)
     ├── SquashNotEquivalent            verification found a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
@@ -109,6 +117,136 @@ class MigrationFailed(DatabaseError):
 
 class HasuraError(KedgeError):
     """The Hasura API could not be reached, or answered with an error."""
+
+
+class HasuraUnreachable(HasuraError):
+    """No usable answer from Hasura: DNS, connection refused, TLS, timeout, connection reset.
+
+    `may_have_reached_server` is False only when the request certainly was not sent (the
+    connection was never established); otherwise the server may have applied it, so a retry is
+    safe only after checking the state (for run_sql: whether the SQL ran).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        may_have_reached_server: bool,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        facts = dict(details or {})
+        facts["may_have_reached_server"] = may_have_reached_server
+        super().__init__(message, hint=hint, details=facts)
+        self.may_have_reached_server = may_have_reached_server
+
+
+class HasuraBadResponse(HasuraError):
+    """An answer that is not Hasura's: a proxy's HTML page, HTTP 413, an empty body, invalid JSON."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None,
+        excerpt: str | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        facts: dict[str, Any] = {"status": status, "body": excerpt}
+        facts.update(details or {})
+        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        self.status = status
+        self.excerpt = excerpt
+
+
+class HasuraUnsupported(HasuraError):
+    """The server's version lacks a feature that was asked for; nothing was sent."""
+
+    def __init__(
+        self, message: str, *, feature: str, required: str, server_version: str, hint: str | None = None
+    ):
+        details = {"feature": feature, "required_version": required, "server_version": server_version}
+        super().__init__(message, hint=hint, details=details)
+        self.feature = feature
+        self.required = required
+        self.server_version = server_version
+
+
+class HasuraAPIError(HasuraError):
+    """Hasura answered with its error JSON `{"path", "error", "code", "internal"?}` (contract §1.4).
+
+    `item_index` is the 0-based index of the failing item of a `bulk`, read from `path`
+    (`$.args[2].args`), and None for other calls.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str,
+        error: str,
+        path: str,
+        internal: Any = None,
+        item_index: int | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        facts: dict[str, Any] = {"status": status, "code": code, "path": path, "item_index": item_index}
+        facts.update(details or {})
+        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        self.status = status
+        self.code = code
+        self.error = error
+        self.path = path
+        self.internal = internal
+        self.item_index = item_index
+
+
+class HasuraAuthError(HasuraAPIError):
+    """`access-denied`: the admin secret is missing or wrong (401), or the call was not made as admin."""
+
+
+class HasuraConflict(HasuraAPIError):
+    """409 `conflict`: the metadata's resource_version changed since it was read."""
+
+
+class HasuraPostgresError(HasuraAPIError):
+    """400 `postgres-error`: PostgreSQL rejected the SQL. Fields are None when the server hides `internal`.
+
+    `statement` is the whole SQL text that was sent (contract §2.6), not the failing statement.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None,
+        pg_message: str | None,
+        pg_hint: str | None,
+        pg_detail: str | None,
+        statement: str | None,
+        **kwargs: Any,
+    ):
+        super().__init__(message, **kwargs)
+        self.sqlstate = sqlstate
+        self.pg_message = pg_message
+        self.pg_hint = pg_hint
+        self.pg_detail = pg_detail
+        self.statement = statement
+
+
+class HasuraInconsistentMetadata(HasuraAPIError):
+    """The call would leave the metadata inconsistent, so Hasura refused it (contract §7.2).
+
+    `inconsistent_objects` holds `kedge_hasura.hasura.models.InconsistentObject` values (typed as
+    Any here because this module imports nothing internal).
+    """
+
+    def __init__(self, message: str, *, inconsistent_objects: tuple[Any, ...], **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.inconsistent_objects = inconsistent_objects
 
 
 class SquashNotEquivalent(KedgeError):

@@ -1,0 +1,345 @@
+"""The double's /v2/query and /v1/metadata operations, behind plain method calls (no HTTP here).
+
+State lives where Hasura keeps it: metadata and catalog state in `hdb_catalog` of the metadata
+database (catalog.py), the list of inconsistent objects in memory, like Hasura's schema cache,
+rebuilt when metadata changes, on reload, and after a run_sql whose metadata check is on.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import CatalogStore
+from .consistency import Catalog, find_inconsistencies, table_key
+from .qerr import QErr, not_exists, parse_failed
+from .sql import RunSQLArgs, Session, run_sql
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+
+# Operations the server does not count as metadata changes (§3.3): no resource_version check.
+_READ_ONLY_METADATA = {
+    "export_metadata",
+    "get_inconsistent_metadata",
+    "get_catalog_state",
+    "set_catalog_state",
+    "pg_get_source_tables",
+    "reload_metadata",
+}
+_SOURCE_TABLES = """
+SELECT t.table_schema, t.table_name FROM information_schema.tables t
+ WHERE t.table_schema NOT IN ('information_schema', 'pg_catalog', 'hdb_catalog', '_timescaledb_internal')
+   AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = t.table_schema AND c.relname = t.table_name AND c.relispartition)
+ ORDER BY 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class DoubleConfig:
+    """How the double behaves: its databases, secret, version and which operations it lacks."""
+
+    database_url: str  # the `default` source
+    admin_secret: str | None = None
+    version: str = "v2.48.5"
+    metadata_database_url: str | None = None  # hdb_catalog lives here (default: database_url)
+    extra_sources: dict[str, str] = field(default_factory=dict)
+    unsupported_operations: frozenset[str] = frozenset()  # answered like a server that lacks them
+    legacy_reload_response: bool = False  # reload_metadata answers only {"message": "success"} (#8129)
+
+    def version_at_least(self, major: int, minor: int, patch: int) -> bool:
+        match = _VERSION.match(self.version)
+        if match is None:
+            return True  # a development build: everything
+        return tuple(int(part) for part in match.groups()) >= (major, minor, patch)
+
+
+class HasuraAPI:
+    """Dispatches envelopes `{"type", "args", "version"?, "resource_version"?}` to operations."""
+
+    def __init__(self, config: DoubleConfig):
+        self.config = config
+        self.sources = {"default": config.database_url, **config.extra_sources}
+        self.store = CatalogStore(config.metadata_database_url or config.database_url)
+        self._lock = threading.RLock()  # Hasura serialises metadata changes too
+        self.inconsistent: list[dict[str, Any]] = []
+
+    def install(self) -> None:
+        self.store.install()
+        self._rebuild(self.store.metadata()[0])
+
+    # -- /v2/query -------------------------------------------------------------------------------
+
+    def query(self, envelope: dict[str, Any]) -> Any:
+        operation = envelope.get("type")
+        if operation in ("run_sql", "pg_run_sql"):
+            return self._run_sql(RunSQLArgs.parse(envelope.get("args")))
+        if operation == "bulk":
+            items = envelope.get("args")
+            if not isinstance(items, list):
+                raise parse_failed("expected a list of queries for bulk")
+            results = []
+            for index, item in enumerate(items):
+                # Each item in its own transaction; stop at the first failure (§3.1).
+                try:
+                    if not isinstance(item, dict) or item.get("type") not in ("run_sql", "pg_run_sql"):
+                        raise QErr(400, "not-supported", "the test double runs only run_sql in a bulk")
+                    results.append(self._run_sql(RunSQLArgs.parse(item.get("args"))))
+                except QErr as error:
+                    raise error.under(f"$.args[{index}]") from None
+            return results
+        raise parse_failed(f'unknown query type "{operation}"', "$.type")
+
+    def _run_sql(self, args: RunSQLArgs) -> Any:
+        conninfo = self._source(args.source)
+        honour = self.config.version_at_least(2, 45, 3)  # 2.44 accepted the flag and ignored it (#10707)
+        if not args.check_metadata_consistency:
+            return run_sql(conninfo, args, honour_no_transaction=honour)
+        with self._lock:
+            metadata, _ = self.store.metadata()
+            # Like RunSQL.hs: snapshot the tracked tables before and after the SQL, in its transaction.
+            snapshot = Session(conninfo)
+            try:
+                before = _relations(snapshot)
+            finally:
+                snapshot.close()
+            dropped: list[tuple[str, str]] = []
+
+            def check(session: Session) -> None:
+                dropped.extend(self._dropped_tables(session, args, metadata, before))
+
+            result = run_sql(conninfo, args, honour_no_transaction=honour, before_commit=check)
+            if dropped:  # cascade: untrack what the SQL dropped
+                source = self._metadata_source(metadata, args.source)
+                source["tables"] = [t for t in source["tables"] if table_key(t.get("table")) not in dropped]
+                self.store.save_metadata(metadata)
+            self._rebuild(metadata)
+            return result
+
+    def _dropped_tables(
+        self, session: Session, args: RunSQLArgs, metadata: dict[str, Any], before: set[tuple[str, str]]
+    ) -> list[tuple[str, str]]:
+        """Tracked tables the SQL dropped; without cascade that is a dependency-error (§2.4)."""
+        source = next((s for s in metadata.get("sources") or [] if s.get("name") == args.source), None)
+        tracked = [table_key(entry.get("table")) for entry in (source or {}).get("tables") or []]
+        after = _relations(session)
+        gone = [table for table in tracked if table in before and table not in after]
+        if gone and not args.cascade:
+            names = ", ".join(f"table {s}.{n} in source {args.source}" for s, n in gone)
+            raise QErr(
+                400, "dependency-error", f"cannot drop due to the following dependent objects : {names}"
+            )
+        return gone
+
+    # -- /v1/metadata ----------------------------------------------------------------------------
+
+    def metadata(self, envelope: dict[str, Any]) -> Any:
+        operation = str(envelope.get("type"))
+        if operation in self.config.unsupported_operations:
+            raise parse_failed(f'unknown metadata command "{operation}"', "$")
+        handler = self._handlers().get(operation)
+        if handler is None:
+            raise parse_failed(f'unknown metadata command "{operation}"', "$")
+        with self._lock:
+            if operation not in _READ_ONLY_METADATA and "resource_version" in envelope:
+                current = self.store.metadata()[1]
+                if envelope["resource_version"] != current:
+                    raise QErr(
+                        409,
+                        "conflict",
+                        f"metadata resource version referenced ({envelope['resource_version']}) "
+                        "did not match current version",
+                        path="$",
+                    )
+            if operation in _READ_ONLY_METADATA:
+                return handler(envelope, None)
+            # Handlers edit a copy; one that raises leaves the stored metadata as it was.
+            metadata = copy.deepcopy(self.store.metadata()[0])
+            answer = handler(envelope, metadata)
+            self._commit(metadata)
+            return answer
+
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any], Any], Any]]:
+        return {
+            "export_metadata": self._export_metadata,
+            "replace_metadata": self._replace_metadata,
+            "reload_metadata": self._reload_metadata,
+            "get_inconsistent_metadata": lambda envelope, _: self._report(),
+            "get_catalog_state": lambda envelope, _: self.store.catalog_state(),
+            "set_catalog_state": self._set_catalog_state,
+            "pg_get_source_tables": self._pg_get_source_tables,
+            "pg_track_table": self._pg_track_table,
+            "pg_untrack_table": self._pg_untrack_table,
+            "pg_track_tables": self._pg_track_tables,
+            "bulk": self._bulk,
+        }
+
+    def _export_metadata(self, envelope: dict[str, Any], _: Any) -> Any:
+        metadata, resource_version = self.store.metadata()
+        if envelope.get("version") == 2:
+            return {"resource_version": resource_version, "metadata": metadata}
+        return metadata
+
+    def _replace_metadata(self, envelope: dict[str, Any], metadata: dict[str, Any]) -> Any:
+        v2 = envelope.get("version") == 2
+        args = envelope.get("args")
+        new = args.get("metadata") if v2 and isinstance(args, dict) else args
+        if not isinstance(new, dict):
+            raise parse_failed("expected the metadata object", "$.args.metadata" if v2 else "$.args")
+        allow = v2 and isinstance(args, dict) and args.get("allow_inconsistent_metadata") is True
+        new = {"version": 3, "sources": [], **new}
+        problems = self._inconsistencies(new)
+        if problems and not allow:
+            # Nothing is stored (§7.2).
+            raise QErr(400, "unexpected", "cannot continue due to inconsistent metadata", internal=problems)
+        metadata.clear()
+        metadata.update(new)
+        if not v2:
+            return {"message": "success"}
+        return {"is_consistent": not problems, "inconsistent_objects": problems}
+
+    def _reload_metadata(self, envelope: dict[str, Any], _: Any) -> Any:
+        args = envelope.get("args") or {}
+        names = args.get("reload_sources")
+        if isinstance(names, list):
+            for name in names:
+                if name not in self.sources:
+                    raise not_exists(f'source with name "{name}" does not exist')
+        self._rebuild(self.store.metadata()[0])
+        if self.config.legacy_reload_response:
+            return {"message": "success"}
+        answer: dict[str, Any] = {"message": "success", "is_consistent": not self.inconsistent}
+        if self.inconsistent:
+            answer["inconsistent_objects"] = self.inconsistent
+        return answer
+
+    def _report(self) -> Any:
+        return {"is_consistent": not self.inconsistent, "inconsistent_objects": self.inconsistent}
+
+    def _set_catalog_state(self, envelope: dict[str, Any], _: Any) -> Any:
+        args = envelope.get("args")
+        if not isinstance(args, dict) or args.get("type") not in ("cli", "console") or "state" not in args:
+            raise parse_failed('expected {"type": "cli" | "console", "state": ...}')
+        self.store.set_catalog_state(args["type"], args["state"])
+        return {"message": "success"}
+
+    def _pg_get_source_tables(self, envelope: dict[str, Any], _: Any) -> Any:
+        source = (envelope.get("args") or {}).get("source", "default")
+        session = Session(self._source(source))
+        try:
+            return [{"schema": schema, "name": name} for schema, name in session.query(_SOURCE_TABLES)]
+        finally:
+            session.close()
+
+    def _pg_track_table(self, envelope: dict[str, Any], metadata: dict[str, Any]) -> Any:
+        args = envelope.get("args")
+        if not isinstance(args, dict) or "table" not in args:
+            raise parse_failed('key "table" not found')
+        source_name = str(args.get("source", "default"))
+        source = self._metadata_source(metadata, source_name)
+        table = table_key(args["table"])
+        shown = f"{table[0]}.{table[1]}"
+        if any(table_key(entry.get("table")) == table for entry in source["tables"]):
+            raise QErr(400, "already-tracked", f'view/table already tracked: "{shown}"')
+        catalog = Catalog.read(self._source(source_name))
+        if table not in catalog.columns:
+            raise not_exists(f'no such table/view exists in source: "{shown}"')
+        entry: dict[str, Any] = {"table": {"name": table[1], "schema": table[0]}}
+        if args.get("configuration"):
+            entry["configuration"] = args["configuration"]
+        source["tables"].append(entry)
+        return {"message": "success"}
+
+    def _pg_untrack_table(self, envelope: dict[str, Any], metadata: dict[str, Any]) -> Any:
+        args = envelope.get("args") or {}
+        source = self._metadata_source(metadata, str(args.get("source", "default")))
+        table = table_key(args.get("table"))
+        kept = [entry for entry in source["tables"] if table_key(entry.get("table")) != table]
+        if len(kept) == len(source["tables"]):
+            raise QErr(400, "already-untracked", f'view/table already untracked: "{table[0]}.{table[1]}"')
+        source["tables"] = kept
+        return {"message": "success"}
+
+    def _pg_track_tables(self, envelope: dict[str, Any], metadata: dict[str, Any]) -> Any:
+        if not self.config.version_at_least(2, 26, 0):
+            raise parse_failed('unknown metadata command "pg_track_tables"', "$")
+        args = envelope.get("args") or {}
+        allow_warnings = args.get("allow_warnings", True) is not False
+        warnings = []
+        for index, item in enumerate(args.get("tables") or []):
+            try:
+                self._pg_track_table({"args": item}, metadata)
+            except QErr as error:
+                if not allow_warnings:
+                    raise error.under(f"$.args.tables[{index}]") from None
+                table = table_key(item.get("table"))
+                warnings.append(
+                    {
+                        "type": "table",
+                        "name": f"table {table[0]}.{table[1]} in source {item.get('source', 'default')}",
+                        "code": "track-table-failed",
+                        "message": error.error,
+                    }
+                )
+        return {"message": "success", "warnings": warnings} if warnings else {"message": "success"}
+
+    def _bulk(self, envelope: dict[str, Any], metadata: dict[str, Any]) -> Any:
+        # Sequential, stops at the first error; metadata is saved once at the end (§3.3), so a
+        # failing bulk leaves it unchanged: the caller discards `metadata` when this raises.
+        results = []
+        for index, item in enumerate(envelope.get("args") or []):
+            try:
+                operation = str(item.get("type"))
+                handler = self._handlers().get(operation)
+                if handler is None or operation in self.config.unsupported_operations:
+                    raise parse_failed(f'unknown metadata command "{operation}"', "$")
+                results.append(handler(item, metadata))
+            except QErr as error:
+                raise error.under(f"$.args[{index}]") from None
+        return results
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _commit(self, metadata: dict[str, Any]) -> None:
+        self.store.save_metadata(metadata)
+        self._rebuild(metadata)
+
+    def _rebuild(self, metadata: dict[str, Any]) -> None:
+        self.inconsistent = self._inconsistencies(metadata)
+
+    def _inconsistencies(self, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        cache: dict[str, Catalog] = {}
+
+        def catalog(source: str) -> Catalog | None:
+            if source not in self.sources:
+                return None
+            if source not in cache:
+                cache[source] = Catalog.read(self.sources[source])
+            return cache[source]
+
+        return find_inconsistencies(metadata, catalog)
+
+    def _source(self, name: str) -> str:
+        if name not in self.sources:
+            raise not_exists(f'source with name "{name}" does not exist')
+        return self.sources[name]
+
+    @staticmethod
+    def _metadata_source(metadata: dict[str, Any], name: str) -> dict[str, Any]:
+        for source in metadata.get("sources") or []:
+            if source.get("name") == name:
+                source.setdefault("tables", [])
+                result: dict[str, Any] = source
+                return result
+        raise not_exists(f'source with name "{name}" does not exist')
+
+
+def _relations(session: Session) -> set[tuple[str, str]]:
+    rows = session.query(
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    )
+    return {(row[0] or "", row[1] or "") for row in rows}
