@@ -169,6 +169,7 @@ def root(
     context.command = ctx.invoked_subcommand or ""
     state.context = context
     ctx.obj = context
+    ctx.call_on_close(context.close)
     context.settings()  # validate flags and environment now; errors are reported through the context
 
 

@@ -26,6 +26,7 @@ from kedge_hasura.settings import (
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from kedge_hasura.hasura.client import HasuraClient
     from kedge_hasura.pg.scratch import ScratchCluster
     from kedge_hasura.project.layout import Project
 
@@ -39,6 +40,7 @@ class AppContext:
     command: str = ""
     _project: Project | None = None
     _settings: Settings | None = None
+    _hasura: HasuraClient | None = None
 
     @classmethod
     def create(cls, flags: dict[str, Any], environ: dict[str, str] | None = None) -> AppContext:
@@ -122,12 +124,38 @@ class AppContext:
             hasura_preconditions=settings.hasura_preconditions,
         )
 
+    def hasura(self) -> HasuraClient:
+        """The Hasura client for this invocation (one connection pool), built from settings."""
+        if self._hasura is None:
+            from kedge_hasura.hasura.client import HasuraClient
+
+            settings = self.settings()
+            verify: bool | str | Path = True
+            if settings.insecure_skip_tls_verify:
+                verify = False
+            elif settings.certificate_authority is not None:
+                verify = settings.certificate_authority
+            self._hasura = HasuraClient(
+                base_url=settings.endpoint,
+                admin_secret=settings.admin_secret,
+                timeout=settings.timeout,
+                verify=verify,
+                api_paths=settings.api_paths or None,
+                log=self.output.detail,
+            )
+        return self._hasura
+
     def hasura_schema_executor(self, database: str) -> Any:
-        """Reading schemas through Hasura's run_sql arrives with the Hasura client."""
-        raise UsageError(
-            f"reading the schema of {database!r} through Hasura is not available yet",
-            hint="compare against a PostgreSQL URL instead",
-        )
+        """A schema-snapshot executor that reads `database` through Hasura's run_sql (read-only)."""
+        from kedge_hasura.hasura.schema import RunSqlExecutor
+
+        return RunSqlExecutor(self.hasura(), source=database)
+
+    def close(self) -> None:
+        """Release what the invocation opened (the Hasura connection pool)."""
+        if self._hasura is not None:
+            self._hasura.close()
+            self._hasura = None
 
     def finish(self, result: BaseModel, *, ok: bool, supports: tuple[OutputFormat, ...] = ()) -> ExitCode:
         """Emit a command's result and return its exit code (0 ok, 1 problems found)."""

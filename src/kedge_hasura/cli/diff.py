@@ -116,13 +116,12 @@ def diff_command(
         if data or data_table
         else None,
     )
-    settings = app_ctx.settings()
     with app_ctx.output.progress("Comparing schemas") as progress:
         result = diff_action.diff(
             request,
             project=app_ctx.project,
             cluster=app_ctx.scratch_cluster,
-            hasura_executor=app_ctx.hasura_schema_executor if settings else None,
+            hasura_executor=app_ctx.hasura_schema_executor,
             progress=progress.update,
         )
     exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on))

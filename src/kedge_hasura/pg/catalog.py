@@ -1,13 +1,13 @@
 """Run catalog queries over psycopg, in one consistent read-only snapshot.
 
-The session settings make deparsed text comparable between databases: `search_path = pg_catalog`
-schema-qualifies every user object in `pg_get_*` output (schema-diff notes §4.1), and fixed
-TimeZone/DateStyle/extra_float_digits keep literal defaults stable. REPEATABLE READ READ ONLY
-gives all queries one snapshot, so a concurrent migration cannot produce a half-old picture.
+REPEATABLE READ READ ONLY gives all queries one snapshot, so a concurrent migration cannot produce
+a half-old picture. The settings each call asks for (schemadiff's SESSION_SETTINGS) are applied
+with SET LOCAL inside that transaction, once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,15 +16,6 @@ import psycopg
 from kedge_hasura.errors import DatabaseError
 from kedge_hasura.settings import redact
 
-_SESSION = (
-    "SET search_path = pg_catalog",
-    "SET TimeZone = 'UTC'",
-    "SET DateStyle = 'ISO, YMD'",
-    "SET IntervalStyle = 'postgres'",
-    "SET extra_float_digits = 3",
-    "SET statement_timeout = 0",
-)
-
 
 class PsycopgExecutor:
     """An `Executor` (schemadiff.snapshot) over one psycopg connection; use as a context manager."""
@@ -32,14 +23,13 @@ class PsycopgExecutor:
     def __init__(self, conninfo: str, *, label: str = "database"):
         self._conninfo = conninfo
         self._label = label
+        self._applied: tuple[tuple[str, str], ...] = ()
         self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
         self.query_count = 0
 
     def __enter__(self) -> Self:
         try:
             self._connection = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=15)
-            for statement in _SESSION:
-                self._connection.execute(statement.encode())
             self._connection.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except psycopg.Error as exc:
             raise DatabaseError(
@@ -55,11 +45,15 @@ class PsycopgExecutor:
             self._connection.close()
             self._connection = None
 
-    def fetch_json(self, sql: str) -> Any:
+    def fetch_json(self, sql: str, *, session: Sequence[tuple[str, str]] = ()) -> Any:
         """Run a query that returns one row with one JSON value; return it parsed."""
         assert self._connection is not None, "use PsycopgExecutor as a context manager"
         self.query_count += 1
         try:
+            if tuple(session) != self._applied:
+                for name, value in session:
+                    self._connection.execute("SELECT set_config(%s, %s, true)", (name, value))
+                self._applied = tuple(session)
             row = self._connection.execute(sql.encode()).fetchone()
         except psycopg.Error as exc:
             raise DatabaseError(
@@ -67,3 +61,9 @@ class PsycopgExecutor:
                 hint="kedge-hasura reads PostgreSQL 13 or newer; report this if the server is supported",
             ) from None
         return row[0] if row else None
+
+    def fetch_json_batch(
+        self, queries: dict[str, str], *, session: Sequence[tuple[str, str]] = ()
+    ) -> dict[str, Any]:
+        """Run each query in turn (all in this executor's single snapshot)."""
+        return {name: self.fetch_json(sql, session=session) for name, sql in queries.items()}

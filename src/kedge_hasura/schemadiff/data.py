@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from kedge_hasura.schemadiff.model import Column, Constraint, Key, Snapshot, Table
-from kedge_hasura.schemadiff.snapshot import Executor, Scope, catalog_query
+from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Executor, Scope, catalog_query
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,8 @@ def compare_data(
     tables = _common_tables(source_snap, target_snap, options)
     result = DataDiff()
     if tables:
-        source_counts = source_exec.fetch_json(_count_query(tables)) or {}
-        target_counts = target_exec.fetch_json(_count_query(tables)) or {}
+        source_counts = source_exec.fetch_json(_count_query(tables), session=SESSION_SETTINGS) or {}
+        target_counts = target_exec.fetch_json(_count_query(tables), session=SESSION_SETTINGS) or {}
         selected: list[Key] = []
         for key in tables:
             name = _display(key)
@@ -107,8 +107,16 @@ def compare_data(
                 continue
             selected.append(key)
         order = "physical" if options.match == "physical" else "key"
-        source_rows = source_exec.fetch_json(_rows_query(selected, source_snap, order)) if selected else {}
-        target_rows = target_exec.fetch_json(_rows_query(selected, target_snap, order)) if selected else {}
+        source_rows = (
+            source_exec.fetch_json(_rows_query(selected, source_snap, order), session=SESSION_SETTINGS)
+            if selected
+            else {}
+        )
+        target_rows = (
+            target_exec.fetch_json(_rows_query(selected, target_snap, order), session=SESSION_SETTINGS)
+            if selected
+            else {}
+        )
         for key in selected:
             name = _display(key)
             result.tables.append(
@@ -127,7 +135,9 @@ def compare_data(
 
 def sequence_positions(executor: Executor, scope: Scope) -> dict[str, Any]:
     """`schema.sequence` → last value (None before the first nextval) for every sequence in scope."""
-    return dict(executor.fetch_json(catalog_query("sequence_positions", scope)) or {})
+    return dict(
+        executor.fetch_json(catalog_query("sequence_positions", scope), session=SESSION_SETTINGS) or {}
+    )
 
 
 # -- internals ---------------------------------------------------------------------------------

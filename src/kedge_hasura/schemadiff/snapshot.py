@@ -45,10 +45,32 @@ HASURA_SCHEMAS = ("hdb_catalog", "hdb_views", "hdb_pro_catalog")
 _SCOPE_MARKER = re.compile(r"\$SCOPE\(([^)]+)\)")
 
 
-class Executor(Protocol):
-    """Runs one catalog query and returns the single JSON value of its single row (parsed)."""
+Session = tuple[tuple[str, str], ...]
 
-    def fetch_json(self, sql: str) -> Any: ...
+# Settings every executor applies before the catalog queries, so deparsed text compares equal
+# between databases: search_path = pg_catalog schema-qualifies every user object in pg_get_*
+# output (schema-diff notes §4.1); fixed TimeZone/DateStyle/extra_float_digits keep literal
+# defaults and row values stable.
+SESSION_SETTINGS: Session = (
+    ("search_path", "pg_catalog"),
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO, YMD"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+)
+
+
+class Executor(Protocol):
+    """Runs catalog queries: each returns one row holding one JSON value, returned parsed.
+
+    `session` are settings (name, value) to apply first, for the transaction. `fetch_json_batch`
+    runs several queries at once; an executor over HTTP answers them in one request, which also
+    puts them in one transaction (one consistent snapshot).
+    """
+
+    def fetch_json(self, sql: str, *, session: Session = ()) -> Any: ...
+
+    def fetch_json_batch(self, queries: dict[str, str], *, session: Session = ()) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -92,7 +114,9 @@ QUERY_NAMES = (
 def read_snapshot(executor: Executor, scope: Scope | None = None) -> Snapshot:
     """Run every catalog query through `executor` and build the snapshot."""
     scope = scope or Scope()
-    raw = {name: executor.fetch_json(catalog_query(name, scope)) for name in QUERY_NAMES}
+    raw = executor.fetch_json_batch(
+        {name: catalog_query(name, scope) for name in QUERY_NAMES}, session=SESSION_SETTINGS
+    )
     return build_snapshot(raw, query_count=len(QUERY_NAMES))
 
 
