@@ -173,7 +173,8 @@ def test_physical_order_pairs_rows_of_two_replays(pg_cluster: ScratchCluster) ->
     from kedge_hasura.schemadiff.snapshot import read_snapshot
 
     script = (
-        "CREATE TABLE u (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text, at timestamptz DEFAULT clock_timestamp());"
+        "CREATE TABLE u (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text,"
+        " at timestamptz DEFAULT clock_timestamp());"
         "INSERT INTO u (name) VALUES ('anon'), ('admin');"
     )
     with pg_cluster.database("r1") as one, pg_cluster.database("r2") as two:

@@ -58,7 +58,7 @@ class PsycopgExecutor:
         except psycopg.Error as exc:
             raise DatabaseError(
                 f"catalog query failed on {self._label}: {str(exc).strip()}",
-                hint="kedge-hasura reads PostgreSQL 13 or newer; report this if the server is supported",
+                hint="kedge-hasura reads PostgreSQL 14 or newer; report this if the server is supported",
             ) from None
         return row[0] if row else None
 

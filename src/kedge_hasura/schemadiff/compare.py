@@ -52,6 +52,9 @@ _WRAPPERS: dict[tuple[str, str], Callable[[str], str]] = {
 # Hasura's GraphQL schema see, so a rename is a warning.
 _GENERATED_NAME_KINDS = frozenset({"constraint", "index", "sequence"})
 
+# Privileges added after PostgreSQL 14 (the oldest server we read) → the major that added them.
+_PRIVILEGE_SINCE = {"SET": 15, "ALTER SYSTEM": 15, "MAINTAIN": 17}
+
 # Kinds whose children carry the parent table's name in their identity.
 _TABLE_CHILDREN = ("column", "constraint", "index", "trigger", "policy")
 
@@ -129,17 +132,23 @@ def compare(
     options = options or CompareOptions()
     cross_version = source.server.major != target.server.major
     comparer = _Comparer(options, cross_version, source, target)
-    table_renames: dict[Key, Key] = {}
+    # Tables first: their renames re-key everything that names a table (columns, constraints,
+    # indexes, triggers, policies, and the column a serial sequence belongs to).
+    table_renames = comparer.compare_kind(
+        "table", dict(source.of_kind("table")), dict(target.of_kind("table"))
+    )
     for kind in KIND_NAMES:
+        if kind == "table":
+            continue
         before = dict(source.of_kind(kind))
         after = dict(target.of_kind(kind))
-        if kind in _TABLE_CHILDREN and table_renames:
+        if table_renames and kind in _TABLE_CHILDREN:
             before = {
                 _rekey(key, table_renames): _rename_parent(obj, table_renames) for key, obj in before.items()
             }
-        renames = comparer.compare_kind(kind, before, after)
-        if kind == "table":
-            table_renames = renames
+        if table_renames and kind == "sequence":
+            before = {key: _rename_owner(obj, table_renames) for key, obj in before.items()}
+        comparer.compare_kind(kind, before, after)
     comparer.compare_inventory(source.inventory, target.inventory)
 
     warnings = []
@@ -197,6 +206,18 @@ def _order(difference: Difference) -> tuple[Any, ...]:
         _CHANGE_ORDER[difference.change],
         difference.field or "",
     )
+
+
+def _rename_owner(obj: DbObject, renames: dict[Key, Key]) -> DbObject:
+    owned_by = getattr(obj, "owned_by", None)
+    if not owned_by:
+        return obj
+    schema, table, column = owned_by.split(".", 2) if owned_by.count(".") >= 2 else ("", "", owned_by)
+    if (schema, table) not in renames:
+        return obj
+    new_schema, new_table = renames[(schema, table)]
+    changes: dict[str, Any] = {"owned_by": f"{new_schema}.{new_table}.{column}"}
+    return replace(obj, **changes)
 
 
 def _rekey(key: Key, renames: dict[Key, Key]) -> Key:
@@ -266,9 +287,11 @@ class _Comparer:
             )
             self.compare_fields(old, new, before, after)
         for obj in removed.values():
-            self.add(obj, "removed", Severity.ERROR)
+            if not _is_view_column(obj):  # reported as the view's `columns`
+                self.add(obj, "removed", Severity.ERROR)
         for obj in added.values():
-            self.add(obj, "added", Severity.ERROR)
+            if not _is_view_column(obj):
+                self.add(obj, "added", Severity.ERROR)
         for key in before.keys() & after.keys():
             if before[key] != after[key]:  # dataclass equality: one tuple comparison for the common case
                 self.compare_fields(before[key], after[key], before, after)
@@ -277,8 +300,10 @@ class _Comparer:
     def compare_fields(
         self, old: DbObject, new: DbObject, before: dict[Key, DbObject], after: dict[Key, DbObject]
     ) -> None:
-        for name in old.FIELDS:
+        for name in old.compared_fields:
             a, b = old.value(name), new.value(name)
+            if name == "grants" and self.cross_version:
+                a, b = self._grants_both_servers_know(a), self._grants_both_servers_know(b)
             if a == b:
                 continue
             if name == "owner":
@@ -339,6 +364,15 @@ class _Comparer:
                 continue
             self.add(new, "changed", Severity.ERROR, field=name, source=_plain(a), target=_plain(b))
 
+    def _grants_both_servers_know(self, grants: frozenset[Grant]) -> frozenset[Grant]:
+        """Across major versions, leave out privileges the older server does not have.
+
+        Default privileges differ by version: PostgreSQL 17 added MAINTAIN to every table's
+        owner, so the same table shows an extra grant on 17+ without any change.
+        """
+        oldest = min(self.source.server.major, self.target.server.major)
+        return frozenset(g for g in grants if _PRIVILEGE_SINCE.get(g.privilege, 0) <= oldest)
+
     def _probably_equivalent(self, kind: str, name: str, a: str, b: str) -> bool:
         wrap = _WRAPPERS.get((kind, name))
         if wrap is None:
@@ -365,6 +399,10 @@ class _Comparer:
                         hint=f"kedge-hasura counts but does not compare {name.replace('_', ' ')} in depth",
                     )
                 )
+
+
+def _is_view_column(obj: DbObject) -> bool:
+    return isinstance(obj, Column) and obj.of_view
 
 
 def _plain(value: Any) -> Any:
@@ -427,6 +465,8 @@ def _signature(
     obj: DbObject, table_columns: dict[Key, tuple[tuple[str, str, bool], ...]]
 ) -> tuple[Any, ...] | None:
     """What must be equal for two objects with different names to be "the same, renamed"."""
+    if _is_view_column(obj):
+        return None
     if isinstance(obj, Table):
         columns = table_columns.get(obj.key, ())
         # An empty table matches too many others to be recognised by its shape.

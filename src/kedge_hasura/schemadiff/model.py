@@ -58,6 +58,10 @@ class DbObject:
     def value(self, name: str) -> Any:
         return getattr(self, name)
 
+    @property
+    def compared_fields(self) -> tuple[str, ...]:
+        return self.FIELDS
+
 
 @dataclass(frozen=True, slots=True)
 class Schema(DbObject):
@@ -161,6 +165,16 @@ class Column(DbObject):
     def key(self) -> Key:
         return (self.schema, self.table, self.name)
 
+    @property
+    def of_view(self) -> bool:
+        return self.relation_kind in ("view", "materialized view")
+
+    @property
+    def compared_fields(self) -> tuple[str, ...]:
+        # A view's column names and types are compared as the view's `columns`; what only the
+        # column carries is its comment (Hasura's GraphQL field description) and its grants.
+        return ("comment", "grants") if self.of_view else self.FIELDS
+
 
 @dataclass(frozen=True, slots=True)
 class Constraint(DbObject):
@@ -218,7 +232,7 @@ class Sequence(DbObject):
     max_value: int
     cache: int
     cycle: bool
-    owned_by: str | None  # "table.column" of a serial column
+    owned_by: str | None  # "schema.table.column" of a serial column
     owner: str
     comment: str | None
     grants: Grants

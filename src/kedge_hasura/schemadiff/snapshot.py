@@ -216,9 +216,20 @@ def _acl_role(item: str) -> tuple[str, str]:
     return "".join(characters), ""
 
 
-def _without_name(definition: str, quoted_name: str) -> str:
-    """A CREATE INDEX / CREATE TRIGGER text without the object's own name (renames are not changes)."""
-    return definition.replace(f" {quoted_name} ", " ", 1)
+TABLE_PLACEHOLDER = '"<table>"'
+
+
+def _generic_definition(definition: str, quoted_name: str, quoted_table: str) -> str:
+    """A CREATE INDEX / CREATE TRIGGER text without its own name and its table's.
+
+    Both are in the object's key already; leaving them in the text would report a renamed index,
+    or the index of a renamed table, as a changed definition too. The placeholder keeps the text
+    valid SQL for the "probably equivalent" check.
+    """
+    text = definition.replace(f" {quoted_name} ", " ", 1)
+    for on in (" ON ONLY ", " ON "):
+        text = text.replace(f"{on}{quoted_table} ", f"{on}{TABLE_PLACEHOLDER} ", 1)
+    return text
 
 
 def _tuple(values: Iterable[Any] | None) -> tuple[str, ...]:
@@ -251,12 +262,13 @@ class _Rows:
             "comment": self.comment("pg_class", row["oid"]),
             "grants": parse_acl(row["acl"], row["owner"]),
         }
+        options = _tuple(sorted(row["options"] or ()))  # WITH (a, b) and WITH (b, a) are the same
         if kind == "v":
-            return View(definition=row["definition"], options=_tuple(row["options"]), columns=(), **common)
+            return View(definition=row["definition"], options=options, columns=(), **common)
         if kind == "m":
             return MaterializedView(
                 definition=row["definition"],
-                options=_tuple(row["options"]),
+                options=options,
                 columns=(),
                 populated=bool(row["populated"]),
                 **common,
@@ -266,7 +278,7 @@ class _Rows:
             persistence=_PERSISTENCE.get(row["persistence"], row["persistence"]),
             rls_enabled=bool(row["rls_enabled"]),
             rls_forced=bool(row["rls_forced"]),
-            options=_tuple(row["options"]),
+            options=options,
             partition_key=row["partition_key"],
             partition_bound=row["partition_bound"],
             inherits=_tuple(row["inherits"]),
@@ -313,7 +325,7 @@ class _Rows:
             schema=row["schema"],
             table=row["table"],
             name=row["name"],
-            definition=_without_name(row["definition"], row["quoted_name"]),
+            definition=_generic_definition(row["definition"], row["quoted_name"], row["quoted_table"]),
             unique=bool(row["unique"]),
             method=row["method"],
             predicate=row["predicate"],
@@ -366,7 +378,7 @@ class _Rows:
             schema=row["schema"],
             table=row["table"],
             name=row["name"],
-            definition=_without_name(row["definition"], row["quoted_name"]),
+            definition=_generic_definition(row["definition"], row["quoted_name"], row["quoted_table"]),
             enabled=_ENABLED.get(row["enabled"], row["enabled"]),
             function=row["function"],
             comment=self.comment("pg_trigger", row["oid"]),
@@ -427,8 +439,8 @@ def _attach_view_columns(objects: dict[str, dict[Key, DbObject]]) -> None:
             described = tuple(f"{c.name} {c.type}" for c in columns)
             assert isinstance(view, View | MaterializedView)
             objects[kind][key] = _replace_columns(view, described)
-            for column in columns:  # a view's columns are compared as part of the view
-                objects["column"].pop(column.key, None)
+            # The view's columns stay as column objects for their comments and grants only
+            # (Column.compared_fields); their names and types are compared as the view's `columns`.
 
 
 def _replace_columns(view: View | MaterializedView, columns: tuple[str, ...]) -> DbObject:

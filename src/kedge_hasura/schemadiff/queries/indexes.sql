@@ -5,6 +5,7 @@ SELECT coalesce(json_agg(json_build_object(
   'table', t.relname,
   'name', ic.relname,
   'definition', pg_get_indexdef(i.indexrelid),
+  'quoted_table', quote_ident(n.nspname) || '.' || quote_ident(t.relname),
   'quoted_name', quote_ident(ic.relname),
   'unique', i.indisunique,
   'method', am.amname,

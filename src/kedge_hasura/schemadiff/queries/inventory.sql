@@ -11,7 +11,7 @@ SELECT json_build_object(
                                   AND e.objid = o.oid AND e.deptype = 'e')),
   'casts', (SELECT count(*) FROM pg_cast ca WHERE ca.oid >= 16384
             AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_cast'::regclass
-                            AND e.objid = ca.oid AND e.deptype = 'e')),
+                            AND e.objid = ca.oid AND e.deptype IN ('e', 'i'))),
   'text_search_configurations', (SELECT count(*) FROM pg_ts_config t JOIN pg_namespace n ON n.oid = t.cfgnamespace
                                  WHERE $SCOPE(n.nspname)),
   'statistics_objects', (SELECT count(*) FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace

@@ -5,8 +5,9 @@ SELECT coalesce(json_agg(json_build_object(
   'name', p.polname,
   'command', p.polcmd,
   'permissive', p.polpermissive,
-  'roles', (SELECT json_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END ORDER BY 1)
-            FROM unnest(p.polroles) r),
+  'roles', (SELECT json_agg(role ORDER BY role)
+            FROM (SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r)::text END AS role
+                  FROM unnest(p.polroles) r) roles),
   'using', pg_get_expr(p.polqual, p.polrelid),
   'with_check', pg_get_expr(p.polwithcheck, p.polrelid),
   'oid', p.oid

@@ -9,9 +9,10 @@ SELECT coalesce(json_agg(json_build_object(
   'max_value', s.seqmax,
   'cache', s.seqcache,
   'cycle', s.seqcycle,
-  'owned_by', (SELECT tc.relname || '.' || ta.attname
+  'owned_by', (SELECT tn.nspname || '.' || tc.relname || '.' || ta.attname
                FROM pg_depend dep
                JOIN pg_class tc ON tc.oid = dep.refobjid
+               JOIN pg_namespace tn ON tn.oid = tc.relnamespace
                JOIN pg_attribute ta ON ta.attrelid = dep.refobjid AND ta.attnum = dep.refobjsubid
                WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'a'
                  AND dep.refclassid = 'pg_class'::regclass LIMIT 1),

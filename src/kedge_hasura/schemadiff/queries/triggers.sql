@@ -5,6 +5,7 @@ SELECT coalesce(json_agg(json_build_object(
   'table', c.relname,
   'name', t.tgname,
   'definition', pg_get_triggerdef(t.oid),
+  'quoted_table', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
   'quoted_name', quote_ident(t.tgname),
   'enabled', t.tgenabled,
   'function', t.tgfoid::regprocedure::text,

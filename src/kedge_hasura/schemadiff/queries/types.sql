@@ -16,8 +16,16 @@ SELECT coalesce(json_agg(json_build_object(
         (SELECT cn.nspname || '.' || quote_ident(co.collname)
          FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END,
   'attributes', CASE WHEN t.typtype = 'c' THEN
-        (SELECT json_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
-         FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+        (SELECT json_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+                         || CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0
+                                 THEN ' COLLATE ' || (SELECT cn.nspname || '.' || quote_ident(co.collname)
+                                                      FROM pg_collation co
+                                                      JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                                      WHERE co.oid = a.attcollation)
+                                 ELSE '' END
+                         ORDER BY a.attnum)
+         FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
   'subtype', CASE WHEN t.typtype = 'r' THEN
         (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid) END,
   'owner', pg_get_userbyid(t.typowner),
