@@ -250,7 +250,20 @@ class HasuraInconsistentMetadata(HasuraAPIError):
 
 
 class SquashNotEquivalent(KedgeError):
-    """The squashed migration does not build the same database as the originals; nothing was written."""
+    """The squashed migration does not build the same database as the originals; nothing was written.
+
+    `schema` and `data` hold the comparison (schemadiff results) for rendering.
+    """
+
+    def __init__(self, message: str, *, schema: Any = None, data: Any = None, hint: str | None = None):
+        details: dict[str, Any] = {}
+        if schema is not None:
+            details["schema_differences"] = [d.model_dump(mode="json") for d in schema.differences]
+        if data is not None:
+            details["data"] = data.model_dump(mode="json")
+        super().__init__(message, hint=hint, details=details)
+        self.schema = schema
+        self.data = data
 
 
 class ManifestError(KedgeError):

@@ -174,10 +174,11 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import diff, status
+    from kedge_hasura.cli import diff, squash, status
 
     status.register(app)
     diff.register(app)
+    squash.register(app)
 
 
 _register_commands()

@@ -170,14 +170,17 @@ class ScratchCluster:
         assert self._scratch_url is not None
         return make_conninfo(self._scratch_url, dbname=dbname)
 
-    def create_database(self, label: str = "db", *, empty: bool = False) -> ScratchDatabase:
-        """A new database copied from the template (or an empty one from template0).
+    def create_database(
+        self, label: str = "db", *, empty: bool = False, copy_of: ScratchDatabase | None = None
+    ) -> ScratchDatabase:
+        """A new database copied from the template, from another scratch database (`copy_of`,
+        which must have no open connections), or empty (from template0).
 
         Raises:
             DatabaseError: CREATE DATABASE failed.
         """
         name = f"{self._prefix}_{label}_{next(self._counter)}"
-        template = "template0" if empty else self._template
+        template = "template0" if empty else copy_of.name if copy_of else self._template
         with self._connect_admin() as connection:
             try:
                 connection.execute(
@@ -200,9 +203,11 @@ class ScratchCluster:
             self._created.remove(database.name)
 
     @contextmanager
-    def database(self, label: str = "db", *, empty: bool = False) -> Iterator[ScratchDatabase]:
+    def database(
+        self, label: str = "db", *, empty: bool = False, copy_of: ScratchDatabase | None = None
+    ) -> Iterator[ScratchDatabase]:
         """A scratch database for the length of a `with` block."""
-        database = self.create_database(label, empty=empty)
+        database = self.create_database(label, empty=empty, copy_of=copy_of)
         try:
             yield database
         finally:

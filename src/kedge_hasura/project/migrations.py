@@ -549,3 +549,14 @@ def load_sql_file(path: Path) -> SqlFile:
         line = raw[: exc.start].count(b"\n") + 1
         raise ProjectError(f"{path}:{line}: not valid UTF-8", hint="save the file as UTF-8") from None
     return SqlFile(path=path, text=text, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw))
+
+
+def scan_database_folder(database: str, directory: Path, *, analyze_sql: bool = False) -> MigrationScan:
+    """Scan one database's folder (a staged copy, or an archive of originals) on its own."""
+    scanner = _Scanner(directory)
+    scanner.scan_database(database, directory)
+    findings = list(scanner.findings)
+    if analyze_sql:
+        for migration in scanner.databases[database].migrations:
+            findings.extend(sql_findings(migration))
+    return MigrationScan(root=directory, layout="v3", databases=scanner.databases, findings=tuple(findings))

@@ -18,7 +18,9 @@ boundaries come from libpg_query's scanner instead and the file carries a `synta
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -317,3 +319,50 @@ def _canonical(node: Any, ignore_qualifiers: bool) -> Any:
         else:
             result[key] = _canonical(value, ignore_qualifiers)
     return result
+
+
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+_UNRESERVED = {0, 1}  # libpg_query keyword_kind: not a keyword, or an unreserved keyword
+
+
+@functools.cache
+def quote_ident(name: str) -> str:
+    """Quote an identifier exactly when PostgreSQL's quote_ident() would."""
+    if _PLAIN_IDENTIFIER.fullmatch(name):
+        tokens = list(postgast.scan(name).tokens)
+        if len(tokens) == 1 and tokens[0].keyword_kind in _UNRESERVED:
+            return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, name: str) -> str:
+    """`schema.name`, each part quoted as needed."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def sql_function_body_relations(statement: str) -> list[str] | None:
+    """Relations read by the string body of a LANGUAGE sql CREATE FUNCTION/PROCEDURE.
+
+    None when the statement is not such a function (another language, or a BEGIN ATOMIC body,
+    whose references PostgreSQL tracks as dependencies). PostgreSQL validates a string SQL body
+    when the function is created, so these relations must exist by then.
+    """
+    try:
+        tree = postgast.parse(statement)
+    except postgast.PgQueryError:
+        return None
+    if len(tree.stmts) != 1 or tree.stmts[0].stmt.WhichOneof("node") != "create_function_stmt":
+        return None
+    function = tree.stmts[0].stmt.create_function_stmt
+    if function.HasField("sql_body"):
+        return None
+    options = {option.def_elem.defname: option.def_elem.arg for option in function.options}
+    language = options.get("language")
+    body = options.get("as")
+    if language is None or language.string.sval.lower() != "sql" or body is None:
+        return None
+    text = "".join(item.string.sval for item in body.list.items)
+    try:
+        return sorted(set(postgast.extract_tables(postgast.parse(text))))
+    except postgast.PgQueryError:
+        return []

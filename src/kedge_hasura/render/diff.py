@@ -12,7 +12,7 @@ from typing import Any
 from rich.markup import escape
 
 from kedge_hasura.project.findings import Severity
-from kedge_hasura.render.human import render, render_table
+from kedge_hasura.render.human import plural, render, render_table
 from kedge_hasura.schemadiff.compare import Difference, SchemaDiff
 from kedge_hasura.schemadiff.data import DataDiff
 
@@ -71,10 +71,7 @@ def _(result: SchemaDiff) -> list[str]:
         lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
     lines.append("")
     summary = result.summary
-    by_kind = ", ".join(
-        f"{count} {_TITLES.get(kind, kind).lower() if count != 1 else kind.replace('_', ' ')}"
-        for kind, count in summary["by_kind"].items()
-    )
+    by_kind = ", ".join(plural(count, kind) for kind, count in summary["by_kind"].items())
     severities = ", ".join(f"{count} {name}" for name, count in summary["by_severity"].items() if count)
     if summary["total"]:
         lines.append(f"{summary['total']} differences ({by_kind}); {severities}")

@@ -7,7 +7,6 @@ colour and in CI logs.
 
 from __future__ import annotations
 
-import os
 from functools import singledispatch
 from pathlib import Path
 
@@ -27,18 +26,22 @@ def render(result: BaseModel) -> list[str]:
 
 
 def display_path(path: Path | str | None) -> str:
-    """A path relative to the current directory when it is below it (shorter, and what CI expects)."""
+    """A path relative to the current folder when it is inside it, else absolute (as CI expects)."""
     if path is None:
         return ""
     candidate = Path(path)
     try:
-        return str(candidate.relative_to(Path.cwd()))
+        return str(candidate.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
-        try:
-            relative = os.path.relpath(candidate)
-        except ValueError:
-            return str(candidate)
-        return relative if not relative.startswith("../../..") else str(candidate)
+        return str(candidate)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 index`, `2 indexes`, `3 policies`, `4 tables` (nouns are object kinds, with _ as space)."""
+    word = noun.replace("_", " ")
+    if count != 1:
+        word = word[:-1] + "ies" if word.endswith("y") else word + "es" if word.endswith("x") else word + "s"
+    return f"{count} {word}"
 
 
 def render_table(headers: list[str], rows: list[list[str]], *, right: set[int] | None = None) -> list[str]:

@@ -116,11 +116,27 @@ class Output:
         if self.format is OutputFormat.JSON:
             self._write_json(command, result=result.model_dump(mode="json"), ok=ok, exit_code=exit_code)
             return
-        import kedge_hasura.render.diff  # noqa: F401 - registers the SchemaDiff rendering
         from kedge_hasura.render.human import render
+
+        _register_renderings()
 
         for line in render(result):
             self.out.print(self.redact(line))
+
+    def show_comparison(self, schema: Any, data: Any) -> None:
+        """Show why a verification failed: the schema diff (and rows) on stderr, in text mode.
+
+        With --output json the same facts are in the error envelope's details.
+        """
+        if self.format is not OutputFormat.TEXT or schema is None:
+            return
+        from kedge_hasura.render.human import render
+
+        _register_renderings()
+        if data is not None:
+            schema = schema.model_copy(update={"data": data})
+        for line in render(schema):
+            self.err.print(self.redact(line))
 
     def write_text(self, text: str) -> None:
         """Write preformatted text (JUnit XML, GitHub annotations) to stdout as is."""
@@ -213,3 +229,9 @@ class ProgressLine:
             self.status.update(escape(self._output.redact(text)))
         elif self._output.verbosity >= 1:
             self._output.err.print(f"[dim]  {escape(self._output.redact(text))}[/dim]")
+
+
+def _register_renderings() -> None:
+    """Import the modules that register `render` implementations (kept lazy for a fast --help)."""
+    import kedge_hasura.render.diff
+    import kedge_hasura.render.squash  # noqa: F401

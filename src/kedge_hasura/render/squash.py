@@ -1,0 +1,149 @@
+"""Human renderings of squash, squash --check and archive results."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from kedge_hasura.actions.archive import ArchiveChange, ArchiveList
+from kedge_hasura.actions.squash import SquashCheck, SquashResult
+from kedge_hasura.render.human import display_path, plural, render, render_table
+
+
+@render.register
+def _(result: SquashResult) -> list[str]:
+    count = len(result.migrations)
+    lines = [
+        f"[bold]Squash of {count} migration{'s' if count != 1 else ''}[/bold] of database "
+        f"{escape(result.database)} ({result.strategy} strategy, PostgreSQL {result.postgres_major}): "
+        f"{result.from_version} .. {result.to_version}",
+        f"  new migration: {escape(display_path(result.folder))}/ (up.sql {len(result.up_sql.splitlines())} "
+        f"lines, down.sql {len(result.down_sql.splitlines())} lines)",
+    ]
+    if result.archive_folder is not None:
+        lines.append(f"  originals:     {escape(display_path(result.archive_folder))}/ (with MANIFEST.json)")
+    else:
+        lines.append("  originals:     deleted (--no-archive)")
+    verification = result.verification
+    if verification.verified:
+        notes = [
+            "schema identical",
+            "rows identical"
+            + (f" except {len(result.frozen_values)} frozen column(s)" if result.frozen_values else ""),
+        ]
+        if verification.down_verified:
+            notes.append("down.sql returns to the state before")
+        elif verification.down_verified is None:
+            notes.append("down.sql not verified (missing downs)")
+        if verification.idempotent_verified:
+            notes.append("applying up.sql twice works")
+        lines.append(f"  verified:      {', '.join(notes)}")
+        for difference in verification.schema_differences:
+            what = f"{difference.kind} {difference.object} {difference.field or ''}"
+            lines.append(
+                f"    info: {escape(what)} text differs, {escape(difference.classification or 'accepted')}"
+            )
+    else:
+        lines.append("  verified:      [yellow]no[/yellow] (--no-verify)")
+
+    lines.append("")
+    speedup = result.seconds_replay / result.seconds_squashed if result.seconds_squashed else 0.0
+    rows = [
+        ["lines of SQL", str(result.lines_before), str(result.lines_after), ""],
+        [
+            "apply time",
+            f"{result.seconds_replay:.2f} s",
+            f"{result.seconds_squashed:.2f} s",
+            f"{speedup:.1f}x faster" if speedup else "",
+        ],
+    ]
+    for kind in sorted(set(result.statements.before) | set(result.statements.after)):
+        rows.append(
+            [
+                f"  {kind}",
+                str(result.statements.before.get(kind, 0)),
+                str(result.statements.after.get(kind, 0)),
+                "",
+            ]
+        )
+    lines += render_table(["", "originals", "squashed", ""], rows, right={1, 2})
+    objects = ", ".join(plural(count, kind) for kind, count in result.objects.items())
+    lines += ["", f"objects the migrations create: {escape(objects)}"]
+    if result.warnings:
+        lines.append("")
+        lines += [f"[yellow]warning:[/yellow] {escape(warning)}" for warning in result.warnings]
+    lines.append("")
+    if result.written:
+        lines.append("written: commit the new migration and the archive")
+    else:
+        lines.append("dry run: nothing written")
+    return lines
+
+
+@render.register
+def _(result: SquashCheck) -> list[str]:
+    if not result.items:
+        return ["no squashed migrations to check (no archive records one)"]
+    lines = []
+    for item in result.items:
+        state = "equivalent" if item.equivalent and item.checksums_ok else "[red]differs[/red]"
+        lines.append(f"{escape(display_path(item.archive))} → {escape(item.consolidated or '?')}: {state}")
+        if not item.checksums_ok:
+            lines.append("  archived files do not match MANIFEST.json (run `kedge-hasura archive verify`)")
+        if item.edited_since_squash:
+            lines.append("  note: the squashed up.sql was edited after the squash (its checksum differs)")
+        if item.problem:
+            lines.append(f"  {escape(item.problem)}")
+        for difference in item.schema_differences:
+            lines.append(
+                f"  {escape(difference.change)} {escape(difference.kind)} {escape(difference.object)} "
+                f"{escape(difference.field or '')}"
+            )
+        if item.data is not None and not item.data.identical:
+            lines.append("  rows differ (see --output json for the rows)")
+    lines.append("")
+    lines.append("squash check: ok" if result.ok else "squash check: differences found")
+    return lines
+
+
+@render.register
+def _(result: ArchiveList) -> list[str]:
+    if not result.archives:
+        return ["no archives"]
+    rows = []
+    for info in result.archives:
+        manifest = info.manifest
+        if manifest is None:
+            rows.append([info.folder.name, info.database, "", "", "", f"unreadable: {info.error}"])
+            continue
+        check = info.check
+        state = (
+            "ok"
+            if check and check.ok
+            else f"{len((check.mismatched + check.missing + check.unexpected) if check else [])} problem(s)"
+        )
+        rows.append([
+            info.folder.name, info.database, str(len(manifest.migrations)),
+            manifest.consolidated.folder if manifest.consolidated else "(not squashed)",
+            manifest.created_at.isoformat(), state,
+        ])  # fmt: skip
+    lines = render_table(
+        ["ARCHIVE", "DATABASE", "MIGRATIONS", "SQUASHED INTO", "CREATED (UTC)", "CHECKSUMS"], rows
+    )
+    for info in result.archives:
+        if info.check and not info.check.ok:
+            for label, paths in (("changed", info.check.mismatched), ("missing", info.check.missing),
+                                 ("not in the manifest", info.check.unexpected)):  # fmt: skip
+                lines += [f"  {escape(info.folder.name)}: {label}: {escape(path)}" for path in paths]
+    return lines
+
+
+@render.register
+def _(result: ArchiveChange) -> list[str]:
+    verb = {"create": "archived", "restore": "restored"}[result.action]
+    head = "would be " + verb if result.dry_run else verb
+    lines = [f"{len(result.migrations)} migration(s) {head} ({escape(display_path(result.archive))}):"]
+    lines += [f"  {escape(name)}" for name in result.migrations]
+    lines += [f"  removed the squashed migration {escape(display_path(path))}" for path in result.removed]
+    if result.dry_run:
+        lines.append("dry run: nothing changed")
+    return lines
