@@ -8,6 +8,7 @@ never pass because everything skipped. Deselect them explicitly with `-m "not pg
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -67,10 +68,31 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
+def shipped_project(tmp_path: Path) -> Path:
+    """A private copy of the shipped Kedge project as committed: the squashed migration + archive."""
+    target = tmp_path / "shipped" / "hasura"
+    shutil.copytree(KEDGE_PROJECT, target)
+    return target
+
+
+@pytest.fixture
 def kedge_project(tmp_path: Path) -> Path:
-    """A private copy of the shipped Kedge project (the `hasura` folder)."""
+    """A private copy of the Kedge project with its original history of 17 migrations.
+
+    The shipped project keeps them in its squash archive; this puts them back by hand (not with
+    `archive restore`, which is under test) and removes the consolidated migration.
+    """
     target = tmp_path / "hasura"
     shutil.copytree(KEDGE_PROJECT, target)
+    database = target / "migrations" / "default"
+    for archive in sorted(database.glob("squashed_*_to_*")):
+        manifest = json.loads((archive / "MANIFEST.json").read_text())
+        if manifest.get("consolidated"):
+            shutil.rmtree(database / manifest["consolidated"]["folder"])
+        for folder in archive.iterdir():
+            if folder.is_dir():
+                folder.rename(database / folder.name)
+        shutil.rmtree(archive)
     return target
 
 

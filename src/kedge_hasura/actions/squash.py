@@ -59,6 +59,7 @@ class SquashRequest:
     idempotent: bool = False
     verify: bool = True
     owners: bool = False
+    from_archive: bool = False  # squash the originals of the archive (dry run only)
 
 
 class StatementCounts(BaseModel):
@@ -233,6 +234,8 @@ def select_range(
     if name not in scan.databases:
         raise UsageError(f"no migrations for database {name!r}", hint="check --database")
     migrations = scan.databases[name]
+    if request.from_archive:
+        migrations = _archived_originals(migrations, request)
     selected = migrations.select(request.from_version, request.to_version)
     if len(selected) < 1:
         raise UsageError(
@@ -247,6 +250,29 @@ def select_range(
             hint="drop --from, or use --strategy concat to squash a range in the middle",
         )
     return migrations, selected
+
+
+def _archived_originals(migrations: DatabaseMigrations, request: SquashRequest) -> DatabaseMigrations:
+    """The originals of the database's squashed archive, as if they were still the migrations."""
+    from kedge_hasura.project.manifest import read_manifest
+    from kedge_hasura.project.migrations import scan_database_folder
+
+    if not request.dry_run:
+        raise UsageError(
+            "--from-archive squashes originals that are already squashed: it only shows the report",
+            hint="add --dry-run",
+        )
+    squashed = [folder for folder in migrations.archives if read_manifest(folder).consolidated is not None]
+    if len(squashed) != 1:
+        raise UsageError(
+            f"--from-archive needs exactly one squashed archive for {migrations.database}; "
+            f"found {len(squashed)}",
+            hint="see `kedge-hasura archive list`",
+        )
+    archived = scan_database_folder(migrations.database, squashed[0]).databases[migrations.database]
+    return DatabaseMigrations(
+        database=migrations.database, directory=migrations.directory, migrations=archived.migrations
+    )
 
 
 def _squash(work: _Work) -> SquashResult:

@@ -80,6 +80,14 @@ def squash_command(
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Skip the verification (not recommended).")
     ] = False,
+    from_archive: Annotated[
+        bool,
+        typer.Option(
+            "--from-archive",
+            help="With --dry-run: squash the originals "
+            "kept in the database's squashed archive and show the report.",
+        ),
+    ] = False,
 ) -> None:
     """Squash a range of migrations into one migration that provably builds the same database.
 
@@ -96,6 +104,7 @@ def squash_command(
       kedge-hasura squash --name consolidated
       kedge-hasura squash --strategy concat --from 1718000000000 --to 1719000000000
       kedge-hasura squash --check
+      kedge-hasura squash --dry-run --from-archive
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions import squash as squash_action
@@ -122,6 +131,7 @@ def squash_command(
         idempotent=idempotent,
         verify=not no_verify,
         owners=owners,
+        from_archive=from_archive,
     )
     try:
         with app_ctx.output.progress("Squashing") as progress:
