@@ -1,0 +1,270 @@
+"""The v3 metadata directory: load it as the Hasura CLI builds it, with the file and line of
+everything; write files back in the CLI's export style.
+
+Files map to top-level keys of the metadata JSON (contract §6.1). `!include` follows the CLI's
+reader (contract §6.4): the YAML tag, or ANY string containing `!include`, split on a space, quotes
+removed, relative to the folder of the file holding it; includes nest. A missing file counts as
+empty. Every value keeps the file and line it came from, so checks can point at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kedge_hasura.errors import ProjectError
+from kedge_hasura.project.yamlfile import IncludeTag, YamlDocument, read_yaml
+
+JsonPath = tuple[str | int, ...]
+
+# metadata/<file> → top-level key of the metadata JSON. actions.yaml is special (two keys).
+TOP_LEVEL_FILES: dict[str, str] = {
+    "version.yaml": "version",
+    "databases/databases.yaml": "sources",
+    "remote_schemas.yaml": "remote_schemas",
+    "query_collections.yaml": "query_collections",
+    "allow_list.yaml": "allowlist",
+    "cron_triggers.yaml": "cron_triggers",
+    "rest_endpoints.yaml": "rest_endpoints",
+    "inherited_roles.yaml": "inherited_roles",
+    "network.yaml": "network",
+    "api_limits.yaml": "api_limits",
+    "graphql_schema_introspection.yaml": "graphql_schema_introspection",
+    "metrics_config.yaml": "metrics_config",
+    "opentelemetry.yaml": "opentelemetry",
+    "backend_configs.yaml": "backend_configs",
+}
+ACTIONS_FILE = "actions.yaml"
+ACTIONS_SDL = "actions.graphql"
+KNOWN_FILES = {*TOP_LEVEL_FILES, ACTIONS_FILE, ACTIONS_SDL}
+
+# Keys of a table entry (contract §6.3); anything else is a typo the server would reject.
+TABLE_KEYS = {
+    "table", "is_enum", "configuration", "object_relationships", "array_relationships", "computed_fields",
+    "remote_relationships", "insert_permissions", "select_permissions", "update_permissions",
+    "delete_permissions", "event_triggers", "apollo_federation_config", "logical_model",
+}  # fmt: skip
+SOURCE_KEYS = {
+    "name", "kind", "configuration", "tables", "functions", "customization", "query_tags", "health_check",
+    "logical_models", "native_queries", "stored_procedures",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int | None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+
+@dataclass
+class MetadataDirectory:
+    """A loaded metadata directory: the JSON Hasura gets, and where each part of it came from."""
+
+    root: Path
+    value: dict[str, Any]
+    locations: dict[JsonPath, Location] = field(default_factory=dict)
+    documents: dict[Path, YamlDocument] = field(default_factory=dict)  # every YAML file read, as read
+    actions_sdl: str = ""
+
+    def location(self, path: JsonPath) -> Location | None:
+        """The file and line of a JSON path, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.locations:
+                return self.locations[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def sources(self) -> list[dict[str, Any]]:
+        sources = self.value.get("sources") or []
+        return [s for s in sources if isinstance(s, dict)]
+
+
+def load_metadata(root: Path) -> MetadataDirectory:
+    """Load `metadata/` into the metadata JSON (export_metadata v3 shape).
+
+    Raises:
+        ProjectError: invalid YAML, an include of a missing file, a duplicate table, an unknown key
+            or file (each naming the file and line).
+    """
+    if not root.is_dir():
+        raise ProjectError(f"no metadata folder at {root}", hint="metadata_directory in config.yaml names it")
+    loader = _Loader(root)
+    for path in sorted(root.glob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and relative not in KNOWN_FILES and not path.name.startswith("."):
+            raise ProjectError(
+                f"{path}: unknown metadata file",
+                hint=f"a v3 metadata folder holds {', '.join(sorted(KNOWN_FILES))} and databases/",
+            )
+    value: dict[str, Any] = {}
+    for relative, key in TOP_LEVEL_FILES.items():
+        path = root / relative
+        if path.is_file():
+            loaded = loader.load(path, (key,))
+            if loaded is not None and not (key != "version" and loaded in ([], {})):
+                value[key] = loaded
+    actions_path = root / ACTIONS_FILE
+    if actions_path.is_file():
+        actions = loader.load(actions_path, ())
+        if isinstance(actions, dict):
+            for key in ("actions", "custom_types"):
+                if actions.get(key):
+                    value[key] = actions[key]
+                    loader.locations[(key,)] = Location(
+                        actions_path, loader.documents[actions_path].line_of((key,))
+                    )
+    sdl = root / ACTIONS_SDL
+    directory = MetadataDirectory(
+        root=root,
+        value=value,
+        locations=loader.locations,
+        documents=loader.documents,
+        actions_sdl=sdl.read_text(encoding="utf-8") if sdl.is_file() else "",
+    )
+    _check_sources(directory)
+    return directory
+
+
+class _Loader:
+    def __init__(self, root: Path):
+        self.root = root
+        self.locations: dict[JsonPath, Location] = {}
+        self.documents: dict[Path, YamlDocument] = {}
+        self._stack: list[Path] = []
+
+    def load(self, path: Path, at: JsonPath) -> Any:
+        if path in self._stack:
+            raise ProjectError(
+                f"{path}: includes itself (through {' -> '.join(str(p) for p in self._stack)})"
+            )
+        self._stack.append(path)
+        try:
+            document = read_yaml(path)
+            self.documents[path] = document
+            return self._resolve(document.value, (), document, at)
+        finally:
+            self._stack.pop()
+
+    def _resolve(self, value: Any, inner: JsonPath, document: YamlDocument, at: JsonPath) -> Any:
+        self.locations[at] = Location(document.path, document.line_of(inner))
+        target = _include_target(value)
+        if target is not None:
+            included = document.path.parent / target
+            if not included.is_file():
+                raise ProjectError(
+                    f"{document.path}:{document.line_of(inner)}: includes {target}, which does not exist "
+                    f"({included})",
+                    hint="fix the file name, or add the file",
+                )
+            return self.load(included, at)
+        if isinstance(value, dict):
+            return {k: self._resolve(v, (*inner, k), document, (*at, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve(v, (*inner, i), document, (*at, i)) for i, v in enumerate(value)]
+        return value
+
+
+def _include_target(value: Any) -> str | None:
+    if isinstance(value, IncludeTag):
+        return value.target
+    if isinstance(value, str) and "!include" in value:
+        # The CLI splits the string on a space and strips quotes around the path (contract §6.4).
+        parts = value.split(" ", 1)
+        return (parts[1] if len(parts) > 1 else "").strip().strip("'\"") or None
+    return None
+
+
+def _check_sources(directory: MetadataDirectory) -> None:
+    for index, source in enumerate(directory.value.get("sources") or []):
+        at: JsonPath = ("sources", index)
+        if not isinstance(source, dict):
+            raise ProjectError(f"{directory.location(at)}: a database must be a mapping")
+        for key in source:
+            if key not in SOURCE_KEYS:
+                raise ProjectError(
+                    f"{directory.location((*at, key))}: unknown key {key!r} "
+                    f"in database {source.get('name')!r}",
+                    hint=f"known keys: {', '.join(sorted(SOURCE_KEYS))}",
+                )
+        seen: dict[tuple[str, str], JsonPath] = {}
+        for table_index, entry in enumerate(source.get("tables") or []):
+            table_at = (*at, "tables", table_index)
+            if not isinstance(entry, dict):
+                raise ProjectError(f"{directory.location(table_at)}: a table entry must be a mapping")
+            for key in entry:
+                if key not in TABLE_KEYS:
+                    raise ProjectError(
+                        f"{directory.location((*table_at, key))}: unknown key {key!r} in a table entry",
+                        hint=f"known keys: {', '.join(sorted(TABLE_KEYS))}",
+                    )
+            name = table_name(entry.get("table"))
+            if name is None:
+                raise ProjectError(f"{directory.location(table_at)}: the table entry has no table name")
+            if name in seen:
+                raise ProjectError(
+                    f"{directory.location(table_at)}: table {name[0]}.{name[1]} is tracked twice "
+                    f"(first at {directory.location(seen[name])})",
+                    hint="remove one of the entries from tables.yaml",
+                )
+            seen[name] = table_at
+
+
+def table_name(value: Any) -> tuple[str, str] | None:
+    """(schema, name) of a metadata table reference: `{schema, name}` or a bare name (schema public)."""
+    if isinstance(value, str):
+        return ("public", value)
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return (str(value.get("schema") or "public"), value["name"])
+    return None
+
+
+# -- writing in the CLI's export style -------------------------------------------------------------
+
+
+class _HasuraDumper(yaml.SafeDumper):
+    """PyYAML configured to write what `hasura metadata export` writes (Go's YAML library)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Sequences under a key are indented ("tables:\n  - x"), unlike PyYAML's default.
+        super().increase_indent(flow, False)
+
+    def choose_scalar_style(self) -> Any:
+        # Go quotes with double quotes where a plain scalar is impossible; PyYAML uses single quotes.
+        style = super().choose_scalar_style()
+        return '"' if style == "'" else style
+
+
+def dump_yaml(value: Any) -> str:
+    """A metadata file's text for `value`, in the CLI's export style."""
+    if value in ([], {}):
+        return yaml.dump(value, Dumper=_HasuraDumper, default_flow_style=True)
+    return yaml.dump(
+        value,
+        Dumper=_HasuraDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=10**9,
+    )
+
+
+def file_value(document: YamlDocument) -> Any:
+    """A file's value as written (includes still as include strings), for writing it back."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, IncludeTag):
+            return f"!include {value.target}"
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(document.value)
