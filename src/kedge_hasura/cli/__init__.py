@@ -174,11 +174,12 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import diff, squash, status
+    from kedge_hasura.cli import deploy, diff, squash, status
 
     status.register(app)
     diff.register(app)
     squash.register(app)
+    deploy.register(app)
 
 
 _register_commands()

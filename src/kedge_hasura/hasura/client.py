@@ -103,6 +103,11 @@ class HasuraClient:
     ) -> None:
         self.close()
 
+    @property
+    def endpoint(self) -> str:
+        """The server's base URL (no credentials are part of it)."""
+        return self._session.endpoint
+
     def close(self) -> None:
         """Close the connection pool."""
         self._session.close()

@@ -366,3 +366,25 @@ def sql_function_body_relations(statement: str) -> list[str] | None:
         return sorted(set(postgast.extract_tables(postgast.parse(text))))
     except postgast.PgQueryError:
         return []
+
+
+def created_schemas(sql: str) -> set[str]:
+    """Schemas a script creates objects in: CREATE SCHEMA, and the schema of each CREATE TABLE,
+    VIEW or MATERIALIZED VIEW (`public` when unqualified). Unparsable text gives an empty set."""
+    try:
+        tree = postgast.parse(sql)
+    except postgast.PgQueryError:
+        return set()
+    schemas: set[str] = set()
+    for raw in tree.stmts:
+        kind = raw.stmt.WhichOneof("node")
+        node: Any = getattr(raw.stmt, kind) if kind else None
+        if kind == "create_schema_stmt":
+            schemas.add(node.schemaname)
+        elif kind == "create_stmt":
+            schemas.add(node.relation.schemaname or "public")
+        elif kind == "view_stmt":
+            schemas.add(node.view.schemaname or "public")
+        elif kind == "create_table_as_stmt":
+            schemas.add(node.into.rel.schemaname or "public")
+    return {schema for schema in schemas if schema}

@@ -63,7 +63,7 @@ def _(result: SchemaDiff) -> list[str]:
         lines.append("")
         lines.append(f"[bold]{escape(_TITLES.get(kind, kind))}[/bold]")
         for difference in differences:
-            lines += _difference(difference)
+            lines += difference_lines(difference)
     if isinstance(result.data, DataDiff):
         lines += _data(result.data)
     for warning in result.warnings:
@@ -93,7 +93,7 @@ def _counts(result: SchemaDiff) -> list[str]:
     return render_table(headers, rows, right=set(range(1, len(headers))))
 
 
-def _difference(difference: Difference) -> list[str]:
+def difference_lines(difference: Difference) -> list[str]:
     style = _SEVERITY_STYLE[difference.severity]
     tag = f"[{style}]{difference.severity.value}[/{style}]"
     if difference.classification:

@@ -233,5 +233,6 @@ class ProgressLine:
 
 def _register_renderings() -> None:
     """Import the modules that register `render` implementations (kept lazy for a fast --help)."""
+    import kedge_hasura.render.deploy
     import kedge_hasura.render.diff
     import kedge_hasura.render.squash  # noqa: F401

@@ -1,0 +1,120 @@
+"""The ledger: a table in each target database that records, in the migration's own transaction,
+which migrations kedge-hasura applied.
+
+Catalog state (where the Hasura CLI records applied versions) lives in the metadata database and is
+written by separate requests, so a crash between the SQL and the state write leaves them
+disagreeing (contract §4.4, issue #7166). The ledger row is inserted by the same `run_sql` as the
+migration: it exists exactly when the migration committed. Deploy uses it to settle dirty
+versions, to refuse a batch a concurrent deploy already applied, and to spot migrations edited
+after they were applied.
+
+Every batch starts with the prelude: a transaction-level advisory lock (two deploys to one
+database take turns), the ledger's creation if missing, and a guard that aborts the batch if any
+of its versions is already in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from kedge_hasura import __version__
+from kedge_hasura.errors import HasuraPostgresError
+from kedge_hasura.hasura.client import HasuraClient
+
+LEDGER_SCHEMA = "kedge_hasura"
+LEDGER = f"{LEDGER_SCHEMA}.migration_ledger"
+# One advisory lock key for every kedge-hasura deploy (advisory locks are per database).
+_LOCK_KEY = 4_703_651_922_071_774
+CONCURRENT_DEPLOY = "kedge-hasura: applied meanwhile by another deploy"
+PROBE = "kedge-hasura probe"
+_MISSING = {"42P01", "3F000"}  # undefined table, undefined schema: no ledger yet
+
+
+class LedgerEntry(BaseModel):
+    version: int
+    name: str
+    up_sha256: str
+    applied_by: str
+
+
+class Ledger(BaseModel):
+    exists: bool
+    entries: dict[int, LedgerEntry] = {}
+
+
+def read_ledger(client: HasuraClient, database: str) -> Ledger:
+    """The ledger of one database (read-only); `exists` False when kedge-hasura never deployed there."""
+    sql = f"SELECT version::text, name, up_sha256, applied_by FROM {LEDGER} ORDER BY version"
+    try:
+        result = client.run_sql(sql, source=database, read_only=True, check_metadata_consistency=None)
+    except HasuraPostgresError as exc:
+        if exc.sqlstate in _MISSING:
+            return Ledger(exists=False)
+        raise
+    entries = {}
+    for version, name, sha, applied_by in result.rows:
+        entry = LedgerEntry(
+            version=int(version or 0), name=name or "", up_sha256=sha or "", applied_by=applied_by or ""
+        )
+        entries[entry.version] = entry
+    return Ledger(exists=True, entries=entries)
+
+
+def prelude(versions: Sequence[int]) -> str:
+    """SQL that opens every batch: lock, ledger table, and the concurrent-deploy guard."""
+    guard = ""
+    if versions:
+        listed = ", ".join(str(v) for v in versions)
+        guard = (
+            "DO $kedge$ BEGIN\n"
+            f"  IF EXISTS (SELECT 1 FROM {LEDGER} WHERE version IN ({listed})) THEN\n"
+            f"    RAISE EXCEPTION '{CONCURRENT_DEPLOY}';\n"
+            "  END IF;\n"
+            "END $kedge$;\n"
+        )
+    return (
+        "-- kedge-hasura: one deploy at a time on this database; the ledger records what committed.\n"
+        f"SELECT pg_advisory_xact_lock({_LOCK_KEY});\n"
+        f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};\n"
+        f"CREATE TABLE IF NOT EXISTS {LEDGER} (\n"
+        "    version numeric(20) PRIMARY KEY,\n"
+        "    name text NOT NULL,\n"
+        "    up_sha256 text NOT NULL,\n"
+        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+        "    tool_version text NOT NULL,\n"
+        "    applied_by text NOT NULL\n"
+        ");\n" + guard
+    )
+
+
+def record(version: int, name: str, up_sha256: str, *, applied_by: str = "deploy") -> str:
+    """SQL inserting a ledger row (inside the migration's transaction)."""
+    return (
+        f"INSERT INTO {LEDGER} (version, name, up_sha256, tool_version, applied_by) VALUES "
+        f"({version}, {_literal(name)}, {_literal(up_sha256)}, "
+        f"{_literal(__version__)}, {_literal(applied_by)});\n"
+    )
+
+
+def forget(version: int) -> str:
+    """SQL deleting a ledger row (inside the down migration's transaction)."""
+    return f"DELETE FROM {LEDGER} WHERE version = {version};\n"
+
+
+def probe() -> str:
+    """A statement that always fails with a known message: ends a request that must not commit."""
+    return f"DO $kedge$ BEGIN RAISE EXCEPTION '{PROBE}'; END $kedge$;\n"
+
+
+def is_probe(error: HasuraPostgresError) -> bool:
+    return PROBE in (error.pg_message or "")
+
+
+def is_concurrent_deploy(error: HasuraPostgresError) -> bool:
+    return CONCURRENT_DEPLOY in (error.pg_message or "")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,210 @@
+"""`kedge-hasura deploy | rollback | verify | state ...`: the commands that talk to a Hasura server."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from kedge_hasura.cli.context import AppContext
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy_command)
+    app.command("rollback")(rollback_command)
+    app.command("verify")(verify_command)
+    state_app = typer.Typer(help="Show and repair recorded migration state.", no_args_is_help=True)
+    state_app.command("show")(state_show)
+    state_app.command("mark-applied")(state_mark_applied)
+    state_app.command("mark-unapplied")(state_mark_unapplied)
+    state_app.command("prune")(state_prune)
+    app.add_typer(state_app, name="state")
+
+
+def deploy_command(
+    ctx: typer.Context,
+    transaction: Annotated[
+        Literal["all", "each"],
+        typer.Option(
+            help="all: every pending migration of a "
+            "database in one transaction; each: one transaction per migration."
+        ),
+    ] = "all",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan and the metadata changes; change nothing.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when the server has versions this project does not.")
+    ] = False,
+    strict_order: Annotated[
+        bool,
+        typer.Option(
+            "--strict-order", help="Fail when a pending version is older than the newest applied one."
+        ),
+    ] = False,
+    allow_edited: Annotated[
+        bool, typer.Option("--allow-edited", help="Deploy even when applied migrations were edited since.")
+    ] = False,
+    skip_metadata: Annotated[bool, typer.Option("--skip-metadata", help="Apply migrations only.")] = False,
+    allow_inconsistent: Annotated[
+        bool,
+        typer.Option("--allow-inconsistent", help="Apply metadata even if Hasura reports it inconsistent."),
+    ] = False,
+    track_untracked: Annotated[
+        bool,
+        typer.Option(
+            "--track-untracked",
+            help="Track untracked tables and views of the managed schemas, and write their table files.",
+        ),
+    ] = False,
+) -> None:
+    """Apply pending migrations and the metadata to a Hasura server, atomically.
+
+    Reads migration state where the Hasura CLI keeps it (catalog state), so `hasura migrate
+    status` agrees. By default all pending migrations of a database run in one run_sql
+    transaction: all or nothing. Each migration also writes a row to kedge-hasura's ledger in the
+    same transaction, which settles interrupted deploys and detects edited migrations. Squashed
+    migrations are recognised from their archives. Then the metadata is applied, reloaded and
+    checked, and every table of the managed schemas must be tracked.
+
+    Examples:
+      kedge-hasura deploy --dry-run
+      kedge-hasura deploy --endpoint https://hasura.example.com
+      kedge-hasura deploy --database default --transaction each --skip-metadata
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.deploy import DeployRequest, deploy
+
+    settings = app_ctx.settings()
+    request = DeployRequest(
+        databases=(settings.database,) if settings.database else (),
+        transaction=transaction,
+        dry_run=dry_run,
+        strict=strict,
+        strict_order=strict_order,
+        allow_edited=allow_edited,
+        skip_metadata=skip_metadata,
+        allow_inconsistent=allow_inconsistent,
+        track_untracked=track_untracked,
+    )
+    with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
+        result = deploy(app_ctx.project(), app_ctx.hasura(), request, progress=progress.update)
+    raise typer.Exit(app_ctx.finish(result, ok=True))
+
+
+def rollback_command(
+    ctx: typer.Context,
+    steps: Annotated[
+        int | None,
+        typer.Option("--steps", help="Roll back the newest N applied versions.", show_default=False),
+    ] = None,
+    to: Annotated[
+        int | None,
+        typer.Option("--to", help="Roll back every applied version newer than this one.", show_default=False),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be rolled back.")] = False,
+) -> None:
+    """Run down migrations through Hasura, newest first, in one transaction.
+
+    Refuses when a down.sql is missing or empty. For a squashed history, uses the archived
+    original's down.sql when the server ran the originals.
+
+    Examples:
+      kedge-hasura rollback --steps 1 --dry-run
+      kedge-hasura rollback --to 1718000000000
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.rollback import RollbackRequest, rollback
+
+    request = RollbackRequest(
+        database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
+    )
+    result = rollback(app_ctx.project(), app_ctx.hasura(), request)
+    raise typer.Exit(app_ctx.finish(result, ok=True))
+
+
+def verify_command(ctx: typer.Context) -> None:
+    """Check a server against the project: schema, recorded state, metadata.
+
+    The live schema (read through run_sql, read-only) must equal the project's migrations
+    replayed on a scratch database; recorded versions must agree with the ledger (nothing dirty,
+    pending, lost or edited); the metadata must be consistent. Exit 1 with the differences.
+
+    Examples:
+      kedge-hasura verify
+      kedge-hasura verify --database default -o json
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.verify import verify
+
+    with app_ctx.output.progress("Verifying") as progress:
+        result = verify(
+            app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
+            database=app_ctx.settings().database, progress=progress.update,
+        )  # fmt: skip
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+
+
+def state_show(ctx: typer.Context) -> None:
+    """Show recorded migration state, the ledger and the project side by side.
+
+    Examples:
+      kedge-hasura state show
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.state import show_state
+
+    result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    raise typer.Exit(app_ctx.finish(result, ok=True))
+
+
+def state_mark_applied(
+    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+) -> None:
+    """Record a version as applied without running it (its SQL was applied by other means).
+
+    Examples:
+      kedge-hasura state mark-applied 1718000000000
+    """
+    _mark(ctx, version, applied=True)
+
+
+def state_mark_unapplied(
+    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+) -> None:
+    """Record a version as not applied (its SQL was undone by other means).
+
+    Examples:
+      kedge-hasura state mark-unapplied 1718000000000
+    """
+    _mark(ctx, version, applied=False)
+
+
+def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.state import mark
+
+    result = mark(
+        app_ctx.project(),
+        app_ctx.hasura(),
+        database=app_ctx.settings().database,
+        version=version,
+        applied=applied,
+    )
+    raise typer.Exit(app_ctx.finish(result, ok=True))
+
+
+def state_prune(ctx: typer.Context) -> None:
+    """Drop the state of squashed originals once the server applied all of them.
+
+    The squashed migration reuses the last original's version, so it is recorded already; the
+    other originals' versions only show as "Not Present" in `hasura migrate status`.
+
+    Examples:
+      kedge-hasura state prune --database default
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.state import prune
+
+    result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    raise typer.Exit(app_ctx.finish(result, ok=True))

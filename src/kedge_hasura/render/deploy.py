@@ -1,0 +1,146 @@
+"""Human renderings of deploy, rollback, verify and state results."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from kedge_hasura.actions.deploy import DeployResult
+from kedge_hasura.actions.rollback import RollbackResult
+from kedge_hasura.actions.state import StateChange, StateReport
+from kedge_hasura.actions.verify import VerifyResult
+from kedge_hasura.project.findings import Severity
+from kedge_hasura.render.diff import difference_lines
+from kedge_hasura.render.human import display_path, plural, render, render_table
+
+
+@render.register
+def _(result: DeployResult) -> list[str]:
+    lines = [f"Hasura {escape(result.server_version)} at {escape(result.endpoint)}"]
+    if result.legacy_versions_copied:
+        verb = "would copy" if result.dry_run else "copied"
+        lines.append(
+            f"  {verb} {result.legacy_versions_copied} versions of hdb_catalog.schema_migrations "
+            "into catalog state"
+        )
+    for deployed in result.databases:
+        plan = deployed.plan
+        lines.append("")
+        lines.append(f"[bold]Database {escape(plan.database)}[/bold]: {escape(plan.case)}")
+        for fix in plan.fixes:
+            lines.append(f"  settled {fix.version}: {fix.action} ({escape(fix.reason)})")
+        for note in (*plan.notes, *deployed.notes):
+            lines.append(f"  {escape(note)}")
+        if plan.steps:
+            rows = [
+                [str(step.version), step.name, step.origin, f"{len(step.sql.encode())} B",
+                 "alone" if step.alone else ""]
+                for step in plan.steps
+            ]  # fmt: skip
+            lines += ["  " + line for line in render_table(["VERSION", "NAME", "FROM", "SQL", "NOTE"], rows)]
+            batches = ", ".join(str(len(b)) for b in plan.batches)
+            lines.append(f"  {plural(len(plan.batches), 'transaction')} ({batches} migration(s) each)")
+        if deployed.applied:
+            count = sum(len(batch.versions) for batch in deployed.applied)
+            seconds = sum(batch.seconds for batch in deployed.applied)
+            lines.append(f"  applied {plural(count, 'migration')} in {seconds:.2f} s")
+        if plan.prunable:
+            lines.append(
+                f"  {plural(len(plan.prunable), 'stale version')} of squashed originals: "
+                "`kedge-hasura state prune` drops them"
+            )
+    metadata = result.metadata
+    if metadata is not None:
+        lines.append("")
+        if result.dry_run:
+            lines.append("[bold]Metadata[/bold] (changes against the server):")
+            if not metadata.changes:
+                lines.append("  none")
+            for change in metadata.changes:
+                parts = [f"+{len(change.added)}", f"-{len(change.removed)}", f"~{len(change.changed)}"]
+                lines.append(f"  {escape(change.part)}: {' '.join(parts)}")
+        else:
+            state = "consistent" if metadata.consistent else "[red]inconsistent[/red]"
+            lines.append(f"[bold]Metadata[/bold]: applied, {state}")
+            for item in metadata.inconsistent_objects:
+                lines.append(f"  {escape(item.type)} {escape(str(item.name))}: {escape(item.reason or '')}")
+            for tracking in metadata.tracking:
+                lines.append(
+                    f"  {escape(tracking.database)}: "
+                    f"managed schemas {escape(', '.join(tracking.schemas) or '-')}; "
+                    f"untracked: {escape(', '.join(tracking.untracked) or 'none')}; "
+                    f"tracked but missing: {escape(', '.join(tracking.missing) or 'none')}"
+                )
+                for path in tracking.written:
+                    lines.append(f"    wrote {escape(display_path(path))}")
+    for warning in result.warnings:
+        lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
+    lines.append("")
+    if result.dry_run:
+        lines.append("dry run: nothing changed")
+    else:
+        lines.append(f"deployed: {plural(result.applied_count, 'migration')} applied")
+    return lines
+
+
+@render.register
+def _(result: RollbackResult) -> list[str]:
+    verb = "would roll back" if result.dry_run else "rolled back"
+    if not result.versions:
+        return [f"{escape(result.database)}: nothing to roll back"]
+    lines = [f"{escape(result.database)}: {verb} {plural(len(result.versions), 'version')}:"]
+    lines += [
+        f"  {version}  {escape(display_path(path))}"
+        for version, path in zip(result.versions, result.files, strict=True)
+    ]
+    return lines
+
+
+@render.register
+def _(result: VerifyResult) -> list[str]:
+    lines = []
+    for database in result.databases:
+        state = "ok" if database.ok else "[red]differs[/red]"
+        lines.append(f"[bold]Database {escape(database.database)}[/bold]: {state}")
+        failing = database.schema_diff.failing(Severity.WARNING)
+        if failing:
+            lines.append(
+                f"  the live schema differs from the migrations ({plural(len(failing), 'difference')}):"
+            )
+            for difference in failing:
+                lines += ["  " + line for line in difference_lines(difference)]
+        for problem in database.state_problems:
+            lines.append(f"  state: {escape(problem)}")
+        for note in database.notes:
+            lines.append(f"  note: {escape(note)}")
+    lines.append(f"metadata: {'consistent' if result.metadata_consistent else '[red]inconsistent[/red]'}")
+    for item in result.inconsistent_objects:
+        lines.append(f"  {escape(item.type)} {escape(str(item.name))}: {escape(item.reason or '')}")
+    lines.append("")
+    lines.append("verify: ok" if result.ok else "verify: differences found")
+    return lines
+
+
+@render.register
+def _(result: StateReport) -> list[str]:
+    lines = []
+    for database in result.databases:
+        lines.append(
+            f"[bold]Database {escape(database.database)}[/bold]"
+            + ("" if database.ledger_exists else " (no kedge-hasura ledger yet)")
+        )
+        rows = [
+            [str(v.version), v.name or "?", "applied" if v.recorded else "-", "dirty" if v.dirty else "",
+             v.applied_by or ("-" if database.ledger_exists else ""), v.where]
+            for v in database.versions
+        ]  # fmt: skip
+        lines += render_table(["VERSION", "NAME", "STATE", "DIRTY", "LEDGER", "FILES"], rows)
+        if database.prunable:
+            lines.append(f"prunable (squashed originals): {', '.join(map(str, database.prunable))}")
+    return lines
+
+
+@render.register
+def _(result: StateChange) -> list[str]:
+    if not result.versions:
+        return [f"{escape(result.database)}: {escape(result.action)}: nothing to change"]
+    return [f"{escape(result.database)}: {escape(result.action)}: {', '.join(map(str, result.versions))}"]
