@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kedge_hasura.errors import UsageError
+from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration
@@ -24,11 +25,22 @@ class MigrationStatus(BaseModel):
     up_sha256: str | None
 
 
+class ServerVersion(BaseModel):
+    """One version as the server sees it (status --server)."""
+
+    version: int
+    name: str | None
+    state: str  # applied, pending, dirty, missing locally, archived (applied original of a squash)
+    edited: bool = False
+    in_ledger: bool = False
+
+
 class DatabaseStatus(BaseModel):
     database: str
     directory: Path
     migrations: list[MigrationStatus]
     archives: list[Path]
+    server: list[ServerVersion] | None = None
 
 
 class StatusReport(BaseModel):
@@ -92,3 +104,44 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
         databases=databases,
         findings=findings,
     )
+
+
+def server_status(report: StatusReport, project: Project, client: HasuraClient) -> StatusReport:
+    """Add each database's server side: applied, pending, dirty, missing locally, edited."""
+    from kedge_hasura.actions import ledger as ledger_sql
+    from kedge_hasura.actions.deploy_plan import edited_versions
+    from kedge_hasura.actions.migration_state import compare_state
+    from kedge_hasura.hasura.cli_state import CliState
+
+    cli = CliState(client.get_catalog_state().cli_state)
+    scan = project.scan_migrations(analyze_sql=False)
+    for database in report.databases:
+        migrations = scan.databases[database.database]
+        recorded = cli.versions(database.database)
+        ledger = ledger_sql.read_ledger(client, database.database)
+        state = compare_state(migrations, recorded)
+        edited = set(edited_versions(migrations, state, ledger))
+        names = {m.version: m.name for m in migrations.migrations}
+        rows = []
+        for version in sorted(set(state.local) | set(state.applied)):
+            if version in state.dirty:
+                label = "dirty"
+            elif version in state.missing_locally:
+                label = "missing locally"
+            elif version in state.archived_applied:
+                label = "archived"
+            elif version in recorded:
+                label = "applied"
+            else:
+                label = "pending"
+            rows.append(
+                ServerVersion(
+                    version=version,
+                    name=names.get(version),
+                    state=label,
+                    edited=version in edited,
+                    in_ledger=version in ledger.entries,
+                )
+            )
+        database.server = rows
+    return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from kedge_hasura.cli.context import AppContext
@@ -11,7 +13,17 @@ def register(app: typer.Typer) -> None:
     app.command("status")(status_command)
 
 
-def status_command(ctx: typer.Context) -> None:
+def status_command(
+    ctx: typer.Context,
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="Also show each version's state on the Hasura "
+            "server (--endpoint): applied, pending, dirty, missing locally, edited.",
+        ),
+    ] = False,
+) -> None:
     """Show the migrations of each database and everything the Hasura CLI would ignore or reject.
 
     Lists every migration with its version, name, whether up.sql and down.sql exist, and its
@@ -23,9 +35,12 @@ def status_command(ctx: typer.Context) -> None:
     Examples:
       kedge-hasura status
       kedge-hasura status --database default --output json
+      kedge-hasura status --server --endpoint https://hasura.example.com
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.status import local_status
+    from kedge_hasura.actions.status import local_status, server_status
 
     report = local_status(app_ctx.project(), database=app_ctx.settings().database)
+    if server:
+        report = server_status(report, app_ctx.project(), app_ctx.hasura())
     raise typer.Exit(app_ctx.finish(report, ok=report.ok))

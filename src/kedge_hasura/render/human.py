@@ -117,6 +117,21 @@ def _(report: StatusReport) -> list[str]:
             )
         for archive in database.archives:
             lines.append(f"archive: {escape(display_path(archive))}")
+        if database.server is not None:
+            lines.append("server:")
+            server_rows = [
+                [
+                    str(v.version),
+                    v.name or "?",
+                    v.state,
+                    "edited" if v.edited else "",
+                    "yes" if v.in_ledger else "",
+                ]
+                for v in database.server
+            ]
+            lines.extend(
+                "  " + line for line in render_table(["VERSION", "NAME", "STATE", "", "LEDGER"], server_rows)
+            )
     if report.findings:
         lines.append("")
         lines.append(f"Findings ({count_by_severity(report.findings)}):")
