@@ -13,7 +13,6 @@ from pathlib import Path
 from pydantic import BaseModel
 from rich.markup import escape
 
-from kedge_hasura.actions.status import StatusReport
 from kedge_hasura.project.findings import Finding, Severity
 
 _SEVERITY_STYLE = {Severity.ERROR: "red bold", Severity.WARNING: "yellow", Severity.INFO: "blue"}
@@ -86,56 +85,3 @@ def count_by_severity(findings: list[Finding]) -> str:
     for finding in findings:
         counts[finding.severity] += 1
     return ", ".join(f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity)
-
-
-@render.register
-def _(report: StatusReport) -> list[str]:
-    lines = [f"Project {escape(display_path(report.project))} (config v{report.config_version})"]
-    if not report.databases:
-        lines.append("No migrations found.")
-    for database in report.databases:
-        count = len(database.migrations)
-        lines.append("")
-        lines.append(
-            f"[bold]Database {escape(database.database)}[/bold]: {count} "
-            f"migration{'s' if count != 1 else ''} in {escape(display_path(database.directory))}"
-        )
-        rows = [
-            [
-                str(m.version),
-                m.name,
-                "yes" if m.has_up else "missing",
-                "yes" if m.has_down else "missing",
-                str(m.up_statements),
-                "no-transaction" if m.no_transaction else "",
-            ]
-            for m in database.migrations
-        ]
-        if rows:
-            lines.extend(
-                render_table(["VERSION", "NAME", "UP", "DOWN", "STATEMENTS", "NOTE"], rows, right={4})
-            )
-        for archive in database.archives:
-            lines.append(f"archive: {escape(display_path(archive))}")
-        if database.server is not None:
-            lines.append("server:")
-            server_rows = [
-                [
-                    str(v.version),
-                    v.name or "?",
-                    v.state,
-                    "edited" if v.edited else "",
-                    "yes" if v.in_ledger else "",
-                ]
-                for v in database.server
-            ]
-            lines.extend(
-                "  " + line for line in render_table(["VERSION", "NAME", "STATE", "", "LEDGER"], server_rows)
-            )
-    if report.findings:
-        lines.append("")
-        lines.append(f"Findings ({count_by_severity(report.findings)}):")
-        lines.extend(render_findings(report.findings))
-    lines.append("")
-    lines.append("status: ok" if report.ok else "status: errors found")
-    return lines

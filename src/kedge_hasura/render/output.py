@@ -118,8 +118,7 @@ class Output:
             return
         from kedge_hasura.render.human import render
 
-        _register_renderings()
-
+        _register_renderings(result)
         for line in render(result):
             self.out.print(self.redact(line))
 
@@ -132,7 +131,7 @@ class Output:
             return
         from kedge_hasura.render.human import render
 
-        _register_renderings()
+        _register_renderings(schema)
         if data is not None:
             schema = schema.model_copy(update={"data": data})
         for line in render(schema):
@@ -231,8 +230,25 @@ class ProgressLine:
             self._output.err.print(f"[dim]  {escape(self._output.redact(text))}[/dim]")
 
 
-def _register_renderings() -> None:
-    """Import the modules that register `render` implementations (kept lazy for a fast --help)."""
-    import kedge_hasura.render.deploy
-    import kedge_hasura.render.diff
-    import kedge_hasura.render.squash  # noqa: F401
+# Which module renders the results of which module. Importing a rendering imports its actions, so
+# importing only the one needed keeps, e.g., `diff` of two URLs from loading httpx and the SQL parser.
+_RENDERING_OF = {
+    "kedge_hasura.actions.status": "kedge_hasura.render.status",
+    "kedge_hasura.schemadiff.compare": "kedge_hasura.render.diff",
+    "kedge_hasura.actions.squash": "kedge_hasura.render.squash",
+    "kedge_hasura.actions.archive": "kedge_hasura.render.squash",
+    "kedge_hasura.actions.deploy": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.rollback": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.state": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.verify": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.check": "kedge_hasura.render.check",
+}
+
+
+def _register_renderings(result: object) -> None:
+    """Import the module that registers `render` for this result (all of them if unknown)."""
+    import importlib
+
+    module = _RENDERING_OF.get(type(result).__module__)
+    for name in [module] if module else sorted(set(_RENDERING_OF.values())):
+        importlib.import_module(name)

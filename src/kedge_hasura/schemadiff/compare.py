@@ -20,7 +20,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from kedge_hasura.project.findings import Severity
-from kedge_hasura.project.sqltext import equivalence_key
 from kedge_hasura.schemadiff.model import (
     KIND_NAMES,
     Column,
@@ -377,6 +376,9 @@ class _Comparer:
         wrap = _WRAPPERS.get((kind, name))
         if wrap is None:
             return False
+        # Imported on first use: the SQL parser costs 0.2 s of start-up, and most diffs never need it.
+        from kedge_hasura.project.sqltext import equivalence_key
+
         key_a = equivalence_key(wrap(a.strip().rstrip(";")), ignore_qualifiers=self.cross_version)
         key_b = equivalence_key(wrap(b.strip().rstrip(";")), ignore_qualifiers=self.cross_version)
         return key_a is not None and key_a == key_b
