@@ -47,7 +47,17 @@ def test_differences_exit_1_and_are_grouped_by_kind(run_cli, tmp_path: Path) -> 
     result = run_cli("diff", a, b)
     assert result.exit_code == 1
     assert "Columns\n  ~ public.t.note: type 'text' → 'character varying(50)'  error" in result.stdout
-    assert "schemas differ" in result.stdout
+    assert "1 difference (1 column); 1 error\nschemas differ" in result.stdout
+
+
+def test_the_summary_counts_in_plural(run_cli, tmp_path: Path) -> None:
+    a = _write(tmp_path / "a.sql", BASE)
+    b = _write(
+        tmp_path / "b.sql",
+        BASE.replace("note text", "note varchar(50), extra int") + "COMMENT ON TABLE t IS 'x';",
+    )
+    result = run_cli("diff", a, b)
+    assert "3 differences (1 table, 2 columns); 2 errors, 1 warning" in result.stdout
 
 
 def test_json_output_is_one_versioned_document(run_cli, tmp_path: Path) -> None:

@@ -72,9 +72,13 @@ def _(result: SchemaDiff) -> list[str]:
     lines.append("")
     summary = result.summary
     by_kind = ", ".join(plural(count, kind) for kind, count in summary["by_kind"].items())
-    severities = ", ".join(f"{count} {name}" for name, count in summary["by_severity"].items() if count)
+    severities = ", ".join(
+        f"{count} {name}{'s' if count != 1 and name != 'info' else ''}"
+        for name, count in summary["by_severity"].items()
+        if count
+    )
     if summary["total"]:
-        lines.append(f"{summary['total']} differences ({by_kind}); {severities}")
+        lines.append(f"{plural(summary['total'], 'difference')} ({by_kind}); {severities}")
     data_state = ""
     if isinstance(result.data, DataDiff):
         data_state = "; rows identical" if result.data.identical else "; rows differ"
