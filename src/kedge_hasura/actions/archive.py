@@ -253,12 +253,7 @@ def restore_archive(
     if consolidated is not None:
         current = safe_path(migrations.directory, consolidated.folder)
         if current.exists():
-            up = current / "up.sql"
-            if not up.is_file() or sha256_file(up) != consolidated.up_sha256:
-                raise ProjectError(
-                    f"{up} was changed after the squash (its sha256 differs from the manifest's)",
-                    hint="move that migration out of the way first; restore never deletes edited work",
-                )
+            _require_unedited(current, consolidated)
             removed.append(current)
     top_level = sorted({file.path.split("/", 1)[0] for file in manifest.files()})
     result = ArchiveChange(
@@ -269,6 +264,10 @@ def restore_archive(
         return result
     with StagedFolder(migrations.directory) as staged:
         step("stage")
+        # The squashed migration goes first: it may have the last original's folder name (a squash
+        # made with --name equal to that name), which the move back then fills again.
+        for path in removed:
+            shutil.rmtree(staged.path / path.relative_to(migrations.directory))
         for entry in top_level:
             source = staged.path / name / entry
             target = staged.path / entry
@@ -282,8 +281,6 @@ def restore_archive(
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
             source.rename(target)
         step("move-back")
-        for path in removed:
-            shutil.rmtree(staged.path / path.relative_to(migrations.directory))
         shutil.rmtree(staged.path / name)
         step("remove")
         _check_staged(
@@ -293,6 +290,30 @@ def restore_archive(
         staged.commit()
         step("commit")
     return result
+
+
+def _require_unedited(folder: Path, consolidated: Consolidated) -> None:
+    """Refuse to delete a squashed migration that changed since the squash, or holds other files.
+
+    Raises:
+        ProjectError: up.sql or down.sql differs from the manifest's checksum, or the folder holds
+            files the squash did not write.
+    """
+    expected = {"up.sql": consolidated.up_sha256, "down.sql": consolidated.down_sha256}
+    for file_name, checksum in expected.items():
+        path = folder / file_name
+        actual = sha256_file(path) if path.is_file() else None
+        if actual != checksum:
+            raise ProjectError(
+                f"{path} was changed after the squash (it differs from the checksum in the manifest)",
+                hint="move that migration out of the way first; restore never deletes edited work",
+            )
+    others = sorted(p.name for p in folder.iterdir() if p.name not in expected)
+    if others:
+        raise ProjectError(
+            f"{folder} holds files the squash did not write ({', '.join(others)})",
+            hint="move them out of the way first; restore never deletes edited work",
+        )
 
 
 # -- shared steps ------------------------------------------------------------------------------------

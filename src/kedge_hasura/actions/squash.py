@@ -34,7 +34,7 @@ from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_sql_file, sql_findings
 from kedge_hasura.project.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
-from kedge_hasura.project.sqltext import parse_sql
+from kedge_hasura.project.sqltext import created_roles, parse_sql
 from kedge_hasura.schemadiff.compare import CompareOptions, Difference, SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
 from kedge_hasura.schemadiff.drops import drop_statements
@@ -285,13 +285,18 @@ def _squash(work: _Work) -> SquashResult:
     work.warnings += _transaction_warnings(work.selected)
     frozen = _frozen_columns(work, before, replayed) if request.verify else []
 
-    if request.strategy == "dump":
-        up_sql, down_sql = _dump_strategy(work, before, replayed, first_new_oid, frozen)
-    else:
-        up_sql, down_sql = _concat_strategy(work)
-
+    outside = pg_dump.outside_dependencies(replayed.conninfo, first_new_oid)
+    if outside:
+        work.warnings.append(
+            "the migrations depend on objects they do not create (they must exist wherever the squashed "
+            "migration runs): " + ", ".join(outside)
+        )
     final = _snapshot(replayed.conninfo, work.scope)
     start = _snapshot(before.conninfo, work.scope)
+    if request.strategy == "dump":
+        up_sql, down_sql = _dump_strategy(work, before, replayed, first_new_oid, frozen, (final, start))
+    else:
+        up_sql, down_sql = _concat_strategy(work)
     verification, seconds_squashed = (
         _verify(work, before, replayed, final, up_sql, down_sql, frozen)
         if request.verify
@@ -406,7 +411,12 @@ def _frozen_columns(work: _Work, before: ScratchDatabase, replayed: ScratchDatab
 
 
 def _dump_strategy(
-    work: _Work, before: ScratchDatabase, replayed: ScratchDatabase, first_new_oid: int, frozen: list[str]
+    work: _Work,
+    before: ScratchDatabase,
+    replayed: ScratchDatabase,
+    first_new_oid: int,
+    frozen: list[str],
+    snapshots: tuple[Snapshot, Snapshot],
 ) -> tuple[str, str]:
     work.say("dumping the final state")
     installation = work.cluster.client_installation()
@@ -421,23 +431,18 @@ def _dump_strategy(
             "the migrations change objects that existed before them (the template, --pre-sql); a squashed "
             "migration cannot re-create those changes: " + ", ".join(f"{e.type} {e.label}" for e in changed)
         )
-    outside = pg_dump.outside_dependencies(replayed.conninfo, first_new_oid)
-    if outside:
-        work.warnings.append(
-            "the migrations depend on objects they do not create (they must exist wherever the squashed "
-            "migration runs): " + ", ".join(outside)
-        )
     if work.request.idempotent:
         kinds = non_idempotent_kinds(entries)
         if kinds:
             work.warnings.append(
                 "--idempotent: PostgreSQL has no IF NOT EXISTS form for "
                 + ", ".join(kinds)
-                + "; those statements fail if their objects exist"
+                + "; those statements run in DO blocks that skip them when their object exists, even if "
+                "it is defined differently"
             )
-    up_sql = render_up(entries, header=_header(work, frozen), idempotent=work.request.idempotent)
-    final = _snapshot(replayed.conninfo, work.scope)
-    start = _snapshot(before.conninfo, work.scope)
+    roles = _roles(work, replayed, first_new_oid)
+    up_sql = render_up(entries, header=_header(work, frozen), idempotent=work.request.idempotent, roles=roles)
+    final, start = snapshots
     edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
     drops, notes = drop_statements(final, start, edges)
     work.warnings += notes
@@ -447,6 +452,29 @@ def _dump_strategy(
     ]
     down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
     return up_sql, down_sql
+
+
+def _roles(work: _Work, replayed: ScratchDatabase, first_new_oid: int) -> list[str]:
+    """The originals' CREATE ROLE statements, for the roles the squashed objects use.
+
+    pg_dump of a database leaves roles out (they belong to the cluster), yet its GRANTs and
+    policies name them. Roles used but not created by the originals are reported: they must exist
+    wherever the squashed migration runs.
+    """
+    created = {
+        name: text
+        for migration in work.selected
+        if migration.up
+        for name, text in created_roles(migration.up.text)
+    }
+    used = pg_dump.referenced_roles(replayed.conninfo, first_new_oid, owners=work.request.owners)
+    missing = [role for role in used if role not in created]
+    if missing:
+        work.warnings.append(
+            "the migrations grant to roles they do not create (roles are cluster-wide; they must exist "
+            "wherever the squashed migration runs): " + ", ".join(missing)
+        )
+    return [text for name, text in created.items() if name in used]
 
 
 def _concat_strategy(work: _Work) -> tuple[str, str]:
@@ -483,7 +511,9 @@ def _header(work: _Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"squashed_{first.version}_to_{last.version}/.",
-        "Verified: replaying the originals and applying this file build the same schema and rows.",
+        "Verified: replaying the originals and applying this file build the same schema and rows."
+        if work.request.verify
+        else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
         "Originals (version_name  sha256 of up.sql):",
     ]

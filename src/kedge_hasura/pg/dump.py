@@ -130,6 +130,26 @@ def last_oid(conninfo: str) -> int:
     return int(str(row[0])) if row else 0
 
 
+def referenced_roles(conninfo: str, before_oid: int, *, owners: bool) -> list[str]:
+    """Roles that objects created after `before_oid` grant to or name in policies (and, with
+    `owners`, that own them): the roles a squashed migration needs wherever it runs.
+
+    The bootstrap superuser and PostgreSQL's predefined pg_* roles are left out.
+    """
+    deptypes = "'a', 'r', 'o'" if owners else "'a', 'r'"
+    query = f"""
+        SELECT DISTINCT r.rolname
+        FROM pg_shdepend s
+        JOIN pg_roles r ON r.oid = s.refobjid
+        WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND s.refclassid = 'pg_authid'::regclass AND s.deptype IN ({deptypes})
+          AND s.objid > {int(before_oid)} AND r.oid <> 10 AND r.rolname NOT LIKE 'pg\\_%'
+        ORDER BY 1
+    """
+    with psycopg.connect(conninfo) as connection:
+        return [str(row[0]) for row in connection.execute(query.encode()).fetchall()]
+
+
 def outside_dependencies(conninfo: str, before_oid: int) -> list[str]:
     """Objects that existed before the range (and are not PostgreSQL's) that new objects use.
 

@@ -13,7 +13,7 @@ banners. Rows come as multi-row INSERTs with column lists (pg_dump --column-inse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kedge_hasura.errors import ToolError
@@ -162,11 +162,22 @@ def render_up(
     *,
     header: list[str],
     idempotent: bool = False,
+    roles: Sequence[str] = (),
 ) -> str:
-    """The squashed up.sql: header comment, then the entries grouped into commented sections."""
+    """The squashed up.sql: header comment, then the entries grouped into commented sections.
+
+    `roles` are CREATE ROLE statements of the originals: roles are cluster-wide, so pg_dump of a
+    database leaves them out. They come first, each skipped when the role exists (a cluster where
+    the originals ran, or another database of the same cluster).
+    """
     main = [e for e in entries if section_of(e.type) not in _MOVED_TO_END]
     tail = [e for title in _MOVED_TO_END for e in entries if section_of(e.type) == title]
     parts = ["\n".join(f"-- {line}".rstrip() for line in header)]
+    if roles:
+        parts.append(_section_banner("Roles (cluster-wide: created when missing, never dropped by down.sql)"))
+        parts += [
+            _skip_if_exists(statement.rstrip().rstrip(";"), ["duplicate_object"]) + ";" for statement in roles
+        ]
     current = None
     for entry in (*main, *tail):
         section = section_of(entry.type)
@@ -184,10 +195,11 @@ def _section_banner(title: str) -> str:
 
 def _entry_sql(entry: DumpEntry, *, idempotent: bool) -> str:
     sql = make_idempotent(entry.sql) if idempotent else entry.sql
-    if entry.type in ("FUNCTION", "PROCEDURE") and sql_function_body_relations(entry.sql):
-        # pg_dump puts functions before tables and relies on check_function_bodies = off; a SQL
-        # body that reads tables would fail its creation-time check here. SET LOCAL keeps the
-        # change inside this transaction, and the next line restores the default.
+    if entry.type in ("FUNCTION", "PROCEDURE") and sql_function_body_relations(entry.sql) is not None:
+        # pg_dump puts functions before tables and sequences and relies on check_function_bodies =
+        # off; a LANGUAGE sql string body is checked at creation and would fail here as soon as it
+        # names anything created later (a table, nextval('a_sequence')). SET LOCAL keeps the change
+        # inside this transaction, and the next line restores the default.
         sql = f"SET LOCAL check_function_bodies = off;\n{sql}\nSET LOCAL check_function_bodies = on;"
     if entry.access_method:
         # pg_dump relies on SET default_table_access_method; SET LOCAL keeps it inside this
@@ -217,10 +229,13 @@ _IDEMPOTENT_FORMS = (
 
 
 def make_idempotent(sql: str) -> str:
-    """Rewrite statements into their IF NOT EXISTS / OR REPLACE forms where PostgreSQL has one.
+    """Rewrite statements so that running the script twice changes nothing the second time.
 
-    INSERTs get ON CONFLICT DO NOTHING. Statements without such a form (CREATE TYPE, ALTER TABLE
-    ... ADD CONSTRAINT, CREATE POLICY) are left as they are.
+    Statements get their IF NOT EXISTS / OR REPLACE forms where PostgreSQL has one, INSERTs get ON
+    CONFLICT DO NOTHING, and statements without such a form (CREATE TYPE / DOMAIN / POLICY /
+    EVENT TRIGGER, ALTER TABLE ... ADD CONSTRAINT or ADD GENERATED ... AS IDENTITY) run in a DO
+    block that skips them when their object already exists. Like IF NOT EXISTS, this skips an
+    existing object even if it is defined differently.
     """
     parsed = parse_sql(sql)
     if parsed.syntax_error:
@@ -231,6 +246,8 @@ def make_idempotent(sql: str) -> str:
         text = statement.text
         if statement.node == "insert_stmt":
             text = f"{text} ON CONFLICT DO NOTHING"
+        elif (conditions := _existing_object_errors(statement.node, text)) is not None:
+            text = _skip_if_exists(text, conditions)
         else:
             for pattern, replacement in _IDEMPOTENT_FORMS:
                 text, count = pattern.subn(replacement, text, count=1)
@@ -243,7 +260,39 @@ def make_idempotent(sql: str) -> str:
     return "".join(pieces)
 
 
+# Statements without an IF NOT EXISTS form, and the errors that mean "it exists already":
+# duplicate_object (types, domains, policies, named constraints), duplicate_table (the index of a
+# primary key or unique constraint, an identity's sequence), and, for a primary key only,
+# invalid_table_definition ("multiple primary keys for table ... are not allowed").
+_WITHOUT_FORM = {
+    "create_enum_stmt", "composite_type_stmt", "create_range_stmt", "define_stmt",
+    "create_domain_stmt", "create_policy_stmt", "create_event_trig_stmt",
+}  # fmt: skip
+_ADDS_CONSTRAINT = re.compile(r"^ALTER TABLE .*\bADD (CONSTRAINT|GENERATED)\b", re.DOTALL)
+_ADDS_PRIMARY_KEY = re.compile(r"\bPRIMARY KEY\b")
+
+
+def _existing_object_errors(node: str | None, text: str) -> list[str] | None:
+    """The error conditions that mean the statement's object exists; None for other statements."""
+    if node in _WITHOUT_FORM:
+        return ["duplicate_object"]
+    if node == "alter_table_stmt" and _ADDS_CONSTRAINT.match(text):
+        conditions = ["duplicate_object", "duplicate_table"]
+        if _ADDS_PRIMARY_KEY.search(text):
+            conditions.append("invalid_table_definition")
+        return conditions
+    return None
+
+
+def _skip_if_exists(statement: str, conditions: list[str]) -> str:
+    """The statement in a DO block that ignores the errors meaning its object exists already."""
+    tag = "$idempotent$"
+    while tag in statement:
+        tag = tag[:-1] + "_$"
+    return f"DO {tag} BEGIN\n{statement};\nEXCEPTION WHEN {' OR '.join(conditions)} THEN NULL;\nEND {tag}"
+
+
 def non_idempotent_kinds(entries: Iterable[DumpEntry]) -> list[str]:
-    """Entry types that have no IF NOT EXISTS / OR REPLACE form (reported with --idempotent)."""
-    without_form = {"TYPE", "DOMAIN", "CONSTRAINT", "FK CONSTRAINT", "CHECK CONSTRAINT", "POLICY", "DEFAULT"}
+    """Entry types without an IF NOT EXISTS / OR REPLACE form (reported with --idempotent)."""
+    without_form = {"TYPE", "DOMAIN", "CONSTRAINT", "FK CONSTRAINT", "CHECK CONSTRAINT", "POLICY"}
     return sorted({entry.type for entry in entries if entry.type in without_form})

@@ -388,3 +388,17 @@ def created_schemas(sql: str) -> set[str]:
         elif kind == "create_table_as_stmt":
             schemas.add(node.into.rel.schemaname or "public")
     return {schema for schema in schemas if schema}
+
+
+def created_roles(sql: str) -> list[tuple[str, str]]:
+    """(role name, statement text) of each CREATE ROLE / USER / GROUP in a script, in order."""
+    roles = []
+    for statement in parse_sql(sql).statements:
+        if statement.node != "create_role_stmt":
+            continue
+        try:
+            tree = postgast.parse(statement.text)
+        except postgast.PgQueryError:
+            continue
+        roles.append((tree.stmts[0].stmt.create_role_stmt.role, statement.text))
+    return roles

@@ -10,6 +10,7 @@ dropping it too. Objects of one kind go in one statement where PostgreSQL allows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -87,6 +88,17 @@ def drop_statements(
     statements += _drop_views(
         _of(created, "view", View), _of(created, "materialized_view", MaterializedView), view_dependencies
     )
+    routines = _of(created, "function", Function)
+    # Routines that take or return a created table's row type (`RETURNS SETOF app.articles`, a
+    # Hasura computed field taking the row) depend on the table: they go first. The others may be
+    # used by the tables (defaults, checks, triggers) and go after them.
+    relations = [
+        qualified(*obj.key)
+        for kind in ("table", "view", "materialized_view")
+        for obj in created.get(kind, [])
+    ]
+    row_typed = [f for f in routines if _uses_row_type(f, relations)]
+    statements += _drop_routines(row_typed)
     tables = [qualified(t.schema, t.name) for t in _of(created, "table", Table) if t.partition_bound is None]
     if tables:
         statements.append(f"DROP TABLE {', '.join(tables)};")
@@ -98,16 +110,7 @@ def drop_statements(
     ]
     if sequences:
         statements.append(f"DROP SEQUENCE {', '.join(sequences)};")
-    routines = _of(created, "function", Function)
-    for kind, keyword in (("function", "FUNCTION"), ("window", "FUNCTION"), ("procedure", "PROCEDURE"),
-                          ("aggregate", "AGGREGATE")):  # fmt: skip
-        names = [
-            f"{qualified(f.schema, f.name)}({f.identity_arguments})"
-            for f in routines
-            if f.function_kind == kind
-        ]
-        if names:
-            statements.append(f"DROP {keyword} {', '.join(names)};")
+    statements += _drop_routines([f for f in routines if f not in row_typed])
     types = _of(created, "type", Type)
     # Composite types may use domains, and domains may use enums: drop in that order.
     for kinds, keyword in ((("composite",), "TYPE"), (("domain",), "DOMAIN"), (("enum", "range"), "TYPE")):
@@ -124,6 +127,26 @@ def drop_statements(
 
 
 _Object = TypeVar("_Object", bound=DbObject)
+
+
+def _drop_routines(routines: list[Function]) -> list[str]:
+    statements = []
+    for kind, keyword in (("function", "FUNCTION"), ("window", "FUNCTION"), ("procedure", "PROCEDURE"),
+                          ("aggregate", "AGGREGATE")):  # fmt: skip
+        names = [
+            f"{qualified(f.schema, f.name)}({f.identity_arguments})"
+            for f in routines
+            if f.function_kind == kind
+        ]
+        if names:
+            statements.append(f"DROP {keyword} {', '.join(names)};")
+    return statements
+
+
+def _uses_row_type(routine: Function, relations: list[str]) -> bool:
+    """Whether the signature names one of the relations (as format_type writes its row type)."""
+    signature = f"{routine.arguments} {routine.result}"
+    return any(re.search(rf'(?<![\w."]){re.escape(name)}(?![\w"])', signature) for name in relations)
 
 
 def _of(created: dict[str, list[DbObject]], kind: str, cls: type[_Object]) -> list[_Object]:
