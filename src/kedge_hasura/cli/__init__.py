@@ -174,12 +174,13 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import deploy, diff, squash, status
+    from kedge_hasura.cli import check, deploy, diff, squash, status
 
     status.register(app)
     diff.register(app)
     squash.register(app)
     deploy.register(app)
+    check.register(app)
 
 
 _register_commands()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kedge_hasura.errors import ProjectError
-from kedge_hasura.project.yamlfile import read_yaml
+from kedge_hasura.project.yamlfile import YamlDocument, read_yaml
 
 # Keys we use, and keys the CLI accepts that we ignore.
 _USED_KEYS = {
@@ -27,8 +27,26 @@ _USED_KEYS = {
     "certificate_authority",
 }
 _IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "actions", "access_key"}
+# Our own key. The official CLI ignores keys it does not know, so it is safe to keep ours there.
+_KEDGE_KEY = "kedge"
+_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
 SUPPORTED_CONFIG_VERSIONS = (2, 3)
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """`kedge: {check: ...}`: tables that may stay untracked ("schema.table" globs), codes to drop."""
+
+    ignore_untracked: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KedgeConfig:
+    """The `kedge:` section of config.yaml: kedge-hasura's own settings."""
+
+    check: CheckConfig = field(default_factory=CheckConfig)
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,7 @@ class HasuraConfig:
     insecure_skip_tls_verify: bool | None = None
     certificate_authority: str | None = None
     api_paths: dict[str, str] = field(default_factory=dict)
+    kedge: KedgeConfig = field(default_factory=KedgeConfig)
 
     def settings_values(self) -> dict[str, Any]:
         """The values this file contributes to `Settings` (lowest precedence before defaults)."""
@@ -74,10 +93,10 @@ def load_config(path: Path) -> HasuraConfig:
         raise ProjectError(f"{path}:1: config.yaml must be a mapping of keys to values")
 
     for key in data:
-        if key not in _USED_KEYS | _IGNORED_KEYS:
+        if key not in _USED_KEYS | _IGNORED_KEYS | {_KEDGE_KEY}:
             raise ProjectError(
                 f"{path}:{document.line_of((key,))}: unknown key {key!r} in config.yaml",
-                hint=f"known keys: {', '.join(sorted(_USED_KEYS | _IGNORED_KEYS))}",
+                hint=f"known keys: {', '.join(sorted(_USED_KEYS | _IGNORED_KEYS | {_KEDGE_KEY}))}",
             )
 
     def text(key: str) -> str | None:
@@ -133,6 +152,58 @@ def load_config(path: Path) -> HasuraConfig:
         insecure_skip_tls_verify=skip_tls,
         certificate_authority=text("certificate_authority"),
         api_paths={str(k): str(v).lstrip("/") for k, v in api_paths.items()},
+        kedge=_kedge_config(document, data.get(_KEDGE_KEY)),
+    )
+
+
+def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
+    """Parse `kedge: {check: {ignore_untracked: [...], ignore: [...]}}`.
+
+    Raises:
+        ProjectError: a key we do not know, or a value that is not a list of strings.
+    """
+    if section is None:
+        return KedgeConfig()
+
+    def mapping(value: Any, at: tuple[str, ...], known: set[str]) -> dict[str, Any]:
+        where = f"{document.path}:{document.line_of(at)}"
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ProjectError(f"{where}: {'.'.join(at)} must be a mapping")
+        for key in value:
+            if key not in known:
+                line = document.line_of((*at, key))
+                raise ProjectError(
+                    f"{document.path}:{line}: unknown key {key!r} under {'.'.join(at)}",
+                    hint=f"known keys: {', '.join(sorted(known))}",
+                )
+        return value
+
+    def strings(value: Any, at: tuple[str, ...]) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise ProjectError(
+                f"{document.path}:{document.line_of(at)}: {'.'.join(at)} must be a list of names"
+            )
+        return tuple(value)
+
+    kedge = mapping(section, (_KEDGE_KEY,), set(_KEDGE_KEYS))
+    check = mapping(kedge.get("check"), (_KEDGE_KEY, "check"), _KEDGE_KEYS["check"])
+    untracked = strings(check.get("ignore_untracked"), (_KEDGE_KEY, "check", "ignore_untracked"))
+    for index, pattern in enumerate(untracked):
+        if "." not in pattern:
+            raise ProjectError(
+                f"{document.path}:{document.line_of((_KEDGE_KEY, 'check', 'ignore_untracked', index))}: "
+                f"{pattern!r} is not schema.table",
+                hint='write "schema.table" or a glob such as "audit.*"',
+            )
+    return KedgeConfig(
+        check=CheckConfig(
+            ignore_untracked=untracked,
+            ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),
+        )
     )
 
 

@@ -1,0 +1,87 @@
+"""`kedge-hasura check`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kedge_hasura.cli.context import AppContext
+from kedge_hasura.errors import ExitCode
+from kedge_hasura.project.findings import Severity
+from kedge_hasura.settings import OutputFormat
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)
+
+
+def check_command(
+    ctx: typer.Context,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also ask Hasura (--endpoint, --admin-secret, or config.yaml) for inconsistent "
+            "metadata, metadata drift and applied migrations.",
+        ),
+    ] = False,
+    fail_on: Annotated[
+        Severity,
+        typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.", case_sensitive=False),
+    ] = Severity.ERROR,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore",
+            help="Leave out findings with this code (repeatable; adds to kedge.check.ignore in config.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check metadata and migrations for consistency, as Hasura would, before deploying.
+
+    Replays each database's migrations on a scratch database and checks the metadata against
+    what they build: tracked tables, views and functions exist; relationships, permissions
+    (columns, filters, checks), computed fields and enum tables are valid; every table is
+    tracked; no role is a misspelling of another. Also checks the migration files (down.sql,
+    versions, statements that cannot run in a transaction) and squash archives. With --online,
+    also reports the server's inconsistent metadata, drift between the local and the server's
+    metadata, and migrations applied on one side only. Every finding has a code, a file and a
+    line. --output github writes GitHub Actions annotations, --output junit a JUnit XML report.
+    Exits 0 when no finding reaches --fail-on, 1 when one does, 2 on bad usage, 3 when the
+    check could not run.
+
+    Examples:
+      kedge-hasura check
+      kedge-hasura check --output github --fail-on warning
+      kedge-hasura check --online --output junit > check.xml
+    """
+    app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.check import CheckOptions, check_project
+    from kedge_hasura.render.check import render_github, render_junit
+
+    project = app_ctx.project()
+    configured = project.config.kedge.check
+    options = CheckOptions(
+        database=app_ctx.settings().database,
+        online=online,
+        fail_on=fail_on,
+        ignore_untracked=configured.ignore_untracked,
+        ignore=(*configured.ignore, *(ignore or ())),
+    )
+    with app_ctx.output.progress("Checking metadata and migrations") as progress:
+        report = check_project(
+            project,
+            cluster=app_ctx.scratch_cluster,
+            hasura=app_ctx.hasura if online else None,
+            options=options,
+            progress=progress.update,
+        )
+    app_ctx.output.detail(", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.timings.items()))
+    output_format = app_ctx.output.format
+    if output_format in (OutputFormat.GITHUB, OutputFormat.JUNIT):
+        text = render_github(report) if output_format is OutputFormat.GITHUB else render_junit(report)
+        app_ctx.output.write_text(text)
+        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED)
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok, supports=(OutputFormat.GITHUB, OutputFormat.JUNIT)))
