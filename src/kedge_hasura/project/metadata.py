@@ -108,6 +108,8 @@ def load_metadata(root: Path) -> MetadataDirectory:
         path = root / relative
         if path.is_file():
             loaded = loader.load(path, (key,))
+            if key == "version" and isinstance(loaded, dict):
+                loaded = loaded.get("version")  # the file holds `version: 3`; the JSON holds 3
             if loaded is not None and not (key != "version" and loaded in ([], {})):
                 value[key] = loaded
     actions_path = root / ACTIONS_FILE
