@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.schemadiff.model import Column, Constraint, Function, Snapshot, Table, Type
-from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Scope, read_snapshot
+from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Scope, read_identifier, read_snapshot
 
 TableKey = tuple[str, str]
 ENUM_ROW_LIMIT = 10000
@@ -205,9 +205,9 @@ def parse_foreign_key(definition: str) -> tuple[TableKey, tuple[str, ...]] | Non
     if not definition.startswith("FOREIGN KEY (") or marker < 0:
         return None
     position = marker + len(" REFERENCES ")
-    first, position = _identifier(definition, position)
+    first, position = read_identifier(definition, position)
     if definition[position : position + 1] == ".":
-        second, position = _identifier(definition, position + 1)
+        second, position = read_identifier(definition, position + 1)
         target = (first, second)
     else:
         target = ("public", first)
@@ -216,35 +216,13 @@ def parse_foreign_key(definition: str) -> tuple[TableKey, tuple[str, ...]] | Non
     columns: list[str] = []
     position += 1
     while position < len(definition):
-        name, position = _identifier(definition, position)
+        name, position = read_identifier(definition, position)
         columns.append(name)
         if definition[position : position + 2] == ", ":
             position += 2
             continue
         break
     return target, tuple(columns)
-
-
-def _identifier(text: str, position: int) -> tuple[str, int]:
-    """Read one identifier (quoted, with "" for a quote, or plain) starting at `position`."""
-    if text[position : position + 1] == '"':
-        characters: list[str] = []
-        position += 1
-        while position < len(text):
-            char = text[position]
-            if char == '"':
-                if text[position + 1 : position + 2] == '"':
-                    characters.append('"')
-                    position += 2
-                    continue
-                return "".join(characters), position + 1
-            characters.append(char)
-            position += 1
-        return "".join(characters), position
-    end = position
-    while end < len(text) and text[end] not in ' .,()"':
-        end += 1
-    return text[position:end], end
 
 
 def parse_arguments(identity_arguments: str) -> tuple[Argument, ...]:
@@ -258,7 +236,7 @@ def parse_arguments(identity_arguments: str) -> tuple[Argument, ...]:
                 mode = prefix.strip().lower()
                 text = text[len(prefix) :]
         if text.startswith('"'):
-            name, end = _identifier(text, 0)
+            name, end = read_identifier(text, 0)
             arguments.append(Argument(name=name, type=text[end:].strip(), mode=mode))
             continue
         first, _, rest = text.partition(" ")

@@ -248,25 +248,35 @@ def _parse_acl(items: tuple[str, ...], owner: str) -> Grants:
 
 
 def _acl_role(item: str) -> tuple[str, str]:
-    """Split an aclitem into the role name and the rest (`=privileges/grantor`).
+    """Split an aclitem into the role name and the rest (`=privileges/grantor`)."""
+    name, end = read_identifier(item, 0, stops="=")
+    return name, item[end:]
 
-    Role names with special characters come double-quoted, with inner quotes doubled.
+
+def read_identifier(text: str, position: int, *, stops: str = ' .,()"') -> tuple[str, int]:
+    """Read one identifier as PostgreSQL prints it, from `position`: (the name, where it ends).
+
+    A quoted identifier ends at its closing quote (`""` inside is one quote); a plain one at the
+    first character of `stops`.
     """
-    if not item.startswith('"'):
-        name, _, rest = item.partition("=")
-        return name, "=" + rest
-    index, characters = 1, []
-    while index < len(item):
-        char = item[index]
-        if char == '"':
-            if item[index + 1 : index + 2] == '"':
-                characters.append('"')
-                index += 2
-                continue
-            return "".join(characters), item[index + 1 :]
-        characters.append(char)
-        index += 1
-    return "".join(characters), ""
+    if text[position : position + 1] == '"':
+        characters: list[str] = []
+        position += 1
+        while position < len(text):
+            char = text[position]
+            if char == '"':
+                if text[position + 1 : position + 2] == '"':
+                    characters.append('"')
+                    position += 2
+                    continue
+                return "".join(characters), position + 1
+            characters.append(char)
+            position += 1
+        return "".join(characters), position
+    end = position
+    while end < len(text) and text[end] not in stops:
+        end += 1
+    return text[position:end], end
 
 
 TABLE_PLACEHOLDER = '"<table>"'

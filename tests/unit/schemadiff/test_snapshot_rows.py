@@ -95,3 +95,22 @@ def test_the_collector_pause_nests_and_restores_the_callers_setting() -> None:
         assert not gc.isenabled()  # the caller had switched collection off: left off
     finally:
         gc.enable()
+
+
+def test_identifiers_are_read_as_postgresql_prints_them() -> None:
+    from kedge_hasura.schemadiff.snapshot import read_identifier
+
+    assert read_identifier("app.users(id)", 0) == ("app", 3)
+    assert read_identifier('"My ""odd"" table".x', 0) == ('My "odd" table', 18)
+    assert read_identifier("reader=r/owner", 0, stops="=") == ("reader", 6)
+
+
+def test_acl_items_name_quoted_roles_and_public() -> None:
+    from kedge_hasura.schemadiff.snapshot import parse_acl
+
+    grants = parse_acl(['"app ""reader"""=r*/postgres', "=U/postgres", "postgres=arwd/postgres"], "postgres")
+    assert {(g.grantee, g.privilege, g.grantable) for g in grants} == {
+        ('app "reader"', "SELECT", True),
+        ("PUBLIC", "USAGE", False),
+        *{("OWNER", p, False) for p in ("INSERT", "SELECT", "UPDATE", "DELETE")},
+    }
