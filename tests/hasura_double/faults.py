@@ -4,12 +4,16 @@ Each fault is one-shot and counts requests of one operation type from the moment
 `fail("set_catalog_state", nth=2, ...)` fails the second `set_catalog_state` after the call.
 The operation type is the envelope's `type` for POSTs (`run_sql`, `bulk`, `replace_metadata`,
 ...) and `version` / `healthz` for the GETs; items inside a `bulk` are not counted on their own.
+
+`requests` counts every request that passed the admin-secret check, per operation type (tests
+and bench/deploy_bench.py read it; `reset_requests()` starts a new count).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -39,6 +43,7 @@ class Faults:
         self._lock = threading.Lock()
         self._armed: list[Fault] = []
         self.fired: list[Fault] = []
+        self.requests: Counter[str] = Counter()
 
     def fail(
         self,
@@ -81,6 +86,10 @@ class Faults:
         """Perform the `nth` next `operation`, then wait `seconds` before answering."""
         self._arm(Fault(FaultKind.DELAY, operation, nth - 1, seconds=seconds))
 
+    def reset_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
     def clear(self) -> None:
         with self._lock:
             self._armed.clear()
@@ -88,6 +97,7 @@ class Faults:
     def take(self, operation: str) -> Fault | None:
         """The fault that fires for this request, if any (called by the app once per request)."""
         with self._lock:
+            self.requests[operation] += 1
             fired = None
             for fault in list(self._armed):
                 if fault.operation != operation:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kedge_hasura.project.metadata import JsonPath, table_name
+from kedge_hasura.project.metadata import ORDERED_KEYS, JsonPath, canonical, table_name, without_empty
 
 Identity = Callable[[Any], Any]
 
@@ -54,9 +54,6 @@ _NOUN = {
     "inherited_roles": "inherited role", "allowlist": "allowlist entry",
 }  # fmt: skip
 _MAX_FIELDS = 5
-# Values whose list order is meaningful: payloads and templates are sent as written, and action
-# arguments are the GraphQL signature.
-_ORDERED_KEYS = {"payload", "request_transform", "response_transform", "arguments"}
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ class DriftItem:
 def diff_metadata(local: dict[str, Any], server: dict[str, Any]) -> list[DriftItem]:
     """Objects that differ between two metadata documents (export_metadata v3 shape)."""
     items: list[DriftItem] = []
-    local, server = _without_empty(local) or {}, _without_empty(server) or {}
+    local, server = without_empty(local) or {}, without_empty(server) or {}
     for key in sorted(set(local) | set(server), key=str):
         mine, theirs = local.get(key), server.get(key)
         if mine == theirs:
@@ -95,7 +92,7 @@ def _diff_lists(
     theirs_keys = [identity(item) for item in theirs]
     unique = len({repr(k) for k in mine_keys}) == len(mine_keys)
     if not unique or any(k is None for k in mine_keys + theirs_keys):
-        if _canonical(mine) != _canonical(theirs):
+        if canonical(mine) != canonical(theirs):
             items.append(DriftItem("changed", f"{owner}{key}".strip(), at, ()))
         return
     noun = _NOUN.get(key, key.rstrip("s").replace("_", " "))
@@ -105,7 +102,7 @@ def _diff_lists(
         other = theirs_by.pop(repr(identity_value), None)
         if other is None:
             items.append(DriftItem("added", label, (*at, index)))
-        elif _canonical(item) != _canonical(other):
+        elif canonical(item) != canonical(other):
             _diff_object(item, other, (*at, index), label, items)
     for identity_value in theirs_by:
         shown = _show(next(k for k in theirs_keys if repr(k) == identity_value))
@@ -136,30 +133,8 @@ def _changed_fields(mine: dict[str, Any], theirs: dict[str, Any]) -> tuple[str, 
 
 
 def _same(key: Any, value: Any, other: Any) -> bool:
-    ordered = key in _ORDERED_KEYS
-    return bool(_canonical(value, ordered=ordered) == _canonical(other, ordered=ordered))
-
-
-def _without_empty(value: Any) -> Any:
-    """`value` with null, {} and [] left out at every level (Hasura's export omits defaults)."""
-    if isinstance(value, dict):
-        cleaned = {key: _without_empty(item) for key, item in value.items()}
-        return {key: item for key, item in cleaned.items() if item not in (None, {}, [])}
-    if isinstance(value, list):
-        return [_without_empty(item) for item in value]
-    return value
-
-
-def _canonical(value: Any, *, ordered: bool = False) -> Any:
-    """A form that compares equal when only list order differs where it does not matter."""
-    if isinstance(value, dict):
-        return tuple(
-            sorted((str(k), _canonical(v, ordered=ordered or k in _ORDERED_KEYS)) for k, v in value.items())
-        )
-    if isinstance(value, list):
-        items = [_canonical(item, ordered=ordered) for item in value]
-        return ("list", tuple(items if ordered else sorted(items, key=repr)))
-    return value
+    ordered = key in ORDERED_KEYS
+    return bool(canonical(value, ordered=ordered) == canonical(other, ordered=ordered))
 
 
 def _list(value: Any) -> list[Any]:

@@ -119,16 +119,26 @@ def deploy(
             'migration mode is disabled on this server (settings.migration_mode is "false" in catalog state)',
             hint="enable it with `hasura migrate apply` settings, as the Hasura CLI requires it too",
         )
+    unsaved_copy = False
     if not state.is_state_copy_completed:
-        result.legacy_versions_copied = _copy_legacy_state(client, state, dry_run=request.dry_run, say=say)
+        result.legacy_versions_copied = _copy_legacy_state(client, state, say=say)
+        unsaved_copy = not request.dry_run
     for migrations in databases:
         say(f"planning {migrations.database}")
-        plan = plan_database(migrations, state, ledger_sql.read_ledger(client, migrations.database), options)
+        # A real deploy first waits for any other deploy still applying a batch to this database.
+        wait = None if request.dry_run else _lock_wait(client)
+        ledger = ledger_sql.read_ledger(client, migrations.database, wait_for_deploys=wait)
+        plan = plan_database(migrations, state, ledger, options)
         deployed = DatabaseDeploy(plan=plan)
         if not request.dry_run and (plan.steps or plan.fixes):
-            deployed = _apply_database(client, migrations, plan, options, state, say)
+            if not ledger.exists:
+                ledger_sql.ensure_ledger(client, migrations.database)
+            deployed = _apply_database(client, migrations, plan, options, state, set(ledger.entries), say)
+            unsaved_copy = False  # the first state write carried it
         result.databases.append(deployed)
         result.warnings += plan.warnings
+    if unsaved_copy:
+        client.update_cli_state(lambda cli: _copy_into(cli, state))
     if not request.skip_metadata:
         say("applying metadata" if not request.dry_run else "comparing metadata")
         result.metadata = apply_metadata(
@@ -157,28 +167,36 @@ def _databases(project: Project, request: DeployRequest) -> list[DatabaseMigrati
     return [scan.databases[name] for name in names]
 
 
-def _copy_legacy_state(client: HasuraClient, state: CliState, *, dry_run: bool, say: Progress) -> int:
-    """Copy hdb_catalog.schema_migrations into catalog state, as the CLI does once (contract §4.5)."""
+def _copy_legacy_state(client: HasuraClient, state: CliState, *, say: Progress) -> int:
+    """Copy hdb_catalog.schema_migrations into the in-memory catalog state, as the CLI does once
+    (contract §4.5). The plan sees the copied versions; the first state write saves them."""
     try:
         rows = client.run_sql(_LEGACY_STATE_SQL, read_only=True, check_metadata_consistency=None).rows
     except HasuraPostgresError as exc:
         if exc.sqlstate not in ("42P01", "3F000"):
             raise
         rows = []
-    if dry_run:
-        return len(rows)
     if rows:
         say(f"copying {len(rows)} versions of the legacy hdb_catalog.schema_migrations into catalog state")
-
-    def copy(cli: CliState) -> None:
-        for version, dirty in rows:
-            if version and int(version) not in cli.versions("default"):
-                cli.set_version("default", int(version), dirty=dirty in ("t", "true"))
-        cli.mark_state_copy_completed()
-
-    updated = client.update_cli_state(copy)
-    state.data = updated.data
+    for version, dirty in rows:
+        if version and int(version) not in state.versions("default"):
+            state.set_version("default", int(version), dirty=dirty in ("t", "true"))
+    state.mark_state_copy_completed()
     return len(rows)
+
+
+def _copy_into(cli: CliState, copied: CliState) -> None:
+    """Save the legacy copy on a fresh read of catalog state (nothing else was written)."""
+    for version, dirty in copied.versions("default").items():
+        if version not in cli.versions("default"):
+            cli.set_version("default", version, dirty=dirty)
+    cli.mark_state_copy_completed()
+
+
+def _lock_wait(client: HasuraClient) -> float:
+    """How long to wait for another deploy's batch: just under the request timeout, so the wait
+    ends with PostgreSQL's lock_timeout (a clear message) rather than an unanswered request."""
+    return max(0.5, client.timeout * 0.8)
 
 
 def _apply_database(
@@ -187,8 +205,10 @@ def _apply_database(
     plan: DatabasePlan,
     options: PlanOptions,
     state: CliState,
+    known: set[int],
     say: Progress,
 ) -> DatabaseDeploy:
+    """Apply the plan's batches; `known` are the versions the ledger held when the plan was made."""
     database = plan.database
     deployed = DatabaseDeploy(plan=plan)
     steps = {step.version: step for step in plan.steps}
@@ -217,9 +237,12 @@ def _apply_database(
                 "nothing was applied twice"
             )
             _settle(client, database, versions, state)
-            replanned = plan_database(migrations, state, ledger_sql.read_ledger(client, database), options)
+            ledger = ledger_sql.read_ledger(client, database)
+            replanned = plan_database(migrations, state, ledger, options)
             if replanned.steps:
-                rest = _apply_database(client, migrations, replanned, options, state, say)
+                rest = _apply_database(
+                    client, migrations, replanned, options, state, set(ledger.entries), say
+                )
                 deployed.applied += rest.applied
                 deployed.notes += rest.notes
             return deployed
@@ -230,7 +253,9 @@ def _apply_database(
                 outside_transaction=batch[0].outside_transaction,
             )
         )
-        _settle(client, database, versions, state, committed=True)
+        # The last write of the database's state also records what concurrent deploys committed.
+        last = index == len(plan.batches) - 1
+        _settle(client, database, versions, state, committed=True, known=known if last else None)
     if pending_fixes:
         _settle(client, database, [fix.version for fix in pending_fixes], state)
     return deployed
@@ -244,40 +269,31 @@ def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> st
         HasuraUnreachable: the outcome is unknown and the ledger could not be read (state dirty).
     """
     versions = [step.version for step in batch]
+    if batch[0].outside_transaction:
+        return _run_outside_transaction(client, database, batch[0])
     try:
-        if batch[0].outside_transaction:
-            step = batch[0]
-            client.run_sql(step.sql, source=database, no_transaction=True, check_metadata_consistency=False)
-            client.run_sql(
-                ledger_sql.prelude([]) + ledger_sql.record(step.version, step.name, step.sha256),
-                source=database,
-                check_metadata_consistency=False,
-            )
-        else:
-            client.run_sql(batch_sql(batch), source=database, check_metadata_consistency=False)
+        client.run_sql(batch_sql(batch), source=database, check_metadata_consistency=False)
     except HasuraPostgresError as exc:
         if ledger_sql.is_concurrent_deploy(exc):
             return "concurrent"
-        failure = (
-            locate_failure(client, database, batch, exc)
-            if not batch[0].outside_transaction
-            else (batch[0], None)
-        )
+        failure = locate_failure(client, database, batch, exc)
         _settle(client, database, versions, None)
         raise migration_failed(failure[0], failure[1], exc) from exc
     except HasuraUnreachable as exc:
         if not exc.may_have_reached_server:
             _settle(client, database, versions, None)
             raise
-        # The answer was lost: the ledger says whether the batch committed.
+        # The answer was lost. The batch may still be running: wait for kedge's lock (which it
+        # holds until it ends), then the ledger says whether it committed.
+        unknown = HasuraUnreachable(
+            f"{exc.message}; whether the batch committed is unknown, so its versions stay marked dirty",
+            may_have_reached_server=True,
+            hint="run `kedge-hasura deploy` again: it settles dirty versions from the ledger first",
+        )
         try:
-            recorded = ledger_sql.read_ledger(client, database)
-        except HasuraError:  # any failure here leaves the versions dirty, which is safe
-            raise HasuraUnreachable(
-                f"{exc.message}; whether the batch committed is unknown, so its versions stay marked dirty",
-                may_have_reached_server=True,
-                hint="run `kedge-hasura deploy` again: it settles dirty versions from the ledger first",
-            ) from exc
+            recorded = ledger_sql.read_ledger(client, database, wait_for_deploys=_lock_wait(client))
+        except (HasuraError, ledger_sql.DeployInProgress):  # still unknown: dirty is the safe state
+            raise unknown from exc
         if all(v in recorded.entries for v in versions):
             return "applied"
         _settle(client, database, versions, None)
@@ -286,6 +302,33 @@ def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> st
             may_have_reached_server=True,
             hint="run `kedge-hasura deploy` again",
         ) from exc
+    return "applied"
+
+
+def _run_outside_transaction(client: HasuraClient, database: str, step: Step) -> str:
+    """A migration marked `-- hasura:no-transaction`: one request per statement, each committed
+    on its own, so a failure can say exactly which statements committed before it.
+
+    Raises:
+        MigrationFailed: a statement failed. If it was the first, nothing ran and the version is
+            removed from state; otherwise the version stays dirty (it half ran: a person decides).
+    """
+    statements = _statements(step)
+    for index, statement in enumerate(statements):
+        try:
+            client.run_sql(
+                statement.text, source=database, no_transaction=True, check_metadata_consistency=False
+            )
+        except HasuraPostgresError as exc:
+            if index == 0:
+                _settle(client, database, [step.version], None)
+                raise migration_failed(step, statement, exc) from exc
+            raise migration_failed(step, statement, exc, committed=index) from exc
+    client.run_sql(
+        ledger_sql.prelude([]) + ledger_sql.record(step.version, step.name, step.sha256),
+        source=database,
+        check_metadata_consistency=False,
+    )
     return "applied"
 
 
@@ -359,10 +402,21 @@ def locate_failure(
     return step, statements[first - 1]
 
 
-def migration_failed(step: Step, statement: Statement | None, error: HasuraPostgresError) -> MigrationFailed:
+def migration_failed(
+    step: Step, statement: Statement | None, error: HasuraPostgresError, *, committed: int = 0
+) -> MigrationFailed:
+    """The error for a failed migration; `committed` statements of it ran before (no-transaction)."""
     line = statement.line if statement is not None else None
     excerpt = statement.excerpt() if statement is not None else None
     where = f"{step.path}:{line}" if line else str(step.path)
+    if committed:
+        outcome = (
+            f"it runs outside a transaction, and its first {committed} statement(s) committed before this "
+            f"one failed; version {step.version} is left dirty: complete or undo them by hand, then run "
+            f"`kedge-hasura state mark-applied {step.version}` or `mark-unapplied {step.version}`"
+        )
+    else:
+        outcome = "nothing from this batch was committed"
     return MigrationFailed(
         f"migration {step.version}_{step.name} failed at {where}: {error.pg_message or error.message}",
         version=step.version,
@@ -371,7 +425,7 @@ def migration_failed(step: Step, statement: Statement | None, error: HasuraPostg
         sqlstate=error.sqlstate,
         pg_message=error.pg_message or error.message,
         statement_excerpt=excerpt,
-        hint=(error.pg_hint + "; " if error.pg_hint else "") + "nothing from this batch was committed",
+        hint=(error.pg_hint + "; " if error.pg_hint else "") + outcome,
         details={"detail": error.pg_detail},
     )
 
@@ -383,14 +437,25 @@ def _settle(
     state: CliState | None,
     *,
     committed: bool = False,
+    known: set[int] | None = None,
 ) -> None:
     """Record `versions` as the ledger proves them: clean if applied, absent if not.
 
-    After a successful batch (`committed`) the ledger need not be read: the run_sql answer proves it.
+    After a successful batch (`committed`) its answer proves it. With `known` (the ledger's
+    versions when the plan was made), the ledger is read between the read and the write of
+    catalog state, and versions that other deploys committed meanwhile are recorded too: catalog
+    state has no compare-and-swap, so a concurrent deploy's write between our read and write could
+    otherwise be lost (`hasura migrate status` would miss a version the database has).
     """
-    applied = set(versions) if committed else set(ledger_sql.read_ledger(client, database).entries)
 
     def write(cli: CliState) -> None:
+        current = None if committed and known is None else ledger_sql.read_ledger(client, database).entries
+        applied = set(versions) if committed or current is None else set(current)
+        if known is not None and current is not None:
+            recorded = cli.versions(database)
+            for version in current.keys() - known - set(versions):
+                if recorded.get(version) is not False:
+                    cli.set_version(database, version, dirty=False)
         for version in versions:
             if version in applied:
                 cli.set_version(database, version, dirty=False)

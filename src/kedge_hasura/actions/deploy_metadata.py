@@ -21,7 +21,13 @@ from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.hasura.models import InconsistentObject, QualifiedTable
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.manifest import atomic_write
-from kedge_hasura.project.metadata import MetadataDirectory, dump_yaml, load_metadata, table_name
+from kedge_hasura.project.metadata import (
+    MetadataDirectory,
+    dump_yaml,
+    load_metadata,
+    same_metadata,
+    table_name,
+)
 from kedge_hasura.project.sqltext import created_schemas
 
 # kedge-hasura's own ledger lives here; it is never tracked.
@@ -185,12 +191,12 @@ def _changes(local: dict[str, Any], server: dict[str, Any]) -> list[MetadataChan
             part=f"sources.{name}.tables",
             added=sorted(set(right) - set(left)),
             removed=sorted(set(left) - set(right)),
-            changed=sorted(k for k in set(left) & set(right) if left[k] != right[k]),
+            changed=sorted(k for k in set(left) & set(right) if not same_metadata(left[k], right[k])),
         )
         if change.added or change.removed or change.changed:
             changes.append(change)
     for key in sorted((set(local) | set(server)) - {"sources", "version"}):
-        if (local.get(key) or None) != (server.get(key) or None):
+        if not same_metadata(local.get(key), server.get(key)):
             changes.append(MetadataChange(part=key, changed=[key]))
     return changes
 

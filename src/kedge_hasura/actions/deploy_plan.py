@@ -236,16 +236,18 @@ def _apply_squash_case(
 def edited_versions(migrations: DatabaseMigrations, state: DatabaseState, ledger: Ledger) -> list[int]:
     """Applied versions whose current up.sql differs from what the ledger recorded."""
     local = {m.version: m for m in migrations.migrations}
-    originals_applied = {v for squash in state.squashes for v in squash.versions[:-1] if v in state.applied}
+    # A squashed migration reuses its last original's version: a server that ran the original
+    # recorded that file's checksum, which the archive's manifest keeps.
+    originals = {
+        s.consolidated_version: s.original_up_sha256.get(s.consolidated_version) for s in state.squashes
+    }
     edited = []
     for version in state.applied:
         entry = ledger.entries.get(version)
         migration = local.get(version)
         if entry is None or migration is None or migration.up is None or entry.applied_by != "deploy":
             continue
-        if any(version == s.consolidated_version for s in state.squashes) and originals_applied:
-            continue  # the server ran the original, which the squashed migration replaced
-        if entry.up_sha256 != migration.up.sha256:
+        if entry.up_sha256 not in (migration.up.sha256, originals.get(version)):
             edited.append(version)
     return edited
 

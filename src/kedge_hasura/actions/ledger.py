@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from kedge_hasura import __version__
-from kedge_hasura.errors import HasuraPostgresError
+from kedge_hasura.errors import HasuraPostgresError, ProjectError
 from kedge_hasura.hasura.client import HasuraClient
 
 LEDGER_SCHEMA = "kedge_hasura"
@@ -30,6 +30,18 @@ _LOCK_KEY = 4_703_651_922_071_774
 CONCURRENT_DEPLOY = "kedge-hasura: applied meanwhile by another deploy"
 PROBE = "kedge-hasura probe"
 _MISSING = {"42P01", "3F000"}  # undefined table, undefined schema: no ledger yet
+_LOCK_NOT_AVAILABLE = "55P03"
+_CREATE_LEDGER = (
+    f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};\n"
+    f"CREATE TABLE IF NOT EXISTS {LEDGER} (\n"
+    "    version numeric(20) PRIMARY KEY,\n"
+    "    name text NOT NULL,\n"
+    "    up_sha256 text NOT NULL,\n"
+    "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
+    "    tool_version text NOT NULL,\n"
+    "    applied_by text NOT NULL\n"
+    ");\n"
+)
 
 
 class LedgerEntry(BaseModel):
@@ -44,22 +56,63 @@ class Ledger(BaseModel):
     entries: dict[int, LedgerEntry] = {}
 
 
-def read_ledger(client: HasuraClient, database: str) -> Ledger:
-    """The ledger of one database (read-only); `exists` False when kedge-hasura never deployed there."""
+def read_ledger(client: HasuraClient, database: str, *, wait_for_deploys: float | None = None) -> Ledger:
+    """The ledger of one database (read-only); `exists` False when kedge-hasura never deployed there.
+
+    With `wait_for_deploys` (seconds), the read first takes kedge-hasura's deploy lock, so a batch
+    still running on the server (whose answer this process lost) is waited for and then seen.
+
+    Raises:
+        DeployInProgress: another batch still held the lock after `wait_for_deploys` seconds.
+    """
     sql = f"SELECT version::text, name, up_sha256, applied_by FROM {LEDGER} ORDER BY version"
+    if wait_for_deploys is not None:
+        sql = _wait_for_lock(wait_for_deploys) + sql
     try:
         result = client.run_sql(sql, source=database, read_only=True, check_metadata_consistency=None)
     except HasuraPostgresError as exc:
         if exc.sqlstate in _MISSING:
             return Ledger(exists=False)
+        if exc.sqlstate == _LOCK_NOT_AVAILABLE:
+            raise DeployInProgress(database, wait_for_deploys or 0) from exc
         raise
+    return Ledger(exists=True, entries=_entries(result.rows))
+
+
+def ensure_ledger(client: HasuraClient, database: str) -> None:
+    """Create the ledger if it is missing (before the first dirty mark of a deploy).
+
+    With the ledger in place before any version is marked dirty, a dirty version without a ledger
+    row always means "never committed", even after a failure of the very first batch.
+    """
+    client.run_sql(prelude([]), source=database, check_metadata_consistency=False)
+
+
+class DeployInProgress(ProjectError):
+    """kedge-hasura's deploy lock on a database stayed taken: another deploy is applying a batch."""
+
+    def __init__(self, database: str, seconds: float):
+        super().__init__(
+            f"another kedge-hasura deploy is applying migrations to database {database} "
+            f"(it still held the deploy lock after {seconds:.0f} s)",
+            hint="run the deploy again when the other one has finished (raise --timeout to wait longer)",
+        )
+
+
+def _wait_for_lock(seconds: float) -> str:
+    # A transaction-level lock: released when this request's transaction ends.
+    milliseconds = max(1, int(seconds * 1000))
+    return f"SET LOCAL lock_timeout = '{milliseconds}ms';\nSELECT pg_advisory_xact_lock({_LOCK_KEY});\n"
+
+
+def _entries(rows: Sequence[Sequence[str | None]]) -> dict[int, LedgerEntry]:
     entries = {}
-    for version, name, sha, applied_by in result.rows:
+    for version, name, sha, applied_by in rows:
         entry = LedgerEntry(
             version=int(version or 0), name=name or "", up_sha256=sha or "", applied_by=applied_by or ""
         )
         entries[entry.version] = entry
-    return Ledger(exists=True, entries=entries)
+    return entries
 
 
 def prelude(versions: Sequence[int]) -> str:
@@ -76,16 +129,7 @@ def prelude(versions: Sequence[int]) -> str:
         )
     return (
         "-- kedge-hasura: one deploy at a time on this database; the ledger records what committed.\n"
-        f"SELECT pg_advisory_xact_lock({_LOCK_KEY});\n"
-        f"CREATE SCHEMA IF NOT EXISTS {LEDGER_SCHEMA};\n"
-        f"CREATE TABLE IF NOT EXISTS {LEDGER} (\n"
-        "    version numeric(20) PRIMARY KEY,\n"
-        "    name text NOT NULL,\n"
-        "    up_sha256 text NOT NULL,\n"
-        "    applied_at timestamptz NOT NULL DEFAULT now(),\n"
-        "    tool_version text NOT NULL,\n"
-        "    applied_by text NOT NULL\n"
-        ");\n" + guard
+        f"SELECT pg_advisory_xact_lock({_LOCK_KEY});\n" + _CREATE_LEDGER + guard
     )
 
 

@@ -21,6 +21,7 @@ class SquashedRange(BaseModel):
     versions: list[int]  # the originals, ascending; the last one is the consolidated migration's
     consolidated_version: int
     consolidated_folder: str
+    original_up_sha256: dict[int, str] = {}  # version → checksum of the archived original's up.sql
 
 
 class DatabaseState(BaseModel):
@@ -58,6 +59,12 @@ def squashed_ranges(migrations: DatabaseMigrations) -> list[SquashedRange]:
                 versions=sorted(m.version for m in manifest.migrations),
                 consolidated_version=manifest.consolidated.version,
                 consolidated_folder=manifest.consolidated.folder,
+                original_up_sha256={
+                    m.version: f.sha256
+                    for m in manifest.migrations
+                    for f in m.files
+                    if f.path.endswith(("/up.sql", ".up.sql"))
+                },
             )
         )
     return ranges

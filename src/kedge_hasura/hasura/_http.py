@@ -85,6 +85,11 @@ class HttpSession:
         """The base URL for messages, with any password masked."""
         return redact_url(self.base_url)
 
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for an answer."""
+        return self._timeout
+
     def post(self, path: str, body: Any, *, operation: str, item_count: int | None = None) -> Any:
         """POST a JSON envelope and return the decoded 2xx JSON answer.
 

@@ -108,6 +108,11 @@ class HasuraClient:
         """The server's base URL (no credentials are part of it)."""
         return self._session.endpoint
 
+    @property
+    def timeout(self) -> float:
+        """Seconds a request may take before it counts as unanswered (--timeout)."""
+        return self._session.timeout
+
     def close(self) -> None:
         """Close the connection pool."""
         self._session.close()

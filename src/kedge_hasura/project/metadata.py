@@ -270,3 +270,36 @@ def file_value(document: YamlDocument) -> Any:
         return value
 
     return plain(document.value)
+
+
+# Values whose list order is meaningful: payloads and templates are sent as written, and action
+# arguments are the GraphQL signature.
+ORDERED_KEYS = {"payload", "request_transform", "response_transform", "arguments"}
+
+
+def without_empty(value: Any) -> Any:
+    """`value` with null, {} and [] left out at every level (Hasura's export omits defaults)."""
+    if isinstance(value, dict):
+        cleaned = {key: without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in cleaned.items() if item not in (None, {}, [])}
+    if isinstance(value, list):
+        return [without_empty(item) for item in value]
+    return value
+
+
+def canonical(value: Any, *, ordered: bool = False) -> Any:
+    """A form that compares equal when only list order differs where it does not matter."""
+    if isinstance(value, dict):
+        return tuple(
+            sorted((str(k), canonical(v, ordered=ordered or k in ORDERED_KEYS)) for k, v in value.items())
+        )
+    if isinstance(value, list):
+        items = [canonical(item, ordered=ordered) for item in value]
+        return ("list", tuple(items if ordered else sorted(items, key=repr)))
+    return value
+
+
+def same_metadata(a: Any, b: Any) -> bool:
+    """Whether two metadata values mean the same to Hasura: empty values count as absent, and the
+    order of lists counts only where Hasura uses it (payloads, transforms, action arguments)."""
+    return bool(canonical(without_empty(a) or None) == canonical(without_empty(b) or None))

@@ -19,8 +19,8 @@ def _(result: DeployResult) -> list[str]:
     if result.legacy_versions_copied:
         verb = "would copy" if result.dry_run else "copied"
         lines.append(
-            f"  {verb} {result.legacy_versions_copied} versions of hdb_catalog.schema_migrations "
-            "into catalog state"
+            f"  {verb} {plural(result.legacy_versions_copied, 'version')} of "
+            "hdb_catalog.schema_migrations into catalog state"
         )
     for deployed in result.databases:
         plan = deployed.plan

@@ -32,3 +32,12 @@ def test_every_shipped_file_writes_back_byte_for_byte() -> None:
     assert len(files) >= 20
     for path in files:
         assert dump_yaml(file_value(directory.documents[path])) == path.read_text(encoding="utf-8"), path
+
+
+def test_empty_values_and_list_order_do_not_make_metadata_differ() -> None:
+    from kedge_hasura.project.metadata import same_metadata
+
+    assert same_metadata({"enums": [], "objects": [], "scalars": []}, None)
+    assert same_metadata({"a": [{"role": "x"}, {"role": "y"}]}, {"a": [{"role": "y"}, {"role": "x"}]})
+    assert not same_metadata({"payload": [1, 2]}, {"payload": [2, 1]})  # order is meaningful there
+    assert not same_metadata({"a": 1}, {"a": 2})
