@@ -13,15 +13,12 @@ shared and noisy, so only the ratio and medians are meaningful).
 from __future__ import annotations
 
 import argparse
-import os
-import pwd
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
+from benchlib import bare_server, quiet
 from kedge_hasura.pg.binaries import choose_installation
 
 KEDGE = """
@@ -40,51 +37,11 @@ def run_kedge(major: int) -> float:
     return time.perf_counter() - started
 
 
-def _quiet(argv: list[str]) -> None:
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-
-
 def run_baseline(bindir: str) -> float:
-    as_user: list[str] = []
-    owner = None
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
-        as_user = ["runuser", "-u", owner.pw_name, "--"]
     started = time.perf_counter()
-    folder = tempfile.mkdtemp(prefix="bench-pg-")
-    try:
-        if owner:
-            os.chown(folder, owner.pw_uid, owner.pw_gid)
-        data = f"{folder}/data"
-        init = [
-            f"{bindir}/initdb",
-            "-D",
-            data,
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale",
-            "C",
-        ]
-        _quiet([*as_user, *init, "--no-sync"])
-        options = f"-k {folder} -c listen_addresses='' -c fsync=off"
-        _quiet([*as_user, f"{bindir}/pg_ctl", "-D", data, "-w", "-o", options, "start"])
-        _quiet([f"{bindir}/psql", "-h", folder, "-U", "postgres", "-Atc", "SELECT 1"])
-        _quiet([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"])
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with bare_server(bindir) as socket_folder:
+        quiet([f"{bindir}/psql", "-h", socket_folder, "-U", "postgres", "-Atc", "SELECT 1"])
     return time.perf_counter() - started
-
-
-def _has_user(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 def main() -> None:

@@ -38,7 +38,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import schema_gen
+from benchlib import machine
 from kedge_hasura.pg.binaries import PgInstallation, choose_installation
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 
@@ -155,18 +155,6 @@ def migra_versions() -> str:
     wanted = {"migra", "schemainspect", "sqlalchemy", "psycopg2-binary"}
     found = {p["name"].lower(): p["version"] for p in json.loads(out) if p["name"].lower() in wanted}
     return ", ".join(f"{name} {found[name]}" for name in sorted(found))
-
-
-def machine() -> str:
-    memory = ""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kb = int(meminfo.readline().split()[1])
-        memory = f", {kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    system = f"{platform.system()} {platform.machine()}"
-    return f"{os.cpu_count()} CPUs{memory}, {system}, Python {platform.python_version()}"
 
 
 def conninfo_to_url(conninfo: str) -> str:

@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib
 import diff_bench
 import schema_gen
 
@@ -129,7 +130,7 @@ def main() -> None:
     complete = True
     with diff_bench.scratch_databases(args.pg_version) as dbs:
         inst = dbs.installation
-        print(f"machine: {diff_bench.machine()}")
+        print(f"machine: {benchlib.machine()}")
         print(f"server: PostgreSQL {inst.version} ({inst.source}), one scratch server")
         print(f"kedge-hasura: {kedge.label}")
         print(f"peers: {diff_bench.migra_versions()}; pg_dump {inst.version}")

@@ -43,20 +43,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import pwd
 import random
 import re
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchlib import bare_server, load_average, machine
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work" / "squash"
@@ -780,36 +779,11 @@ def run_squash(project: Path, major: int, name: str) -> Squash:
     return Squash(marks["exit"], segments, result)
 
 
-def _quiet(argv: list[str]) -> None:
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-
-
-def _owner() -> pwd.struct_passwd | None:
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            continue
-    raise SystemExit("running as root without a postgres or nobody user to run PostgreSQL as")
-
-
 def run_replay(bindir: Path, files: list[Path], *, count_tables: bool = False) -> tuple[float, int | None]:
     """The bare sequential replay: initdb, pg_ctl start, one psql per up.sql, stop, rm -rf."""
-    owner = _owner()
-    as_user = ["runuser", "-u", owner.pw_name, "--"] if owner else []
     tables = None
     started = time.perf_counter()
-    folder = tempfile.mkdtemp(prefix="bench-pg-")
-    try:
-        if owner:
-            os.chown(folder, owner.pw_uid, owner.pw_gid)
-        data = f"{folder}/data"
-        init = [f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8"]
-        _quiet([*as_user, *init, "--locale", "C", "--no-sync"])
-        options = f"-k {folder} -c listen_addresses='' -c fsync=off"
-        _quiet([*as_user, f"{bindir}/pg_ctl", "-D", data, "-w", "-o", options, "start"])
+    with bare_server(bindir) as folder:
         psql = [f"{bindir}/psql", "-X", "-q", "-h", folder, "-U", "postgres", "-d", "postgres"]
         for up in files:
             completed = subprocess.run(
@@ -829,28 +803,10 @@ def run_replay(bindir: Path, files: list[Path], *, count_tables: bool = False) -
             )
             out = subprocess.run([*psql, "-Atc", query], capture_output=True, text=True, check=True).stdout
             tables = int(out.strip())
-        _quiet([*as_user, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"])
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     return time.perf_counter() - started, tables
 
 
 # -- main ---------------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    memory = ""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            memory = f", {int(meminfo.readline().split()[1]) / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    system = f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
-    return f"{os.cpu_count()} CPUs{memory}, {system}"
-
-
-def load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def verdict(ok: bool) -> str:
@@ -862,7 +818,10 @@ def spread(values: list[float]) -> str:
 
 
 def bench_project(name: str, project: Path, files: list[Path], major: int, bindir: Path, runs: int) -> None:
-    print(f"\n== {name}: {project.relative_to(REPO)} · {len(files)} migrations · load {load()}", flush=True)
+    print(
+        f"\n== {name}: {project.relative_to(REPO)} · {len(files)} migrations · load {load_average()}",
+        flush=True,
+    )
     command = [str(KEDGE), "--project", str(project), "status"]
     status = subprocess.run(command, capture_output=True, text=True, env=clean_env(), check=False)
     if status.returncode != 0:
@@ -935,7 +894,7 @@ def main() -> int:
         f"kedge-hasura {__version__} (work tree, {KEDGE}); PostgreSQL {installation.version} "
         f"({installation.source}, {installation.bindir}); median of {args.runs} run(s), interleaved"
     )
-    print(f"machine: {machine()}; load average {load()} (1/5/15 min)")
+    print(f"machine: {machine()}; load average {load_average()} (1/5/15 min)")
     projects = [p.strip() for p in args.projects.split(",") if p.strip()]
     for name in projects:
         if name == "kedge":
@@ -945,7 +904,7 @@ def main() -> int:
         else:
             parser.error(f"unknown project {name!r}")
         bench_project(name, project, files, installation.major, installation.bindir, args.runs)
-    print(f"\nload average at the end: {load()}")
+    print(f"\nload average at the end: {load_average()}")
     return 0
 
 
