@@ -209,3 +209,22 @@ def test_rollback_of_the_squashed_migration_uses_its_own_down_sql(
     assert relations(hasura_double, KEDGE_SCHEMA) == set()
     assert versions(hasura_double) == {}
     assert ledger_versions(hasura_double) == []
+
+
+def test_rollback_after_prune_undoes_every_original_and_forgets_their_ledger_rows(
+    cli: Cli, hasura_double: HasuraDouble, kedge_project: Path, shipped_project: Path
+) -> None:
+    assert cli.deploy(kedge_project).exit_code == 0
+    assert cli(shipped_project, "state", "prune").exit_code == 0
+    assert versions(hasura_double) == {SQUASHED: False}
+
+    run = cli(shipped_project, "rollback", "--steps", "1")
+
+    assert run.exit_code == 0, run
+    assert "1748864944213_squashed/down.sql" in run.stdout  # state holds only the squashed version
+    assert relations(hasura_double, KEDGE_SCHEMA) == set()
+    assert versions(hasura_double) == {}
+    assert ledger_versions(hasura_double) == []  # no stale rows of the originals
+    again = cli.deploy(shipped_project)  # and the squashed migration deploys again cleanly
+    assert again.exit_code == 0, again
+    assert versions(hasura_double) == {SQUASHED: False}

@@ -352,7 +352,7 @@ def batch_sql(batch: Sequence[Step], *, probe_after: tuple[int, int | None] | No
             if step.direction == "up":
                 parts.append(ledger_sql.record(step.version, step.name, step.sha256))
             else:
-                parts.append(ledger_sql.forget(step.version))
+                parts.append(ledger_sql.forget(step.version, *step.also_forget))
     if probe_after is not None:
         parts.append(ledger_sql.probe())
     return "".join(parts)

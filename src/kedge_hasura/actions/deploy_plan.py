@@ -44,6 +44,8 @@ class Step(BaseModel):
     alone: bool = False  # must be its own batch (transaction control, or outside a transaction)
     ends_batch: bool = False  # ALTER TYPE ... ADD VALUE: later statements need it committed
     reasons: list[str] = []
+    # A squashed migration's down.sql undoes its originals too: their ledger rows go with it.
+    also_forget: list[int] = []
 
 
 class StateFix(BaseModel):

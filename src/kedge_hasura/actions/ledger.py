@@ -142,9 +142,9 @@ def record(version: int, name: str, up_sha256: str, *, applied_by: str = "deploy
     )
 
 
-def forget(version: int) -> str:
-    """SQL deleting a ledger row (inside the down migration's transaction)."""
-    return f"DELETE FROM {LEDGER} WHERE version = {version};\n"
+def forget(*versions: int) -> str:
+    """SQL deleting ledger rows (inside the down migration's transaction)."""
+    return f"DELETE FROM {LEDGER} WHERE version IN ({', '.join(str(v) for v in versions)});\n"
 
 
 def probe() -> str:

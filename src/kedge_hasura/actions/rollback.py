@@ -106,6 +106,14 @@ def _database(project: Project, name: str | None) -> DatabaseMigrations:
 
 def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Step:
     migration = _source_of(migrations, version, recorded)
+    # The squashed migration's down.sql (not an original's) undoes every original of its squash,
+    # which a server that ran them (and was pruned since) still has ledger rows for.
+    also_forget = [
+        v
+        for squash in squashed_ranges(migrations)
+        if version == squash.consolidated_version and migration.location.parent == migrations.directory
+        for v in squash.versions[:-1]
+    ]
     down = migration.down
     if down is None or not down.parsed.statements:
         raise ProjectError(
@@ -115,7 +123,7 @@ def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int,
         )
     return Step(
         version=version, name=migration.name, path=down.path, origin="migrations", direction="down",
-        sql=down.text, sha256=down.sha256,
+        sql=down.text, sha256=down.sha256, also_forget=also_forget,
     )  # fmt: skip
 
 
