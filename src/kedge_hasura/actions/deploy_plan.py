@@ -177,7 +177,8 @@ def _settle_dirty(
                 StateFix(
                     version=version,
                     action="remove",
-                    reason="the ledger shows it never committed; it will be applied again",
+                    reason="not in the ledger, so it has not committed (an interrupted deploy, or one "
+                    "about to apply it); it is applied once, by whichever deploy gets there first",
                 )
             )
     return fixes
