@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
@@ -94,8 +95,18 @@ def main(spec: dict[str, Any]) -> int:
     finally:
         if server is not None:
             _stop(server)
-        shutil.rmtree(spec["remove"], ignore_errors=True)
+        _remove(spec["remove"])
     return 0
+
+
+def _remove(folder: str) -> None:
+    """Delete the folder, retrying: a backend still exiting after the postmaster (say, in the
+    middle of copying a database) can add files while rmtree runs, which makes it fail."""
+    for _ in range(50):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.lexists(folder):
+            return
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":
