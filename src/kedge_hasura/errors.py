@@ -249,6 +249,17 @@ class HasuraInconsistentMetadata(HasuraAPIError):
         self.inconsistent_objects = inconsistent_objects
 
 
+class DeployInProgress(KedgeError):
+    """kedge-hasura's deploy lock on a database stayed taken: another deploy is applying a batch."""
+
+    def __init__(self, database: str, seconds: float):
+        super().__init__(
+            f"another kedge-hasura deploy is applying migrations to database {database} "
+            f"(it still held the deploy lock after {seconds:.0f} s)",
+            hint="run the deploy again when the other one has finished (raise --timeout to wait longer)",
+        )
+
+
 class SquashNotEquivalent(KedgeError):
     """The squashed migration does not build the same database as the originals; nothing was written.
 

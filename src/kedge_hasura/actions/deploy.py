@@ -31,6 +31,7 @@ from kedge_hasura.actions.deploy_plan import (
     plan_database,
 )
 from kedge_hasura.errors import (
+    DeployInProgress,
     HasuraError,
     HasuraPostgresError,
     HasuraUnreachable,
@@ -292,7 +293,7 @@ def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> st
         )
         try:
             recorded = ledger_sql.read_ledger(client, database, wait_for_deploys=_lock_wait(client))
-        except (HasuraError, ledger_sql.DeployInProgress):  # still unknown: dirty is the safe state
+        except (HasuraError, DeployInProgress):  # still unknown: dirty is the safe state
             raise unknown from exc
         if all(v in recorded.entries for v in versions):
             return "applied"
@@ -449,9 +450,10 @@ def _settle(
     """
 
     def write(cli: CliState) -> None:
-        current = None if committed and known is None else ledger_sql.read_ledger(client, database).entries
-        applied = set(versions) if committed or current is None else set(current)
-        if known is not None and current is not None:
+        read = not committed or known is not None
+        current = ledger_sql.read_ledger(client, database).entries if read else {}
+        applied = set(versions) if committed else set(current)
+        if known is not None:
             recorded = cli.versions(database)
             for version in current.keys() - known - set(versions):
                 if recorded.get(version) is not False:

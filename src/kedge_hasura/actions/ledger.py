@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from kedge_hasura import __version__
-from kedge_hasura.errors import HasuraPostgresError, ProjectError
+from kedge_hasura.errors import DeployInProgress, HasuraPostgresError
 from kedge_hasura.hasura.client import HasuraClient
 
 LEDGER_SCHEMA = "kedge_hasura"
@@ -86,17 +86,6 @@ def ensure_ledger(client: HasuraClient, database: str) -> None:
     row always means "never committed", even after a failure of the very first batch.
     """
     client.run_sql(prelude([]), source=database, check_metadata_consistency=False)
-
-
-class DeployInProgress(ProjectError):
-    """kedge-hasura's deploy lock on a database stayed taken: another deploy is applying a batch."""
-
-    def __init__(self, database: str, seconds: float):
-        super().__init__(
-            f"another kedge-hasura deploy is applying migrations to database {database} "
-            f"(it still held the deploy lock after {seconds:.0f} s)",
-            hint="run the deploy again when the other one has finished (raise --timeout to wait longer)",
-        )
 
 
 def _wait_for_lock(seconds: float) -> str:

@@ -315,6 +315,10 @@ def _tuple(values: Iterable[Any] | None) -> tuple[str, ...]:
     return tuple(str(value) for value in values or ())
 
 
+# Positions in a row of queries/columns.sql (the whole order is unpacked in _Rows.column).
+_NAME, _ATTNUM, _RELATION = 3, 4, 13
+
+
 class _Rows:
     """Turns query rows into objects, attaching comments read once for the whole database."""
 
@@ -323,8 +327,8 @@ class _Rows:
         # Each relation's live columns by attnum, in order: positions (ranks, since dropped
         # columns leave attnum gaps) and the names in constraint keys.
         self.column_names: dict[int, dict[int, str]] = {}
-        for row in sorted(columns, key=lambda row: (int(row[13]), int(row[4]))):
-            self.column_names.setdefault(int(row[13]), {})[int(row[4])] = row[3]
+        for row in sorted(columns, key=lambda row: (int(row[_RELATION]), int(row[_ATTNUM]))):
+            self.column_names.setdefault(int(row[_RELATION]), {})[int(row[_ATTNUM])] = row[_NAME]
         self.positions = {
             relation: {attnum: rank for rank, attnum in enumerate(names, start=1)}
             for relation, names in self.column_names.items()

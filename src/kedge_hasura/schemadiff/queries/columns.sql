@@ -1,8 +1,8 @@
 -- Columns of every relation in scope. The largest result by far (one row per column), so each
 -- row is a positional array rather than an object (2.6 times less JSON to build and parse); the
--- order is snapshot._COLUMN_FIELDS. Everything per row is a join or a plain catalog value: the
--- position among live columns, the owned-sequence placeholder in serial defaults and the
--- attnum → name map of constraint keys are derived from these rows in Python, which at 3,000
+-- order is unpacked in snapshot._Rows.column. Everything per row is a join or a plain catalog
+-- value: the position among live columns, the owned-sequence placeholder in serial defaults and
+-- the attnum → name map of constraint keys are derived from these rows in Python, which at 3,000
 -- tables costs a fraction of the window function and per-column subqueries it replaces.
 SELECT coalesce(json_agg(json_build_array(
   n.nspname,                                                    -- schema
