@@ -131,7 +131,7 @@ def check_project(
         replaying = pool.submit(replay_databases, replay, scan, cluster, say)
         with run.timed("load"):
             metadata = _load_metadata(project, run)
-            _check_files(metadata, scan, run)
+            _check_files(project, metadata, scan, run)
         outcome = replaying.result()
     run.timings.update(outcome.timings)
     _record_replay(outcome, replay, reasons, metadata, run)
@@ -157,9 +157,12 @@ def _with_migrations(databases: Databases, scan: MigrationScan) -> tuple[list[st
     return replay, reasons
 
 
-def _check_files(metadata: MetadataProject | None, scan: MigrationScan, run: _Run) -> None:
-    """The checks that read only files: migrations, archives, roles, table files."""
+def _check_files(project: Project, metadata: MetadataProject | None, scan: MigrationScan, run: _Run) -> None:
+    """The checks that read only files: config.yaml, migrations, archives, roles, table files."""
     options = run.options
+    for finding in project.config.findings:
+        run.sink.adopt(finding, check="config")
+    run.ran.add("config")
     check_migrations.check_migrations(
         scan, run.sink, database=options.database, now=options.now or datetime.now(UTC)
     )
@@ -208,7 +211,7 @@ def _record_replay(
 
 def _load_metadata(project: Project, run: _Run) -> MetadataProject | None:
     try:
-        metadata = load_metadata_model(project.metadata_dir)
+        metadata = load_metadata_model(project.metadata_dir, config_version=project.config.version)
         run.sink.project = metadata
         return metadata
     except ProjectError as exc:

@@ -20,6 +20,7 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # name → what it verifies (the JUnit test case's name and description), in report order.
 CHECKS: dict[str, str] = {
+    "config": "config.yaml: every key is one the Hasura CLI reads",
     "metadata": "the metadata directory loads: YAML, includes, keys and value types",
     "replay": "the migrations replay on a scratch database",
     "tracking": "tracked tables, views and functions exist and are usable; every table is tracked",
@@ -46,6 +47,9 @@ class Code:
 
 
 CODES: dict[str, Code] = {
+    "config-unknown-key": Code(
+        "config", WARNING, "rename it if it is a typo; the Hasura CLI and kedge-hasura both ignore it"
+    ),
     "metadata-invalid": Code("metadata", ERROR, "fix the file at that line; Hasura would reject it too"),
     "table-file-not-included": Code(
         "tracking", WARNING, 'add an `- "!include <file>"` line for it to tables.yaml, or delete the file'

@@ -19,7 +19,6 @@ from kedge_hasura.errors import ProjectError
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import MigrationScan
-from kedge_hasura.project.yamlfile import read_yaml
 
 Progress = Callable[[str], None]
 # Source kinds whose databases are PostgreSQL (the others cannot be replayed here).
@@ -56,22 +55,17 @@ class ReplayOutcome:
 
 
 def declared_databases(project: Project, *, only: str | None) -> Databases:
-    """Read databases.yaml alone: names and kinds are all the replay needs."""
-    path = project.metadata_dir / "databases" / "databases.yaml"
+    """Read databases.yaml alone (config v2: the one database `default`): names and kinds are all
+    the replay needs."""
     try:
-        sources = read_yaml(path).value if path.is_file() else None
+        kinds = project.database_kinds()
     except ProjectError:
-        sources = None  # the metadata check reports the file
-    if not isinstance(sources, list):
+        kinds = None  # the metadata check reports the file
+    if kinds is None:
         return Databases(
             declared=None, replay=[], reasons=["metadata/databases/databases.yaml does not load"]
         )
-    declared: set[str] = set()
-    kinds: dict[str, str] = {}
-    for source in sources:
-        if isinstance(source, dict) and isinstance(source.get("name"), str):
-            declared.add(source["name"])
-            kinds[source["name"]] = str(source.get("kind") or "postgres")
+    declared = set(kinds)
     replay, reasons = [], []
     for name in sorted(kinds):
         if only is not None and name != only:

@@ -96,7 +96,8 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
         for name, entry in sorted(scan.databases.items())
         if database is None or name == database
     ]
-    findings = [f for f in scan.findings if database is None or f.database in (None, database)]
+    findings = list(project.config.findings)
+    findings += [f for f in scan.findings if database is None or f.database in (None, database)]
     return StatusReport(
         project=project.root,
         config_version=project.config.version,

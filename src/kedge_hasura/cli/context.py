@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from kedge_hasura.project.layout import Project
 
 
+# Commands whose result lists config.yaml's findings; the others warn about them on stderr.
+_REPORT_CONFIG_FINDINGS = {"status", "check"}
+
+
 @dataclass
 class AppContext:
     flags: dict[str, Any]
@@ -74,6 +78,9 @@ class AppContext:
             root = find_project_root(self.cwd, Path(explicit) if explicit else None)
             self._project = open_project(root)
             self._settings = None  # re-resolve with the project's .env and config.yaml
+            if self.command not in _REPORT_CONFIG_FINDINGS:
+                for finding in self._project.config.findings:
+                    self.output.warn(f"{finding.location()}: {finding.message}")
         return self._project
 
     def has_project(self) -> bool:

@@ -1,19 +1,26 @@
 """`hasura/config.yaml`: the keys the official CLI knows, validated with file and line.
 
-The key list follows the CLI's `Config` struct (cli/cli.go, contract §1.1). A key the CLI does
-not know is an error rather than something to skip, because a typo there (`endpont:`) silently
-points a deploy at the default endpoint.
+The key list follows the CLI's `Config` struct and `readConfig` (cli/cli.go, contract §1.1). The CLI
+reads config.yaml through viper and asks it for those keys only (`v.GetString("endpoint")`, ...), so
+a key it does not know is ignored, and keys match whatever their case (viper lowercases them).
+Projects use that room: Nhost keeps `services:` and more there. We do the same, but say so in a
+warning (`config-unknown-key`), with a "did you mean" for a near miss, because a typo such as
+`endpont:` silently points a deploy at the default endpoint. What the CLI refuses (a config version
+it does not know) or cannot use (a list where it reads a string) stays an error.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kedge_hasura.errors import ProjectError
+from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.project.yamlfile import YamlDocument, read_yaml
 
+UNKNOWN_KEY = "config-unknown-key"
 # Keys we use, and keys the CLI accepts that we ignore.
 _USED_KEYS = {
     "version",
@@ -27,7 +34,8 @@ _USED_KEYS = {
     "certificate_authority",
 }
 _IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "actions", "access_key"}
-# Our own key. The official CLI ignores keys it does not know, so it is safe to keep ours there.
+# Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
+# sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
 _KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
@@ -63,6 +71,7 @@ class HasuraConfig:
     certificate_authority: str | None = None
     api_paths: dict[str, str] = field(default_factory=dict)
     kedge: KedgeConfig = field(default_factory=KedgeConfig)
+    findings: tuple[Finding, ...] = ()  # warnings: keys the Hasura CLI ignores
 
     def settings_values(self) -> dict[str, Any]:
         """The values this file contributes to `Settings` (lowest precedence before defaults)."""
@@ -80,50 +89,54 @@ class HasuraConfig:
 
 
 def load_config(path: Path) -> HasuraConfig:
-    """Read and validate config.yaml.
+    """Read and validate config.yaml; keys the CLI ignores become warnings in `findings`.
 
     Raises:
-        ProjectError: unreadable or invalid YAML, an unknown key, a wrong type or an unsupported version.
+        ProjectError: unreadable or invalid YAML, a wrong type, an unsupported version, or a key
+            written twice in different case.
     """
     document = read_yaml(path)
-    data = document.value
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
+    raw = document.value
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
         raise ProjectError(f"{path}:1: config.yaml must be a mapping of keys to values")
-
-    for key in data:
-        if key not in _USED_KEYS | _IGNORED_KEYS | {_KEDGE_KEY}:
-            raise ProjectError(
-                f"{path}:{document.line_of((key,))}: unknown key {key!r} in config.yaml",
-                hint=f"known keys: {', '.join(sorted(_USED_KEYS | _IGNORED_KEYS | {_KEDGE_KEY}))}",
-            )
+    findings: list[Finding] = []
+    known = _USED_KEYS | _IGNORED_KEYS
+    data, spelled = _fold_case(raw, known, document, ())
+    for key in raw:
+        if key != _KEDGE_KEY and str(key).lower() not in known:
+            findings.append(_unknown_key(document, (key,), known | {_KEDGE_KEY}, "config.yaml"))
 
     def text(key: str) -> str | None:
         value = data.get(key)
         if value is None:
             return None
         if not isinstance(value, str | int | float):
-            raise ProjectError(f"{path}:{document.line_of((key,))}: {key} must be a string")
+            raise ProjectError(f"{path}:{document.line_of((spelled[key],))}: {key} must be a string")
         return str(value)
 
     version = data.get("version", 1)
     if not isinstance(version, int) or version not in SUPPORTED_CONFIG_VERSIONS:
+        line = document.line_of((spelled["version"],)) if "version" in spelled else 1
         raise ProjectError(
-            f"{path}:{document.line_of(('version',)) or 1}: config version {version!r} is not supported",
+            f"{path}:{line}: config version {version!r} is not supported",
             hint="kedge-hasura reads config v3 (and v2); run `hasura scripts update-project-v3` "
             "to upgrade a v1 project",
         )
 
-    api_paths = data.get("api_paths") or {}
-    if not isinstance(api_paths, dict):
-        raise ProjectError(f"{path}:{document.line_of(('api_paths',))}: api_paths must be a mapping")
-    for key in api_paths:
-        if key not in _API_PATH_KEYS:
-            raise ProjectError(
-                f"{path}:{document.line_of(('api_paths', key))}: unknown key {key!r} under api_paths",
-                hint=f"known keys: {', '.join(sorted(_API_PATH_KEYS))}",
-            )
+    api_paths_raw = data.get("api_paths") or {}
+    if not isinstance(api_paths_raw, dict):
+        raise ProjectError(f"{path}:{document.line_of((spelled['api_paths'],))}: api_paths must be a mapping")
+    api_at = (spelled.get("api_paths", "api_paths"),)
+    api_paths, api_spelled = _fold_case(api_paths_raw, _API_PATH_KEYS, document, api_at)
+    for key in api_paths_raw:
+        if str(key).lower() not in _API_PATH_KEYS:
+            findings.append(_unknown_key(document, (*api_at, key), _API_PATH_KEYS, "api_paths"))
+    for key, value in api_paths.items():
+        if isinstance(value, dict | list):
+            line = document.line_of((*api_at, api_spelled[key]))
+            raise ProjectError(f"{path}:{line}: api_paths.{key} must be a string")
 
     admin_secret = text("admin_secret")
     secrets = data.get("admin_secrets")
@@ -131,14 +144,14 @@ def load_config(path: Path) -> HasuraConfig:
         admin_secret = str(secrets[0])  # the CLI uses the first of several rotating secrets
     elif secrets is not None and not isinstance(secrets, list):
         raise ProjectError(
-            f"{path}:{document.line_of(('admin_secrets',))}: admin_secrets must be a list",
+            f"{path}:{document.line_of((spelled['admin_secrets'],))}: admin_secrets must be a list",
             hint="write admin_secrets as a list (- secret), or use admin_secret for one value",
         )
 
     skip_tls = data.get("insecure_skip_tls_verify")
     if skip_tls is not None and not isinstance(skip_tls, bool):
         raise ProjectError(
-            f"{path}:{document.line_of(('insecure_skip_tls_verify',))}: "
+            f"{path}:{document.line_of((spelled['insecure_skip_tls_verify'],))}: "
             "insecure_skip_tls_verify must be true or false"
         )
 
@@ -152,7 +165,53 @@ def load_config(path: Path) -> HasuraConfig:
         insecure_skip_tls_verify=skip_tls,
         certificate_authority=text("certificate_authority"),
         api_paths={str(k): str(v).lstrip("/") for k, v in api_paths.items()},
-        kedge=_kedge_config(document, data.get(_KEDGE_KEY)),
+        kedge=_kedge_config(document, raw.get(_KEDGE_KEY)),
+        findings=tuple(findings),
+    )
+
+
+def _fold_case(
+    mapping: dict[Any, Any], known: set[str], document: YamlDocument, at: tuple[Any, ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The known keys of `mapping` under their lowercase names, as viper reads them, and how each
+    was spelled in the file (for line numbers).
+
+    Raises:
+        ProjectError: a key written twice in different case (`endpoint:` and `Endpoint:`): viper
+            would keep one of them, and which one is not something to rely on.
+    """
+    values: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in mapping.items():
+        folded = str(key).lower()
+        if folded not in known:
+            continue
+        if folded in spelled:
+            raise ProjectError(
+                f"{document.path}:{document.line_of((*at, key))}: {key!r} is {spelled[folded]!r} again "
+                f"(line {document.line_of((*at, spelled[folded]))}); the Hasura CLI reads keys "
+                "whatever their case, so both set the same value",
+                hint="keep one of them",
+            )
+        values[folded] = value
+        spelled[folded] = key
+    return values, spelled
+
+
+def _unknown_key(document: YamlDocument, at: tuple[Any, ...], known: set[str], where: str) -> Finding:
+    """The warning for a key the Hasura CLI ignores, with a "did you mean" for a near miss."""
+    key = str(at[-1])
+    near = difflib.get_close_matches(key.lower(), sorted(known), n=1, cutoff=0.75)
+    guess = f"; did you mean {near[0]!r}?" if near else ""
+    return Finding(
+        code=UNKNOWN_KEY,
+        severity=Severity.WARNING,
+        message=f"unknown key {key!r} in {where}: the Hasura CLI ignores it, and so does kedge-hasura{guess}",
+        path=document.path,
+        line=document.line_of(at),
+        hint=f"rename it to {near[0]!r}"
+        if near
+        else "nothing to do if another tool reads it (Nhost does); otherwise delete it",
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.project.config import HasuraConfig, load_config, parse_dotenv
+from kedge_hasura.project.metadata import V2_DATABASE
 from kedge_hasura.project.migrations import MigrationScan, scan_migrations
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
 
@@ -44,9 +45,23 @@ class Project:
     def declared_databases(self) -> set[str] | None:
         """Source names from metadata/databases/databases.yaml; None when that file is absent.
 
+        A config v2 project has one database, `default`, declared by no file.
+
         Raises:
             ProjectError: the file is invalid YAML or not a list of sources with names.
         """
+        kinds = self.database_kinds()
+        return None if kinds is None else set(kinds)
+
+    def database_kinds(self) -> dict[str, str] | None:
+        """Each declared database and its kind (postgres, citus, mssql, ...); None when
+        metadata/databases/databases.yaml is absent from a config v3 project.
+
+        Raises:
+            ProjectError: the file is invalid YAML or not a list of sources with names.
+        """
+        if self.config.version < 3:
+            return {V2_DATABASE: "postgres"}
         path = self.metadata_dir / "databases" / "databases.yaml"
         if not path.is_file():
             return None
@@ -56,12 +71,12 @@ class Project:
             raise ProjectError(f"{path}:1: expected a list of databases, found an include")
         if not isinstance(sources, list):
             raise ProjectError(f"{path}:1: expected a list of databases")
-        names = set()
+        kinds: dict[str, str] = {}
         for index, source in enumerate(sources):
             if not isinstance(source, dict) or not isinstance(source.get("name"), str):
                 raise ProjectError(f"{path}:{document.line_of((index,))}: every database needs a name")
-            names.add(source["name"])
-        return names
+            kinds[source["name"]] = str(source.get("kind") or "postgres")
+        return kinds
 
     def scan_migrations(self, *, analyze_sql: bool = True) -> MigrationScan:
         """Scan migrations/ (see `project.migrations.scan_migrations`)."""

@@ -1,10 +1,14 @@
-"""The v3 metadata directory: load it as the Hasura CLI builds it, with the file and line of
+"""The metadata directory: load it as the Hasura CLI builds it, with the file and line of
 everything; write files back in the CLI's export style.
 
 Files map to top-level keys of the metadata JSON (contract §6.1). `!include` follows the CLI's
 reader (contract §6.4): the YAML tag, or ANY string containing `!include`, split on a space, quotes
 removed, relative to the folder of the file holding it; includes nest. A missing file counts as
 empty. Every value keeps the file and line it came from, so checks can point at them.
+
+Config v2 projects keep the one database's tables and functions in `tables.yaml` and
+`functions.yaml` at the top of the folder (below); they load into the same v3 shape, as the one
+database `default`, so every check reads both layouts alike.
 """
 
 from __future__ import annotations
@@ -41,6 +45,34 @@ ACTIONS_FILE = "actions.yaml"
 ACTIONS_SDL = "actions.graphql"
 KNOWN_FILES = {*TOP_LEVEL_FILES, ACTIONS_FILE, ACTIONS_SDL}
 
+# Config v2. The CLI (GetMetadataObjectsWithDir, cli/internal/projectmetadata/objects.go) reads
+# version.yaml, tables.yaml, functions.yaml, remote_schemas.yaml, query_collections.yaml,
+# allow_list.yaml, actions.yaml + actions.graphql, cron_triggers.yaml and network.yaml; CLIs of
+# the 2.0 line also read rest_endpoints.yaml, inherited_roles.yaml and api_limits.yaml for config
+# v2 (the newest read them for v3 only), so a v2 project exported by one of those holds them.
+# tables.yaml and functions.yaml are each one list (cli/pkg/metadataobject/tables/tables.go and
+# functions/functions.go: `var obj []yaml.Node`), written `[]` when empty (CreateFiles). On a
+# server with metadata v3 they are the tables and functions of the first source
+# (tables/v3metadata.go, functions/v3metadata.go), and a config v2 project may only have one
+# database, named `default` (CheckIfUpdateToConfigV3IsRequired, cli/internal/scripts/
+# update-project-v3.go, which on upgrade deletes these two files and exports databases/).
+# Metadata v1 (the `version: 1` of Hasura 1.x) uses the same files; its table references are bare
+# names, which the model reads as schema public.
+V2_DATABASE = "default"
+V2_TOP_LEVEL_FILES: dict[str, str] = {
+    "version.yaml": "version",
+    "remote_schemas.yaml": "remote_schemas",
+    "query_collections.yaml": "query_collections",
+    "allow_list.yaml": "allowlist",
+    "cron_triggers.yaml": "cron_triggers",
+    "network.yaml": "network",
+    "rest_endpoints.yaml": "rest_endpoints",
+    "inherited_roles.yaml": "inherited_roles",
+    "api_limits.yaml": "api_limits",
+}
+V2_DATABASE_FILES: dict[str, str] = {"tables.yaml": "tables", "functions.yaml": "functions"}
+V2_KNOWN_FILES = {*V2_TOP_LEVEL_FILES, *V2_DATABASE_FILES, ACTIONS_FILE, ACTIONS_SDL}
+
 # Keys of a table entry (contract §6.3); anything else is a typo the server would reject.
 TABLE_KEYS = {
     "table", "is_enum", "configuration", "object_relationships", "array_relationships", "computed_fields",
@@ -71,6 +103,7 @@ class MetadataDirectory:
     locations: dict[JsonPath, Location] = field(default_factory=dict)
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # every YAML file read, as read
     actions_sdl: str = ""
+    config_version: int = 3  # 2: the config v2 layout, loaded as the one database `default`
 
     def location(self, path: JsonPath) -> Location | None:
         """The file and line of a JSON path, or of its nearest ancestor that has one."""
@@ -86,8 +119,11 @@ class MetadataDirectory:
         return [s for s in sources if isinstance(s, dict)]
 
 
-def load_metadata(root: Path) -> MetadataDirectory:
+def load_metadata(root: Path, *, config_version: int = 3) -> MetadataDirectory:
     """Load `metadata/` into the metadata JSON (export_metadata v3 shape).
+
+    A config v2 folder (`config_version` 2) loads its tables.yaml and functions.yaml as the
+    database `default`.
 
     Raises:
         ProjectError: invalid YAML, an include of a missing file, a duplicate table, an unknown key
@@ -95,16 +131,11 @@ def load_metadata(root: Path) -> MetadataDirectory:
     """
     if not root.is_dir():
         raise ProjectError(f"no metadata folder at {root}", hint="metadata_directory in config.yaml names it")
+    v2 = config_version < 3
+    known, files = (V2_KNOWN_FILES, V2_TOP_LEVEL_FILES) if v2 else (KNOWN_FILES, TOP_LEVEL_FILES)
     loader = _Loader(root)
-    for path in sorted(root.glob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_file() and relative not in KNOWN_FILES and not path.name.startswith("."):
-            raise ProjectError(
-                f"{path}: unknown metadata file",
-                hint=f"a v3 metadata folder holds {', '.join(sorted(KNOWN_FILES))} and databases/",
-            )
     value: dict[str, Any] = {}
-    for relative, key in TOP_LEVEL_FILES.items():
+    for relative, key in files.items():
         path = root / relative
         if path.is_file():
             loaded = loader.load(path, (key,))
@@ -112,6 +143,8 @@ def load_metadata(root: Path) -> MetadataDirectory:
                 loaded = loaded.get("version")  # the file holds `version: 3`; the JSON holds 3
             if loaded is not None and not (key != "version" and loaded in ([], {})):
                 value[key] = loaded
+    if v2:
+        value["sources"] = [_v2_database(root, loader)]
     actions_path = root / ACTIONS_FILE
     if actions_path.is_file():
         actions = loader.load(actions_path, ())
@@ -122,6 +155,15 @@ def load_metadata(root: Path) -> MetadataDirectory:
                     loader.locations[(key,)] = Location(
                         actions_path, loader.documents[actions_path].line_of((key,))
                     )
+    for path in sorted(root.glob("*")):
+        relative = path.relative_to(root).as_posix()
+        included = path in loader.documents  # a table file that tables.yaml includes
+        if path.is_file() and relative not in known and not included and not path.name.startswith("."):
+            layout = "config v2 metadata folder holds" if v2 else "v3 metadata folder holds"
+            raise ProjectError(
+                f"{path}: unknown metadata file",
+                hint=f"a {layout} {', '.join(sorted(known))}" + ("" if v2 else " and databases/"),
+            )
     sdl = root / ACTIONS_SDL
     directory = MetadataDirectory(
         root=root,
@@ -129,9 +171,37 @@ def load_metadata(root: Path) -> MetadataDirectory:
         locations=loader.locations,
         documents=loader.documents,
         actions_sdl=sdl.read_text(encoding="utf-8") if sdl.is_file() else "",
+        config_version=config_version,
     )
     _check_sources(directory)
     return directory
+
+
+def _v2_database(root: Path, loader: _Loader) -> dict[str, Any]:
+    """The one database of a config v2 folder: tables.yaml and functions.yaml, each a list.
+
+    Includes are followed as in v3. (The CLI's v2 build reads the two files with a plain YAML
+    unmarshal, while its `GetFiles` for `metadata diff` follows includes; following them lets a
+    check see every table a user can see.)
+    """
+    at: JsonPath = ("sources", 0)
+    source: dict[str, Any] = {"name": V2_DATABASE, "kind": "postgres"}
+    anchor = root / "tables.yaml"
+    loader.locations[("sources",)] = loader.locations[at] = Location(
+        anchor if anchor.is_file() else root, None
+    )
+    for relative, key in V2_DATABASE_FILES.items():
+        path = root / relative
+        if not path.is_file():
+            continue
+        loaded = loader.load(path, (*at, key))
+        if loaded is not None and not isinstance(loaded, list):
+            raise ProjectError(
+                f"{path}:1: {relative} must be a list of {key} (write [] for none)",
+                hint=f"with config v2, {relative} holds the {key} of the database {V2_DATABASE} as one list",
+            )
+        source[key] = loaded or []
+    return source
 
 
 class _Loader:

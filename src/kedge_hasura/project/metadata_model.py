@@ -350,14 +350,14 @@ class MetadataProject:
         return self.directory.location(item.at if isinstance(item, MetadataObject) else item)
 
 
-def load_metadata_model(root: Path) -> MetadataProject:
-    """Load `metadata/` and build the typed model.
+def load_metadata_model(root: Path, *, config_version: int = 3) -> MetadataProject:
+    """Load `metadata/` (of a config v3, or v2, project) and build the typed model.
 
     Raises:
         ProjectError: invalid YAML, an include of a missing file, a duplicate table, an unknown key
             or file, or a value of the wrong type (each naming the file and line).
     """
-    directory = load_metadata(root)
+    directory = load_metadata(root, config_version=config_version)
     return MetadataProject(directory=directory, metadata=metadata_from_directory(directory))
 
 

@@ -178,12 +178,52 @@ def test_explicit_project_without_config_exits_3(run_cli: RunCli, empty_dir: Pat
 
 
 def test_invalid_config_exits_3_naming_file_and_line(run_cli: RunCli, make_project: BuildTree) -> None:
-    root = make_project({"config.yaml": "version: 3\nendpont: http://x\n"})
+    root = make_project({"config.yaml": "version: 3\nendpoint: [http://x]\n"})
 
     result = run_cli("status", "--project", str(root))
 
     assert result.exit_code == 3
-    assert f"error: {root / 'config.yaml'}:2: unknown key 'endpont'" in result.stderr
+    assert f"error: {root / 'config.yaml'}:2: endpoint must be a string" in result.stderr
+
+
+def test_unknown_config_key_is_a_status_warning_and_exits_0(run_cli: RunCli, make_project: BuildTree) -> None:
+    root = make_project({"config.yaml": "version: 3\nendpont: http://x\nservices:\n  hasura: {}\n"})
+
+    result = run_cli("status", "--project", str(root))
+
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"warning [config-unknown-key] {root / 'config.yaml'}:2: unknown key 'endpont' in config.yaml: "
+        "the Hasura CLI ignores it, and so does kedge-hasura; did you mean 'endpoint'?"
+    ) in result.stdout
+    assert "unknown key 'services' in config.yaml" in result.stdout
+    assert "status: ok" in result.stdout
+
+
+def test_other_commands_warn_about_unknown_config_keys_on_stderr(
+    run_cli: RunCli, make_project: BuildTree
+) -> None:
+    root = make_project({"config.yaml": "version: 3\nservices:\n  hasura: {}\n"})
+
+    result = run_cli("archive", "list", "--project", str(root))
+
+    assert result.exit_code == 0
+    assert result.stderr.count("warning: ") == 1
+    assert f"warning: {root / 'config.yaml'}:2: unknown key 'services' in config.yaml" in result.stderr
+    assert "services" not in result.stdout
+
+
+def test_unknown_config_key_is_in_the_status_json(run_cli: RunCli, make_project: BuildTree) -> None:
+    root = make_project({"config.yaml": "version: 3\nservices:\n  hasura: {}\n"})
+
+    result = run_cli("status", "--project", str(root), "-o", "json")
+
+    assert result.exit_code == 0
+    envelope = json.loads(result.stdout)
+    [finding] = envelope["result"]["findings"]
+    assert (finding["code"], finding["severity"], finding["line"]) == ("config-unknown-key", "warning", 2)
+    assert finding["path"] == str(root / "config.yaml")
+    assert envelope["ok"] is True
 
 
 @pytest.mark.parametrize(
@@ -411,6 +451,7 @@ class SecretRun:
     env: dict[str, str] = field(default_factory=dict)
     in_empty_dir: bool = False
     echoes: bool = False  # an error message repeats the secret: it must show up masked
+    stream: str = "stderr"  # where it is repeated
 
 
 ADMIN_ENV = {"HASURA_GRAPHQL_ADMIN_SECRET": SECRET}
@@ -430,8 +471,8 @@ SECRET_RUNS = {
     "config-echoes-it-legacy-env": SecretRun(
         ("status", "--project", "{bad_version}"), {"HASURA_GRAPHQL_ACCESS_KEY": SECRET}, echoes=True
     ),
-    "unknown-key-echoes-it": SecretRun(
-        ("status", "--project", "{bad_key}", "--admin-secret", SECRET), echoes=True
+    "unknown-key-warning-echoes-it": SecretRun(
+        ("status", "--project", "{bad_key}", "--admin-secret", SECRET), echoes=True, stream="stdout"
     ),
     "unknown-option": SecretRun(("status", "--admin-secret", SECRET, "--bogus")),
     "junit-usage-error": SecretRun(("status", "-o", "junit", "--project", "{good}"), ADMIN_ENV),
@@ -465,7 +506,7 @@ def test_secret_never_printed(
     assert SECRET not in result.stdout
     assert SECRET not in result.stderr
     if case.echoes:
-        assert "***" in result.stderr
+        assert "***" in getattr(result, case.stream)
 
 
 def test_secret_masked_in_settings_errors(run_cli: RunCli, kedge_project: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.project.config import load_config, parse_dotenv
+from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
 
 WriteConfig = Callable[[str | bytes], Path]
@@ -33,34 +34,89 @@ def config_file(tmp_path: Path) -> WriteConfig:
 
 
 @pytest.mark.parametrize(
-    ("text", "key", "line"),
+    ("text", "key", "line", "guess"),
     [
-        ("version: 3\nendpont: http://localhost:8080\n", "endpont", 2),
-        ("version: 3\nendpoint: http://x\n\n# the secret\nadmin_secert: x\n", "admin_secert", 5),
-        ("migration_directory: m\nversion: 3\n", "migration_directory", 1),
+        ("version: 3\nendpont: http://localhost:8080\n", "endpont", 2, "endpoint"),
+        (
+            "version: 3\nendpoint: http://x\n\n# the secret\nadmin_secert: x\n",
+            "admin_secert",
+            5,
+            "admin_secret",
+        ),
+        ("migration_directory: m\nversion: 3\n", "migration_directory", 1, "migrations_directory"),
+        ("version: 3\nservices:\n  hasura:\n    port: 8080\n", "services", 2, None),
     ],
-    ids=["typo-of-endpoint", "after-blank-and-comment", "before-version"],
+    ids=["typo-of-endpoint", "after-blank-and-comment", "before-version", "nhost-services"],
 )
-def test_unknown_key_names_file_and_line(config_file: WriteConfig, text: str, key: str, line: int) -> None:
+def test_unknown_key_is_a_warning_naming_file_and_line(
+    config_file: WriteConfig, text: str, key: str, line: int, guess: str | None
+) -> None:
     path = config_file(text)
 
+    config = load_config(path)
+
+    assert config.version == 3
+    [finding] = config.findings
+    assert (finding.code, finding.severity, finding.path, finding.line) == (
+        "config-unknown-key",
+        Severity.WARNING,
+        path,
+        line,
+    )
+    assert finding.message.startswith(f"unknown key {key!r} in config.yaml: the Hasura CLI ignores it")
+    if guess is None:
+        assert "did you mean" not in finding.message
+    else:
+        assert finding.message.endswith(f"did you mean {guess!r}?")
+        assert finding.hint == f"rename it to {guess!r}"
+
+
+def test_a_typo_is_not_read_as_the_key_it_resembles(config_file: WriteConfig) -> None:
+    config = load_config(config_file("version: 3\nendpont: http://typo.example\n"))
+
+    assert config.endpoint is None
+    assert "endpoint" not in config.settings_values()
+
+
+def test_known_keys_and_our_own_section_give_no_warning(config_file: WriteConfig) -> None:
+    config = load_config(
+        config_file(
+            "version: 3\nendpoint: http://x\nmetadata_directory: metadata\nactions:\n  kind: synchronous\n"
+            "kedge:\n  check:\n    ignore: [missing-down]\n"
+        )
+    )
+
+    assert config.findings == ()
+
+
+def test_keys_match_whatever_their_case_as_in_the_cli(config_file: WriteConfig) -> None:
+    config = load_config(
+        config_file("Version: 3\nENDPOINT: https://hasura.example.com\napi_paths:\n  GraphQL: v1/graphql\n")
+    )
+
+    assert (config.version, config.endpoint) == (3, "https://hasura.example.com")
+    assert config.api_paths == {"graphql": "v1/graphql"}
+    assert config.findings == ()
+
+
+def test_a_key_twice_in_different_case_is_refused(config_file: WriteConfig) -> None:
+    path = config_file("version: 3\nendpoint: http://a\nEndpoint: http://b\n")
+
     with pytest.raises(ProjectError) as caught:
         load_config(path)
 
-    assert caught.value.message.startswith(f"{path}:{line}: ")
-    assert repr(key) in caught.value.message
-    assert caught.value.hint is not None
-    assert "endpoint" in caught.value.hint
+    assert caught.value.message.startswith(f"{path}:3: 'Endpoint' is 'endpoint' again (line 2)")
 
 
-def test_unknown_api_paths_key_names_its_line(config_file: WriteConfig) -> None:
+def test_unknown_api_paths_key_is_a_warning_naming_its_line(config_file: WriteConfig) -> None:
     path = config_file("version: 3\napi_paths:\n  v1_query: v1/query\n  v9_query: v9/query\n")
 
-    with pytest.raises(ProjectError) as caught:
-        load_config(path)
+    config = load_config(path)
 
-    assert caught.value.message.startswith(f"{path}:4: ")
-    assert "'v9_query'" in caught.value.message
+    assert config.api_paths == {"v1_query": "v1/query"}
+    [finding] = config.findings
+    assert (finding.code, finding.line) == ("config-unknown-key", 4)
+    assert finding.message.startswith("unknown key 'v9_query' in api_paths")
 
 
 @pytest.mark.parametrize(
@@ -146,8 +202,9 @@ def test_insecure_skip_tls_verify_must_be_a_bool(config_file: WriteConfig, value
         ("version: 3\nendpoint: [a, b]\n", ":2: endpoint must be a string"),
         ("version: 3\napi_paths: v1/query\n", ":2: api_paths must be a mapping"),
         ("- version: 3\n", ":1: config.yaml must be a mapping"),
+        ("version: 3\napi_paths:\n  graphql: [v1, graphql]\n", ":3: api_paths.graphql must be a string"),
     ],
-    ids=["endpoint-list", "api-paths-string", "top-level-list"],
+    ids=["endpoint-list", "api-paths-string", "top-level-list", "api-path-list"],
 )
 def test_wrong_types_name_the_line(config_file: WriteConfig, text: str, message: str) -> None:
     with pytest.raises(ProjectError, match=message):
