@@ -161,3 +161,49 @@ def test_a_pending_migration_is_information(  # type: ignore[no-untyped-def]
     assert [(f["code"], f["file"], f["version"]) for f in findings] == [
         ("migration-pending", f"{MIGRATIONS}/1700000000001_add_published_at", 1700000000001)
     ]
+
+
+V2_PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "config_v2"
+
+
+@pytest.fixture
+def v2_deployed(tmp_path: Path, client: HasuraClient) -> Path:
+    """The config v2 project on the double: its SQL, and its metadata as the server holds it (v3,
+    with the `default` database's connection), as `hasura metadata apply` with config v2 leaves it."""
+    root = tmp_path / "v2"
+    shutil.copytree(V2_PROJECT, root)
+    for migration in open_project(root).scan_migrations().databases["default"].migrations:
+        assert migration.up is not None
+        client.run_sql(migration.up.text)
+    local = load_metadata_model(root / "metadata", config_version=2).metadata.to_json()
+    (source,) = local["sources"]
+    source["configuration"] = {
+        "connection_info": {"database_url": {"from_env": "HASURA_GRAPHQL_DATABASE_URL"}}
+    }
+    assert client.replace_metadata({**local, "version": 3}).is_consistent
+    return root
+
+
+def test_a_deployed_config_v2_project_shows_no_drift_online(  # type: ignore[no-untyped-def]
+    run_cli, hasura_double: HasuraDouble, v2_deployed: Path
+) -> None:
+    exit_code, findings, statuses = _check(run_cli, hasura_double, v2_deployed)
+    assert (exit_code, findings) == (0, [])
+    assert statuses["server-consistency"] == statuses["metadata-drift"] == "passed"
+    assert statuses["migration-state"] == "skipped"
+
+
+def test_drift_of_a_config_v2_project_points_at_tables_yaml(  # type: ignore[no-untyped-def]
+    run_cli, hasura_double: HasuraDouble, v2_deployed: Path
+) -> None:
+    tables = v2_deployed / "metadata" / "tables.yaml"
+    text = tables.read_text(encoding="utf-8")
+    tables.write_text(
+        text.replace("      - body\n      - published\n", "      - published\n"), encoding="utf-8"
+    )
+    exit_code, findings, statuses = _check(run_cli, hasura_double, v2_deployed)
+    assert exit_code == 0  # drift is a warning
+    assert findings == [
+        {"code": "metadata-drift-changed", "file": "metadata/tables.yaml", "line": 40, "version": None}
+    ]
+    assert statuses["metadata-drift"] == "passed"

@@ -271,6 +271,13 @@ def _check_online(
         run.ran.add("metadata-drift")
     else:
         run.skipped["metadata-drift"] = "the metadata does not load"
+    if scan.layout == "v2":
+        # The CLI keeps a config v2 project's applied versions in hdb_catalog.schema_migrations
+        # (GetMigrationsStateStore in cli/cli.go), not in the catalog state read here.
+        run.skipped["migration-state"] = (
+            "config v2 records applied migrations in hdb_catalog.schema_migrations, not read by kedge-hasura"
+        )
+        return
     say("comparing applied migrations")
     check_online.check_migration_state(client, scan, run.sink, database=run.options.database)
     run.ran.add("migration-state")

@@ -17,7 +17,7 @@ from kedge_hasura.actions.migration_state import compare_state
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.hasura.models import InconsistentObject
-from kedge_hasura.project.metadata import JsonPath, table_name
+from kedge_hasura.project.metadata import JsonPath, comparable, table_name
 from kedge_hasura.project.metadata_model import Metadata, MetadataProject, TableEntry
 from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan
 
@@ -118,8 +118,12 @@ def _named(items: list[Any], wanted: Any, entry: TableEntry) -> JsonPath:
 
 def check_metadata_drift(client: HasuraClient, project: MetadataProject, sink: FindingSink) -> None:
     """Objects that differ between the local metadata and the server's export."""
-    exported = client.export_metadata().metadata
-    for item in diff_metadata(project.metadata.to_json(), exported):
+    local, exported = comparable(
+        project.metadata.to_json(),
+        client.export_metadata().metadata,
+        config_version=project.directory.config_version,
+    )
+    for item in diff_metadata(local, exported):
         if item.change == "added":
             message = f"{item.label} is in the local metadata but not on the server"
         elif item.change == "removed":

@@ -288,6 +288,29 @@ def _check_sources(directory: MetadataDirectory) -> None:
             seen[name] = table_at
 
 
+def comparable(local: dict[str, Any], server: dict[str, Any], *, config_version: int) -> tuple[Any, Any]:
+    """The local metadata and the server's export, reduced to what both can hold.
+
+    A config v2 folder holds no source configuration and no metadata version of its own (the
+    CLI's v2 export writes `version: 2` whatever the server has, version/v3metadata.go, and only
+    the tables and functions of the first source, tables/v3metadata.go), so for v2 the server's
+    `default` keeps its name, kind, tables and functions, and the version is left out on both
+    sides. Other databases stay: a config v2 project cannot have them, which is worth reporting.
+    """
+    if config_version >= 3:
+        return local, server
+    kept = ("name", "kind", "tables", "functions")
+    sources = [
+        {key: value for key, value in source.items() if key in kept}
+        if isinstance(source, dict) and source.get("name") == V2_DATABASE
+        else source
+        for source in server.get("sources") or []
+    ]
+    local = {key: value for key, value in local.items() if key != "version"}
+    server = {key: value for key, value in server.items() if key != "version"} | {"sources": sources}
+    return local, server
+
+
 def table_name(value: Any) -> tuple[str, str] | None:
     """(schema, name) of a metadata table reference: `{schema, name}` or a bare name (schema public)."""
     if isinstance(value, str):
