@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from kedge_hasura.actions.squash import SquashRequest, SquashResult, squash
+from kedge_hasura.actions.squash.plan import SquashRequest
+from kedge_hasura.actions.squash.run import SquashResult, squash
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import open_project

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from kedge_hasura import __version__
-from kedge_hasura.actions.squash import SquashResult
+from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.pg.scratch import ScratchCluster
 

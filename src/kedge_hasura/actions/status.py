@@ -108,9 +108,9 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
 
 def server_status(report: StatusReport, project: Project, client: HasuraClient) -> StatusReport:
     """Add each database's server side: applied, pending, dirty, missing locally, edited."""
-    from kedge_hasura.actions import ledger as ledger_sql
-    from kedge_hasura.actions.deploy_plan import edited_versions
-    from kedge_hasura.actions.migration_state import compare_state
+    from kedge_hasura.actions.deploy import ledger as ledger_sql
+    from kedge_hasura.actions.deploy.migration_state import compare_state
+    from kedge_hasura.actions.deploy.plan import edited_versions
     from kedge_hasura.hasura.cli_state import CliState
 
     cli = CliState(client.get_catalog_state().cli_state)

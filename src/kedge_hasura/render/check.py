@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ET
 
 from rich.markup import escape
 
-from kedge_hasura.actions.check import CheckReport, CheckRun
-from kedge_hasura.actions.check_codes import CheckFinding
+from kedge_hasura.actions.check.codes import CheckFinding
+from kedge_hasura.actions.check.run import CheckReport, CheckRun
 from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.render.human import display_path, render, render_findings, render_table
 

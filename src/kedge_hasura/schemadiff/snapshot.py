@@ -46,7 +46,7 @@ from kedge_hasura.schemadiff.model import (
 
 # Schemas that belong to PostgreSQL or to Hasura (its catalogue, and v1's views), never to migrations.
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
-# kedge_hasura holds kedge-hasura's own deploy ledger (actions.ledger); it is tooling, not schema.
+# kedge_hasura holds kedge-hasura's own deploy ledger (actions.deploy.ledger); it is tooling, not schema.
 HASURA_SCHEMAS = ("hdb_catalog", "hdb_views", "hdb_pro_catalog", "kedge_hasura")
 _SCOPE_MARKER = re.compile(r"\$SCOPE\(([^)]+)\)")
 

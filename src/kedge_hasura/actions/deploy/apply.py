@@ -1,7 +1,7 @@
 """`deploy`: apply pending migrations through Hasura's run_sql, record them as the Hasura CLI does,
 then apply the metadata. Never half a batch, never twice, and `hasura migrate status` agrees.
 
-For each batch of a database (see deploy_plan):
+For each batch of a database (see deploy.plan):
   1. catalog state: the batch's versions marked dirty (plus the fixes the ledger justified);
   2. one run_sql: the ledger prelude (advisory lock, ledger table, concurrent-deploy guard), each
      migration followed by its ledger row — all or nothing;
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions import ledger as ledger_sql
-from kedge_hasura.actions.deploy_metadata import MetadataReport, apply_metadata
-from kedge_hasura.actions.deploy_plan import (
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
+from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
     PlanOptions,
     Step,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kedge_hasura.actions.check_codes import FindingSink
+from kedge_hasura.actions.check.codes import FindingSink
 from kedge_hasura.errors import ManifestError
 from kedge_hasura.project.manifest import MANIFEST_NAME, check_archive, read_manifest
 from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan

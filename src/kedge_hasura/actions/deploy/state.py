@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions import ledger as ledger_sql
-from kedge_hasura.actions.migration_state import compare_state
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.migration_state import compare_state
 from kedge_hasura.errors import UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient

@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions.ledger import Ledger
-from kedge_hasura.actions.migration_state import DatabaseState, SquashedRange, compare_state
+from kedge_hasura.actions.deploy.ledger import Ledger
+from kedge_hasura.actions.deploy.migration_state import DatabaseState, SquashedRange, compare_state
 from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.project.manifest import check_archive, read_manifest

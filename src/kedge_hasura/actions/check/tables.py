@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from kedge_hasura.actions.check_catalog import DatabaseCatalog, FunctionInfo, Relation, TableKey, unquote
-from kedge_hasura.actions.check_codes import FindingSink
+from kedge_hasura.actions.check.catalog import DatabaseCatalog, FunctionInfo, Relation, TableKey, unquote
+from kedge_hasura.actions.check.codes import FindingSink
 from kedge_hasura.project.metadata import JsonPath
 from kedge_hasura.project.metadata_model import (
     ComputedField,

@@ -13,9 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from kedge_hasura.actions.check_catalog import Relation, TableKey
-from kedge_hasura.actions.check_codes import FindingSink
-from kedge_hasura.actions.check_tables import SourceContext
+from kedge_hasura.actions.check.catalog import Relation, TableKey
+from kedge_hasura.actions.check.codes import FindingSink
+from kedge_hasura.actions.check.tables import SourceContext
 from kedge_hasura.project.metadata import JsonPath, table_name
 from kedge_hasura.project.metadata_model import (
     Metadata,

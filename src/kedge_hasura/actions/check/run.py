@@ -4,7 +4,7 @@ Offline, the migrations of each database are replayed on a scratch database and 
 checked against what they build, as Hasura would check it when the metadata is applied. Online,
 the server is asked for its inconsistencies, its metadata and its applied migrations. Every
 problem is a finding with a code, a severity, a file and a line; findings are grouped into the
-checks of `check_codes.CHECKS`, one JUnit test case each.
+checks of `codes.CHECKS`, one JUnit test case each.
 """
 
 from __future__ import annotations
@@ -20,16 +20,19 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions import check_migrations, check_online, check_permissions, check_tables
-from kedge_hasura.actions.check_catalog import DatabaseCatalog
-from kedge_hasura.actions.check_codes import (
+from kedge_hasura.actions.check import migrations as check_migrations
+from kedge_hasura.actions.check import online as check_online
+from kedge_hasura.actions.check import permissions as check_permissions
+from kedge_hasura.actions.check import tables as check_tables
+from kedge_hasura.actions.check.catalog import DatabaseCatalog
+from kedge_hasura.actions.check.codes import (
     CHECKS,
     DATABASE_CHECKS,
     ONLINE_CHECKS,
     CheckFinding,
     FindingSink,
 )
-from kedge_hasura.actions.check_replay import Databases, ReplayOutcome, declared_databases, replay_databases
+from kedge_hasura.actions.check.replay import Databases, ReplayOutcome, declared_databases, replay_databases
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions.deploy import batch_sql, locate_failure, migration_failed
-from kedge_hasura.actions.deploy_plan import Step
-from kedge_hasura.actions.migration_state import squashed_ranges
+from kedge_hasura.actions.deploy.apply import batch_sql, locate_failure, migration_failed
+from kedge_hasura.actions.deploy.migration_state import squashed_ranges
+from kedge_hasura.actions.deploy.plan import Step
 from kedge_hasura.errors import HasuraPostgresError, ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient

@@ -2,7 +2,7 @@
 
 Three questions, each one or two metadata API calls: is the server's metadata consistent (each
 inconsistent object mapped back to the local file that defines it, contract §7.5); does the
-server hold the local metadata (a semantic diff, `check_drift`); and do the migrations the server
+server hold the local metadata (a semantic diff, `check.drift`); and do the migrations the server
 recorded as applied match the local ones (`migration_state.compare_state`).
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kedge_hasura.actions.check_codes import FindingSink
-from kedge_hasura.actions.check_drift import diff_metadata
-from kedge_hasura.actions.migration_state import compare_state
+from kedge_hasura.actions.check.codes import FindingSink
+from kedge_hasura.actions.check.drift import diff_metadata
+from kedge_hasura.actions.deploy.migration_state import compare_state
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.hasura.models import InconsistentObject

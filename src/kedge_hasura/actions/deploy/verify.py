@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions import ledger as ledger_sql
-from kedge_hasura.actions.deploy_plan import edited_versions
-from kedge_hasura.actions.migration_state import compare_state
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.migration_state import compare_state
+from kedge_hasura.actions.deploy.plan import edited_versions
 from kedge_hasura.actions.replay import replay_migrations
 from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState

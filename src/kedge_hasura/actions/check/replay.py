@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kedge_hasura.actions.check_catalog import DatabaseCatalog, read_catalog
+from kedge_hasura.actions.check.catalog import DatabaseCatalog, read_catalog
 from kedge_hasura.actions.replay import replay_migrations
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.pg.scratch import ScratchCluster
