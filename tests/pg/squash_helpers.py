@@ -24,10 +24,10 @@ from kedge_hasura.actions.squash.run import SquashResult, squash
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import open_project
-from kedge_hasura.project.pgdump import SECTIONS
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
 from kedge_hasura.schemadiff.snapshot import read_snapshot
+from kedge_hasura.sql.pgdump import SECTIONS
 
 SQUASH_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "squash"
 CASES = sorted(p.name for p in SQUASH_FIXTURES.iterdir() if (p / "config.yaml").is_file())

@@ -22,8 +22,8 @@ from kedge_hasura.actions.squash.plan import SquashRequest
 from kedge_hasura.actions.squash.run import SquashResult, squash
 from kedge_hasura.errors import SquashNotEquivalent
 from kedge_hasura.pg.scratch import Preconditions, ScratchCluster
-from kedge_hasura.project import pgdump
 from kedge_hasura.project.layout import open_project
+from kedge_hasura.sql import pgdump
 
 from .squash_helpers import (
     contents,

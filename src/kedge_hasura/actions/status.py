@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kedge_hasura.errors import UsageError
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
-from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration
 

@@ -8,7 +8,7 @@ from kedge_hasura.actions.deploy.apply import DeployResult
 from kedge_hasura.actions.deploy.rollback import RollbackResult
 from kedge_hasura.actions.deploy.state import StateChange, StateReport
 from kedge_hasura.actions.deploy.verify import VerifyResult
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.findings import Severity
 from kedge_hasura.render.diff import difference_lines
 from kedge_hasura.render.human import display_path, plural, render, render_table
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.schemadiff.model import Column, Constraint, Function, Snapshot, Table, Type
 from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Scope, read_identifier, read_snapshot
+from kedge_hasura.sql.quoting import quoted, quoted_path
 
 TableKey = tuple[str, str]
 ENUM_ROW_LIMIT = 10000
@@ -182,16 +183,11 @@ def enum_rows_query(tables: list[tuple[TableKey, str]]) -> str:
     ENUM_ROW_LIMIT values each (Hasura reads them all; we only need to know they are valid)."""
     parts = [
         f"SELECT '{index}' AS k, (SELECT coalesce(json_agg(x.v), '[]'::json) FROM "
-        f"(SELECT {quote(column)}::text AS v FROM {quote(schema)}.{quote(name)} "
+        f"(SELECT {quoted(column)}::text AS v FROM {quoted_path((schema, name))} "
         f"LIMIT {ENUM_ROW_LIMIT}) AS x) AS v"
         for index, ((schema, name), column) in enumerate(tables)
     ]
     return "SELECT coalesce(json_object_agg(k, v), '{}'::json) FROM (" + " UNION ALL ".join(parts) + ") q"
-
-
-def quote(identifier: str) -> str:
-    """A double-quoted SQL identifier (psycopg's quoting lives in pg/, which this layer cannot reach)."""
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def unquote(text: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kedge_hasura.project.findings import Finding, Severity
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.project.metadata import JsonPath
 from kedge_hasura.project.metadata_model import MetadataObject, MetadataProject
 

@@ -34,12 +34,13 @@ from kedge_hasura.actions.check.codes import (
 )
 from kedge_hasura.actions.check.replay import Databases, ReplayOutcome, declared_databases, replay_databases
 from kedge_hasura.errors import ProjectError
+from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster
-from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.metadata_model import MetadataProject, files_not_included, load_metadata_model
 from kedge_hasura.project.migrations import MigrationScan, scan_migrations
+from kedge_hasura.project.naming import migration_folder_name
 
 Progress = Callable[[str], None]
 
@@ -190,7 +191,8 @@ def _record_replay(
     for failure in outcome.failures:
         run.sink.add(
             "migration-replay-failed",
-            f"migration {failure.version}_{failure.name} fails on a fresh database: {failure.message}",
+            f"migration {migration_folder_name(failure.version, failure.name)} fails on a fresh database: "
+            f"{failure.message}",
             path=failure.path,
             line=failure.line,
             hint=failure.hint,

@@ -43,7 +43,8 @@ from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
-from kedge_hasura.project.sqltext import Statement, parse_sql
+from kedge_hasura.project.naming import migration_folder_name
+from kedge_hasura.sql.statements import Statement, parse_sql
 
 Progress = Callable[[str], None]
 _LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
@@ -348,7 +349,9 @@ def batch_sql(batch: Sequence[Step], *, probe_after: tuple[int, int | None] | No
         if probe_after is not None and index == count - 1 and probe_after[1] is not None:
             statements = _statements(step)
             sql = step.sql[: statements[probe_after[1] - 1].end] if probe_after[1] else ""
-        parts.append(f"-- kedge-hasura: {step.direction} {step.version}_{step.name}\n{sql}\n;\n")
+        parts.append(
+            f"-- kedge-hasura: {step.direction} {migration_folder_name(step.version, step.name)}\n{sql}\n;\n"
+        )
         if probe_after is None:
             if step.direction == "up":
                 parts.append(ledger_sql.record(step.version, step.name, step.sha256))
@@ -419,7 +422,8 @@ def migration_failed(
     else:
         outcome = "nothing from this batch was committed"
     return MigrationFailed(
-        f"migration {step.version}_{step.name} failed at {where}: {error.pg_message or error.message}",
+        f"migration {migration_folder_name(step.version, step.name)} failed at {where}: "
+        f"{error.pg_message or error.message}",
         version=step.version,
         path=step.path,
         line=line,

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from kedge_hasura import __version__
 from kedge_hasura.errors import DeployInProgress, HasuraPostgresError
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.sql.quoting import quote_literal
 
 LEDGER_SCHEMA = "kedge_hasura"
 LEDGER = f"{LEDGER_SCHEMA}.migration_ledger"
@@ -126,8 +127,8 @@ def record(version: int, name: str, up_sha256: str, *, applied_by: str = "deploy
     """SQL inserting a ledger row (inside the migration's transaction)."""
     return (
         f"INSERT INTO {LEDGER} (version, name, up_sha256, tool_version, applied_by) VALUES "
-        f"({version}, {_literal(name)}, {_literal(up_sha256)}, "
-        f"{_literal(__version__)}, {_literal(applied_by)});\n"
+        f"({version}, {quote_literal(name)}, {quote_literal(up_sha256)}, "
+        f"{quote_literal(__version__)}, {quote_literal(applied_by)});\n"
     )
 
 
@@ -147,7 +148,3 @@ def is_probe(error: HasuraPostgresError) -> bool:
 
 def is_concurrent_deploy(error: HasuraPostgresError) -> bool:
     return CONCURRENT_DEPLOY in (error.pg_message or "")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -28,7 +28,7 @@ from kedge_hasura.project.metadata import (
     same_metadata,
     table_name,
 )
-from kedge_hasura.project.sqltext import created_schemas
+from kedge_hasura.sql.statements import created_schemas
 
 # kedge-hasura's own ledger lives here; it is never tracked.
 _TOOL_SCHEMAS = {"kedge_hasura"}

@@ -26,6 +26,7 @@ from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.project.manifest import check_archive, read_manifest
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, SqlFile, scan_database_folder
+from kedge_hasura.project.naming import migration_folder_name
 
 TransactionMode = Literal["all", "each"]
 
@@ -298,7 +299,9 @@ def _batches(steps: list[Step], options: PlanOptions, plan: DatabasePlan) -> lis
                 "and `kedge-hasura state mark-applied`",
             )
         if step.reasons:
-            plan.warnings.append(f"{step.version}_{step.name}: {'; '.join(step.reasons)}")
+            plan.warnings.append(
+                f"{migration_folder_name(step.version, step.name)}: {'; '.join(step.reasons)}"
+            )
         if options.transaction == "each" or step.alone:
             if current:
                 batches.append(current)

@@ -18,13 +18,13 @@ from kedge_hasura.actions.deploy.migration_state import compare_state
 from kedge_hasura.actions.deploy.plan import edited_versions
 from kedge_hasura.actions.replay import replay_migrations
 from kedge_hasura.errors import ProjectError, UsageError
+from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.hasura.models import InconsistentObject
 from kedge_hasura.hasura.schema import RunSqlExecutor
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster
-from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare

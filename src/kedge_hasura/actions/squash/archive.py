@@ -23,7 +23,6 @@ from kedge_hasura.project.manifest import (
     ArchiveManifest,
     Consolidated,
     ManifestMigration,
-    archive_folder_name,
     atomic_write,
     check_archive,
     describe_file,
@@ -34,6 +33,7 @@ from kedge_hasura.project.manifest import (
     write_manifest,
 )
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
+from kedge_hasura.project.naming import archive_folder_name, migration_folder_name
 from kedge_hasura.project.staging import StagedFolder
 
 # Test seam: named steps of a write, so a test can make each one fail in turn.
@@ -66,7 +66,7 @@ def write_squash(
     """
     directory = migrations.directory
     to = selected[-1].version
-    new_name = f"{to}_{name}"
+    new_name = migration_folder_name(to, name)
     archive_name = archive_folder_name(selected[0].version, to)
     if manifest is not None and (directory / archive_name).exists():
         raise ProjectError(
@@ -258,7 +258,8 @@ def restore_archive(
     top_level = sorted({file.path.split("/", 1)[0] for file in manifest.files()})
     result = ArchiveChange(
         action="restore", database=database, archive=folder,
-        migrations=[f"{m.version}_{m.name}" for m in manifest.migrations], removed=removed, dry_run=dry_run,
+        migrations=[migration_folder_name(m.version, m.name) for m in manifest.migrations],
+        removed=removed, dry_run=dry_run,
     )  # fmt: skip
     if dry_run:
         return result
@@ -399,7 +400,7 @@ def _check_staged(database: str, staged: Path, *, expect: dict[int, str], gone: 
     versions = {m.version: m.name for m in scan.databases[database].migrations}
     for version, name in expect.items():
         if versions.get(version) != name:
-            raise ProjectError(f"the result would lack migration {version}_{name}")
+            raise ProjectError(f"the result would lack migration {migration_folder_name(version, name)}")
     if gone & versions.keys():
         raise ProjectError(f"the result would still hold version(s) {sorted(gone & versions.keys())}")
 

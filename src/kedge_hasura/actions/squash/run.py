@@ -36,8 +36,9 @@ from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration
-from kedge_hasura.project.sqltext import parse_sql
+from kedge_hasura.project.naming import archive_folder_name, migration_folder_name
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
+from kedge_hasura.sql.statements import parse_sql
 
 
 class StatementCounts(BaseModel):
@@ -207,8 +208,8 @@ def _squash(work: Work) -> SquashResult:
         from_version=work.selected[0].version,
         to_version=to.version,
         migrations=versions,
-        folder=work.migrations.directory / f"{to.version}_{request.name}",
-        archive_folder=(work.migrations.directory / f"squashed_{work.selected[0].version}_to_{to.version}")
+        folder=work.migrations.directory / migration_folder_name(to.version, request.name),
+        archive_folder=(work.migrations.directory / archive_folder_name(work.selected[0].version, to.version))
         if request.archive
         else None,
         dry_run=request.dry_run,

@@ -15,10 +15,11 @@ from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, repla
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_sql_file, sql_findings
-from kedge_hasura.project.sqltext import parse_sql
+from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.schemadiff.data import DataOptions, compare_data
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
+from kedge_hasura.sql.statements import parse_sql
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
         database,
         scripts_for(work.selected),
         progress=lambda index, count, script: work.say(
-            f"replaying {index + 1}/{total}: {script.version}_{script.name}"
+            f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
         ),
     )
 
@@ -107,7 +108,7 @@ def snapshot(conninfo: str, scope: Scope) -> Snapshot:
 def script(work: Work, name: str, sql: str) -> SqlScript:
     """A replay script for a file of the squashed migration (`up.sql`, `down.sql`)."""
     parsed = parse_sql(sql)
-    path = work.migrations.directory / f"{work.selected[-1].version}_{work.request.name}" / name
+    path = work.migrations.directory / squash_folder_name(work) / name
     return SqlScript(
         version=work.selected[-1].version,
         name=f"{work.request.name} ({name})",
@@ -118,6 +119,11 @@ def script(work: Work, name: str, sql: str) -> SqlScript:
             for s in parsed.statements
         ),
     )
+
+
+def squash_folder_name(work: Work) -> str:
+    """`<to>_<name>`: the squashed migration's folder."""
+    return migration_folder_name(work.selected[-1].version, work.request.name)
 
 
 def transaction_warnings(selected: Sequence[Migration]) -> list[str]:

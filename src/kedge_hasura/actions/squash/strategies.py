@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
-from kedge_hasura.actions.squash.steps import Work
+from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchDatabase
-from kedge_hasura.project.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
-from kedge_hasura.project.sqltext import created_roles
+from kedge_hasura.project.naming import archive_folder_name
 from kedge_hasura.schemadiff.drops import drop_statements
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS
+from kedge_hasura.sql.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
+from kedge_hasura.sql.statements import created_roles
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def dump_strategy(
     drops, drop_notes = drop_statements(final, start, edges)
     notes += drop_notes
     down_header = [
-        f"Undoes {work.selected[-1].version}_{work.request.name}: drops what its up.sql creates, dependents",
+        f"Undoes {squash_folder_name(work)}: drops what its up.sql creates, dependents",
         "first. Extensions and schemas that existed before are left alone; nothing is dropped with CASCADE.",
     ]
     down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
@@ -104,10 +105,7 @@ def concat_strategy(work: Work) -> SquashedSql:
     for migration in work.selected:
         assert migration.up is not None
         up_parts.append(f"-- kedge: from {migration.key}\n{migration.up.text.rstrip()}")
-    down_parts = [
-        f"-- Undoes {work.selected[-1].version}_{work.request.name}: "
-        "the original down.sql files, newest first."
-    ]
+    down_parts = [f"-- Undoes {squash_folder_name(work)}: the original down.sql files, newest first."]
     missing = []
     for migration in reversed(work.selected):
         if migration.down is None:
@@ -132,7 +130,7 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         f"{work.cluster.major}) from {len(work.selected)} migration(s) "
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
-        f"squashed_{first.version}_to_{last.version}/.",
+        f"{archive_folder_name(first.version, last.version)}/.",
         "Verified: replaying the originals and applying this file build the same schema and rows."
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",

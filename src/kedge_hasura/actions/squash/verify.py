@@ -8,9 +8,9 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, script
 from kedge_hasura.errors import SquashNotEquivalent
+from kedge_hasura.findings import Severity
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchDatabase
-from kedge_hasura.project.findings import Severity
 from kedge_hasura.schemadiff.compare import CompareOptions, Difference, SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
 from kedge_hasura.schemadiff.model import Snapshot

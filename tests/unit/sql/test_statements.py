@@ -1,10 +1,10 @@
-"""project.sqltext: the no-transaction marker, statement splitting with exact positions, classification."""
+"""sql.statements: the no-transaction marker, statement splitting with exact positions, classification."""
 
 from __future__ import annotations
 
 import pytest
 
-from kedge_hasura.project.sqltext import NO_TRANSACTION_MARKER, has_no_transaction_marker, parse_sql
+from kedge_hasura.sql.statements import NO_TRANSACTION_MARKER, has_no_transaction_marker, parse_sql
 
 # -- the `-- hasura:no-transaction` marker -------------------------------------------------------
 # Mirrors the official CLI's table (cli/migrate/detect_no_transaction_test.go): the marker counts

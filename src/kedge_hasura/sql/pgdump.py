@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kedge_hasura.errors import ToolError
-from kedge_hasura.project.sqltext import parse_sql, sql_function_body_relations
+from kedge_hasura.sql.statements import parse_sql, sql_function_body_relations
 
 _HEADER = re.compile(
     r"^--\n-- (?:Data for )?Name: (?P<name>.*); Type: (?P<type>[A-Z ]+); Schema: (?P<schema>.*); "

@@ -18,9 +18,7 @@ boundaries come from libpg_query's scanner instead and the file carries a `synta
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,25 +317,6 @@ def _canonical(node: Any, ignore_qualifiers: bool) -> Any:
         else:
             result[key] = _canonical(value, ignore_qualifiers)
     return result
-
-
-_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
-_UNRESERVED = {0, 1}  # libpg_query keyword_kind: not a keyword, or an unreserved keyword
-
-
-@functools.cache
-def quote_ident(name: str) -> str:
-    """Quote an identifier exactly when PostgreSQL's quote_ident() would."""
-    if _PLAIN_IDENTIFIER.fullmatch(name):
-        tokens = list(postgast.scan(name).tokens)
-        if len(tokens) == 1 and tokens[0].keyword_kind in _UNRESERVED:
-            return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def qualified(schema: str, name: str) -> str:
-    """`schema.name`, each part quoted as needed."""
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
 def sql_function_body_relations(statement: str) -> list[str] | None:
