@@ -16,7 +16,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_$]*")
+_PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")  # quote_identifier() in ruleutils.c: `$` is quoted
 _UNRESERVED = {0, 1}  # libpg_query keyword_kind: not a keyword, or an unreserved keyword
 
 

@@ -11,7 +11,7 @@ from kedge_hasura.sql.quoting import literal_list, qualified, quote_ident, quote
     ("name", "expected"),
     [
         ("users", "users"),
-        ("_private$1", "_private$1"),
+        ("_private$1", "\"_private$1\""),  # valid bare, yet PostgreSQL quotes a `$`
         ("name", "name"),  # an unreserved keyword stays bare, as quote_ident('name') does
         ("user", '"user"'),  # a reserved keyword is quoted
         ("select", '"select"'),
