@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kedge_hasura.errors import ProjectError
-from kedge_hasura.project.findings import Finding, Severity
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.project.yamlfile import YamlDocument, read_yaml
 
 UNKNOWN_KEY = "config-unknown-key"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kedge_hasura.errors import ProjectError
+from kedge_hasura.findings import Severity
 from kedge_hasura.project.config import load_config, parse_dotenv
-from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
 
 WriteConfig = Callable[[str | bytes], Path]
