@@ -59,15 +59,20 @@ def dump(installation: PgInstallation, conninfo: str, options: DumpOptions) -> s
         argv += ["--exclude-schema", schema]
     for table in options.exclude_table_data:
         argv += ["--exclude-table-data", table]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, env=_environment())
+    # Bytes, not text mode: text mode turns the CR of a CRLF inside a function body, a comment or
+    # a string literal into LF, and the squashed migration would no longer build the same database.
+    result = subprocess.run(argv, capture_output=True, check=False, env=_environment())
     if result.returncode != 0:
-        message = result.stderr.strip().splitlines()
+        message = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise ToolError(
             f"pg_dump ({installation.version}) failed: {message[-1] if message else 'no message'}",
             hint="pg_dump must be the same major version as the server or newer",
             details={"output": "\n".join(message[-10:])},
         )
-    return result.stdout
+    try:
+        return result.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(f"pg_dump ({installation.version}) wrote text that is not UTF-8: {exc}") from None
 
 
 @functools.cache
