@@ -28,6 +28,7 @@ from kedge_hasura.actions.replay import script_from_file, scripts_for
 from kedge_hasura.errors import ProjectError, SquashNotEquivalent, UsageError
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.catalog import PsycopgExecutor
+from kedge_hasura.pg.dependencies import object_dependencies
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.findings import Severity
@@ -443,8 +444,7 @@ def _dump_strategy(
     roles = _roles(work, replayed, first_new_oid)
     up_sql = render_up(entries, header=_header(work, frozen), idempotent=work.request.idempotent, roles=roles)
     final, start = snapshots
-    edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
-    drops, notes = drop_statements(final, start, edges)
+    drops, notes = drop_statements(final, start, object_dependencies(replayed.conninfo))
     work.warnings += notes
     down_header = [
         f"Undoes {work.selected[-1].version}_{work.request.name}: drops what its up.sql creates, dependents",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from kedge_hasura.errors import DatabaseError, ToolError
+from kedge_hasura.errors import ToolError
 from kedge_hasura.pg.binaries import PgInstallation
 
 RESTRICT_KEY = "kedgehasura"
@@ -86,35 +86,6 @@ def _environment() -> dict[str, str]:
 
     # pg_dump reads PG* variables; a stray PGOPTIONS or PGDATABASE must not change what we dump.
     return {key: value for key, value in os.environ.items() if not key.startswith("PG")} | {"LC_ALL": "C"}
-
-
-@dataclass(frozen=True)
-class ViewDependency:
-    dependent: str  # "schema.name" of a view or materialized view
-    depends_on: str  # "schema.name" of another view or materialized view
-
-
-def view_dependencies(conninfo: str) -> list[ViewDependency]:
-    """Edges between views and materialized views (through their rewrite rules), for drop order.
-
-    Raises:
-        DatabaseError: the database cannot be read.
-    """
-    query = """
-        SELECT DISTINCT dn.nspname || '.' || dc.relname, rn.nspname || '.' || rc.relname
-        FROM pg_depend d
-        JOIN pg_rewrite r ON r.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
-        JOIN pg_class dc ON dc.oid = r.ev_class
-        JOIN pg_namespace dn ON dn.oid = dc.relnamespace
-        JOIN pg_class rc ON rc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
-        JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE dc.relkind IN ('v', 'm') AND rc.relkind IN ('v', 'm') AND rc.oid <> dc.oid
-    """
-    try:
-        with psycopg.connect(conninfo) as connection:
-            return [ViewDependency(str(a), str(b)) for a, b in connection.execute(query.encode()).fetchall()]
-    except psycopg.Error as exc:
-        raise DatabaseError(f"cannot read view dependencies: {str(exc).strip()}") from None
 
 
 _FIRST_NORMAL_OBJECT_ID = 16384  # OIDs below this belong to PostgreSQL itself
