@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kedge_hasura import __version__
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
+from kedge_hasura.pg.dependencies import object_dependencies
 from kedge_hasura.pg.scratch import ScratchDatabase
 from kedge_hasura.project.naming import archive_folder_name
 from kedge_hasura.schemadiff.drops import drop_statements
@@ -64,8 +65,7 @@ def dump_strategy(
     notes += missing_roles
     up_sql = render_up(entries, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles)
     final, start = snapshots
-    edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
-    drops, drop_notes = drop_statements(final, start, edges)
+    drops, drop_notes = drop_statements(final, start, object_dependencies(replayed.conninfo))
     notes += drop_notes
     down_header = [
         f"Undoes {squash_folder_name(work)}: drops what its up.sql creates, dependents",
