@@ -5,8 +5,11 @@
     B       = a copy of `before` + the squashed up.sql, then its down.sql
 
 Columns whose values differ between A and A2 (now(), random UUIDs) are "frozen at squash time" and
-left out of the row comparison, column by column. The squash is accepted only if A and B have the
-same schema (nothing at warning level or above) and rows, and B after down.sql equals `before`.
+left out of the row comparison, column by column; tables whose row count differs are
+"non-deterministic" and left out whole (schemadiff.data.replay_variation). The replays seed
+random() (REPLAY_SEEDS), so squash and `squash --check` see the same random() values. The squash
+is accepted only if A and B have the same schema (nothing at warning level or above) and rows,
+and B after down.sql equals `before`.
 Nothing is written before that, and then only through a staged copy of the folder (see
 project.staging), so an interruption leaves the project as it was or fully squashed.
 """
@@ -36,7 +39,14 @@ from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_
 from kedge_hasura.project.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
 from kedge_hasura.project.sqltext import created_roles, parse_sql
 from kedge_hasura.schemadiff.compare import CompareOptions, Difference, SchemaDiff, compare
-from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
+from kedge_hasura.schemadiff.data import (
+    REPLAY_SEEDS,
+    DataDiff,
+    DataOptions,
+    ReplayVariation,
+    compare_data,
+    replay_variation,
+)
 from kedge_hasura.schemadiff.drops import drop_statements
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope, read_snapshot
@@ -70,7 +80,9 @@ class StatementCounts(BaseModel):
 class Verification(BaseModel):
     verified: bool
     schema_differences: list[Difference] = []  # the accepted ones (info) when verified
-    data_identical: bool = True
+    data_identical: bool = True  # every table compared, and equal
+    tables_compared: int = 0  # tables whose rows were compared (and found equal, when verified)
+    tables_total: int = 0
     down_verified: bool | None = None  # None: not checked (a concat range with missing downs)
     idempotent_verified: bool | None = None
 
@@ -97,6 +109,7 @@ class SquashResult(BaseModel):
     seconds_squashed: float
     seconds_total: float = 0.0
     frozen_values: list[str] = []
+    nondeterministic_tables: list[str] = []  # row count differs between replays: rows not compared
     verification: Verification
     warnings: list[str] = []
     postgres_major: int
@@ -114,6 +127,7 @@ class _Work:
     say: Progress
     scope: Scope
     warnings: list[str] = field(default_factory=list)
+    variation: ReplayVariation = field(default_factory=ReplayVariation)
 
 
 def squash(
@@ -194,6 +208,7 @@ def _write(
             ),
             postgres_major=result.postgres_major,
             frozen_values=result.frozen_values,
+            nondeterministic_tables=result.nondeterministic_tables,
             pre_sql=pre_sql,
             exclude_schemas=request.exclude_schemas,
             hasura_preconditions=hasura_mimic,
@@ -283,7 +298,9 @@ def _squash(work: _Work) -> SquashResult:
     first_new_oid = pg_dump.last_oid(replayed.conninfo)
     report = _replay_range(work, replayed)
     work.warnings += _transaction_warnings(work.selected)
-    frozen = _frozen_columns(work, before, replayed) if request.verify else []
+    if request.verify:
+        work.variation = _replay_variation(work, before, replayed)
+    frozen = list(work.variation.frozen_columns)
 
     outside = pg_dump.outside_dependencies(replayed.conninfo, first_new_oid)
     if outside:
@@ -336,6 +353,7 @@ def _squash(work: _Work) -> SquashResult:
         seconds_replay=report.seconds,
         seconds_squashed=seconds_squashed,
         frozen_values=frozen,
+        nondeterministic_tables=list(work.variation.nondeterministic_tables),
         verification=verification,
         warnings=work.warnings,
         postgres_major=scratch.major,
@@ -368,6 +386,7 @@ def _replay_range(work: _Work, database: ScratchDatabase) -> ReplayReport:
         progress=lambda index, count, script: work.say(
             f"replaying {index + 1}/{total}: {script.version}_{script.name}"
         ),
+        seed=REPLAY_SEEDS[0],
     )
 
 
@@ -376,19 +395,52 @@ def _apply(
     database: ScratchDatabase,
     scripts: Sequence[SqlScript],
     progress: Callable[[int, int, SqlScript], None] | None = None,
+    seed: float | None = None,
 ) -> ReplayReport:
-    report = replay(database.conninfo, scripts, on_script=progress)
+    report = replay(database.conninfo, scripts, on_script=progress, seed=seed)
     failure = report.failed_step.failure if report.failed_step else None
     report.raise_for_failure(hint=work.cluster.missing_extension_hint(failure.message) if failure else None)
     return report
 
 
-def _frozen_columns(work: _Work, before: ScratchDatabase, replayed: ScratchDatabase) -> list[str]:
-    """Columns whose values differ between two replays of the same history."""
+def _replay_variation(work: _Work, before: ScratchDatabase, replayed: ScratchDatabase) -> ReplayVariation:
+    """Columns and tables whose rows differ between replays of the same history.
+
+    A second replay with another random() seed finds them. Where it finds a table whose row
+    count varies, other tables could vary too and have matched by chance (a count from
+    random() or the clock), so a third replay, with a third seed, looks again.
+    """
     work.say("replaying again to find values that change on every run")
+    variation = _compare_replays(work, before, replayed, REPLAY_SEEDS[1])
+    if variation.nondeterministic_tables:
+        work.say("replaying a third time: some tables have a different number of rows on every run")
+        variation = variation.merged(_compare_replays(work, before, replayed, REPLAY_SEEDS[2]))
+    # The dump strategy writes the rows of this run; concat re-runs the statements that make them.
+    holds = "this run's" if work.request.strategy == "dump" else "new"
+    if variation.frozen_columns:
+        work.warnings.append(
+            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
+            f"squashed migration holds {holds} values): {', '.join(variation.frozen_columns)}"
+        )
+    if variation.nondeterministic_tables:
+        tables = variation.nondeterministic_tables
+        work.warnings.append(
+            f"non-deterministic rows: {len(tables)} table(s) get a different number of rows on every replay "
+            "of the originals (e.g. generate_series(1, random() * n)); their rows are not compared, and the "
+            f"squashed migration holds {holds} rows: {', '.join(tables)}"
+        )
+    return variation
+
+
+def _compare_replays(
+    work: _Work, before: ScratchDatabase, replayed: ScratchDatabase, seed: float
+) -> ReplayVariation:
     again = work.cluster.create_database("replay_again", copy_of=before)
-    _apply(work, again, scripts_for(work.selected))
-    with PsycopgExecutor(replayed.conninfo) as first, PsycopgExecutor(again.conninfo) as second:
+    _apply(work, again, scripts_for(work.selected), seed=seed)
+    with (
+        PsycopgExecutor(replayed.conninfo, label="the replayed originals") as first,
+        PsycopgExecutor(again.conninfo, label="another replay of the originals") as second,
+    ):
         data = compare_data(
             (first, read_snapshot(first, work.scope)),
             (second, read_snapshot(second, work.scope)),
@@ -396,15 +448,7 @@ def _frozen_columns(work: _Work, before: ScratchDatabase, replayed: ScratchDatab
             scope=work.scope,
         )
     work.cluster.drop_database(again)
-    frozen = sorted(
-        f"{table}.{column}" for table, columns in data.differing_columns().items() for column in columns
-    )
-    if frozen:
-        work.warnings.append(
-            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
-            f"squashed migration holds the values of this run): {', '.join(frozen)}"
-        )
-    return frozen
+    return replay_variation(data)
 
 
 # -- the two strategies -------------------------------------------------------------------------
@@ -511,7 +555,7 @@ def _header(work: _Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"squashed_{first.version}_to_{last.version}/.",
-        "Verified: replaying the originals and applying this file build the same schema and rows."
+        _verified_line(work)
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
@@ -520,7 +564,27 @@ def _header(work: _Work, frozen: list[str]) -> list[str]:
     lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
     if frozen:
         lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
+    if work.variation.nondeterministic_tables:
+        holds = (
+            "; this file holds the rows of one replay"
+            if work.request.strategy == "dump"
+            else ", this file's too"
+        )
+        lines += [
+            "",
+            f"Non-deterministic tables (a different number of rows on every replay{holds}; not compared): "
+            + ", ".join(work.variation.nondeterministic_tables),
+        ]
     return lines
+
+
+def _verified_line(work: _Work) -> str:
+    if work.variation.nondeterministic_tables:
+        return (
+            "Verified: replaying the originals and applying this file build the same schema, and the same "
+            "rows in every table but the non-deterministic ones listed below."
+        )
+    return "Verified: replaying the originals and applying this file build the same schema and rows."
 
 
 # -- verification -------------------------------------------------------------------------------
@@ -540,11 +604,12 @@ def _verify(
     started = time.perf_counter()
     _apply(work, candidate, [_script(work, "up.sql", up_sql)])
     seconds = time.perf_counter() - started
-    schema, data = _compare(work, replayed.conninfo, candidate.conninfo, frozen)
+    nondeterministic = work.variation.nondeterministic_tables
+    schema, data = _compare(work, replayed.conninfo, candidate.conninfo, frozen, nondeterministic)
     idempotent = None
     if work.request.idempotent and not schema.failing(Severity.WARNING) and data.identical:
         _apply(work, candidate, [_script(work, "up.sql (again)", up_sql)])
-        again, again_data = _compare(work, replayed.conninfo, candidate.conninfo, frozen)
+        again, again_data = _compare(work, replayed.conninfo, candidate.conninfo, frozen, nondeterministic)
         idempotent = not again.failing(Severity.WARNING) and again_data.identical
     if schema.failing(Severity.WARNING) or not data.identical or idempotent is False:
         raise SquashNotEquivalent(
@@ -569,11 +634,14 @@ def _verify(
             )
     work.cluster.drop_database(candidate)
     infos = [d for d in schema.differences if d.severity is Severity.INFO]
+    compared = [table for table in data.tables if table.status == "identical"]
     return (
         Verification(
             verified=True,
             schema_differences=infos,
-            data_identical=True,
+            data_identical=len(compared) == len(data.tables),
+            tables_compared=len(compared),
+            tables_total=len(data.tables),
             down_verified=down_verified,
             idempotent_verified=idempotent,
         ),
@@ -581,7 +649,9 @@ def _verify(
     )
 
 
-def _compare(work: _Work, source: str, target: str, frozen: list[str]) -> tuple[SchemaDiff, DataDiff]:
+def _compare(
+    work: _Work, source: str, target: str, frozen: list[str], nondeterministic: Sequence[str] = ()
+) -> tuple[SchemaDiff, DataDiff]:
     with (
         PsycopgExecutor(source, label="the replayed originals") as a,
         PsycopgExecutor(target, label="the squashed migration") as b,
@@ -597,14 +667,18 @@ def _compare(work: _Work, source: str, target: str, frozen: list[str]) -> tuple[
         data = compare_data(
             (a, snapshot_a),
             (b, snapshot_b),
-            DataOptions(max_rows=10**9, ignore_columns=frozenset(frozen)),
+            DataOptions(
+                max_rows=10**9,
+                ignore_columns=frozenset(frozen),
+                nondeterministic_tables=frozenset(nondeterministic),
+            ),
             scope=work.scope,
         )
     return schema, data
 
 
 def _snapshot(conninfo: str, scope: Scope) -> Snapshot:
-    with PsycopgExecutor(conninfo) as executor:
+    with PsycopgExecutor(conninfo, label="a scratch database") as executor:
         return read_snapshot(executor, scope)
 
 
@@ -666,6 +740,7 @@ class SquashCheckItem(BaseModel):
     checksums_ok: bool
     edited_since_squash: bool = False
     problem: str | None = None
+    nondeterministic_tables: list[str] = []  # not compared (recorded by the squash)
     schema_differences: list[Difference] = []
     data: DataDiff | None = None
 
@@ -743,10 +818,14 @@ def check_squash(
             )  # fmt: skip
             before = _build_before(work)
             replayed = scratch.create_database("originals", copy_of=before)
-            _apply(work, replayed, scripts_for(originals))
+            _apply(work, replayed, scripts_for(originals), seed=REPLAY_SEEDS[0])
             committed = scratch.create_database("committed", copy_of=before)
             _apply(work, committed, [script_from_file(current.version, current.name, current.up)])
-            schema, data = _compare(work, replayed.conninfo, committed.conninfo, manifest.frozen_values)
+            schema, data = _compare(
+                work, replayed.conninfo, committed.conninfo, manifest.frozen_values,
+                manifest.nondeterministic_tables,
+            )  # fmt: skip
+            item.nondeterministic_tables = list(manifest.nondeterministic_tables)
             item.schema_differences = schema.failing(Severity.WARNING)
             item.data = data
             item.equivalent = not item.schema_differences and data.identical

@@ -106,7 +106,8 @@ def drop_statements(
     sequences = [
         qualified(s.schema, s.name)
         for s in _of(created, "sequence", Sequence)
-        if not (s.owned_by and tuple(s.owned_by.split(".")[:2]) in dropped_tables)  # gone with the table
+        # gone with the table ("schema.table.column"; names may hold dots, so match by prefix)
+        if not (s.owned_by and any(s.owned_by.startswith(f"{a}.{b}.") for a, b in dropped_tables))
     ]
     if sequences:
         statements.append(f"DROP SEQUENCE {', '.join(sequences)};")
