@@ -125,6 +125,7 @@ def test_tables_with_a_different_row_count_on_every_replay_are_named_and_not_cal
     report = envelope["result"]
     assert report["nondeterministic_tables"] == ["public.draws", "public.lottery"]
     assert report["frozen_values"] == ["public.tokens.token"]
+    assert report["nondeterministic_sequences"] == ["public.lottery_id_seq"]
     verification = report["verification"]
     assert verification["verified"] is True and verification["data_identical"] is False
     assert (verification["tables_compared"], verification["tables_total"]) == (2, 4)

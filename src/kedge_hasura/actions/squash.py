@@ -110,6 +110,7 @@ class SquashResult(BaseModel):
     seconds_total: float = 0.0
     frozen_values: list[str] = []
     nondeterministic_tables: list[str] = []  # row count differs between replays: rows not compared
+    nondeterministic_sequences: list[str] = []  # position differs between replays: not compared
     verification: Verification
     warnings: list[str] = []
     postgres_major: int
@@ -209,6 +210,7 @@ def _write(
             postgres_major=result.postgres_major,
             frozen_values=result.frozen_values,
             nondeterministic_tables=result.nondeterministic_tables,
+            nondeterministic_sequences=result.nondeterministic_sequences,
             pre_sql=pre_sql,
             exclude_schemas=request.exclude_schemas,
             hasura_preconditions=hasura_mimic,
@@ -354,6 +356,7 @@ def _squash(work: _Work) -> SquashResult:
         seconds_squashed=seconds_squashed,
         frozen_values=frozen,
         nondeterministic_tables=list(work.variation.nondeterministic_tables),
+        nondeterministic_sequences=list(work.variation.nondeterministic_sequences),
         verification=verification,
         warnings=work.warnings,
         postgres_major=scratch.major,
@@ -421,6 +424,11 @@ def _replay_variation(work: _Work, before: ScratchDatabase, replayed: ScratchDat
         work.warnings.append(
             "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
             f"squashed migration holds {holds} values): {', '.join(variation.frozen_columns)}"
+        )
+    if variation.nondeterministic_sequences:
+        work.warnings.append(
+            "sequence positions that differ on every replay are not compared (the squashed migration "
+            f"sets {holds} positions): {', '.join(variation.nondeterministic_sequences)}"
         )
     if variation.nondeterministic_tables:
         tables = variation.nondeterministic_tables
@@ -604,7 +612,7 @@ def _verify(
     started = time.perf_counter()
     _apply(work, candidate, [_script(work, "up.sql", up_sql)])
     seconds = time.perf_counter() - started
-    nondeterministic = work.variation.nondeterministic_tables
+    nondeterministic = (*work.variation.nondeterministic_tables, *work.variation.nondeterministic_sequences)
     schema, data = _compare(work, replayed.conninfo, candidate.conninfo, frozen, nondeterministic)
     idempotent = None
     if work.request.idempotent and not schema.failing(Severity.WARNING) and data.identical:
@@ -671,6 +679,7 @@ def _compare(
                 max_rows=10**9,
                 ignore_columns=frozenset(frozen),
                 nondeterministic_tables=frozenset(nondeterministic),
+                nondeterministic_sequences=frozenset(nondeterministic),
             ),
             scope=work.scope,
         )
@@ -823,7 +832,7 @@ def check_squash(
             _apply(work, committed, [script_from_file(current.version, current.name, current.up)])
             schema, data = _compare(
                 work, replayed.conninfo, committed.conninfo, manifest.frozen_values,
-                manifest.nondeterministic_tables,
+                (*manifest.nondeterministic_tables, *manifest.nondeterministic_sequences),
             )  # fmt: skip
             item.nondeterministic_tables = list(manifest.nondeterministic_tables)
             item.schema_differences = schema.failing(Severity.WARNING)

@@ -40,6 +40,7 @@ class DataOptions:
     match: Literal["key", "physical"] = "key"
     # "schema.table" names (exact, not patterns) whose rows are not reproducible: not compared.
     nondeterministic_tables: frozenset[str] = field(default_factory=frozenset)
+    nondeterministic_sequences: frozenset[str] = field(default_factory=frozenset)  # positions not compared
 
 
 # random() seeds for replays of one history: the first replay (squash, and `squash --check`, which
@@ -144,7 +145,7 @@ def compare_data(
     result.sequences = [
         SequenceData(sequence=name, source=before.get(name), target=after.get(name))
         for name in sorted(before.keys() & after.keys())
-        if before.get(name) != after.get(name)
+        if before.get(name) != after.get(name) and name not in options.nondeterministic_sequences
     ]
     return result
 
@@ -355,6 +356,7 @@ class ReplayVariation:
 
     frozen_columns: tuple[str, ...] = ()  # "schema.table.column": values differ, row count equal
     nondeterministic_tables: tuple[str, ...] = ()  # "schema.table": the row count differs
+    nondeterministic_sequences: tuple[str, ...] = ()  # "schema.sequence": the position differs
 
     def merged(self, other: ReplayVariation) -> ReplayVariation:
         tables = sorted({*self.nondeterministic_tables, *other.nondeterministic_tables})
@@ -362,6 +364,9 @@ class ReplayVariation:
         return ReplayVariation(
             frozen_columns=tuple(sorted(c for c in columns if c.rpartition(".")[0] not in tables)),
             nondeterministic_tables=tuple(tables),
+            nondeterministic_sequences=tuple(
+                sorted({*self.nondeterministic_sequences, *other.nondeterministic_sequences})
+            ),
         )
 
 
@@ -377,4 +382,8 @@ def replay_variation(diff: DataDiff) -> ReplayVariation:
     columns = sorted(
         f"{t.table}.{column}" for t in diff.tables if t.table not in tables for column in t.differing_columns
     )
-    return ReplayVariation(frozen_columns=tuple(columns), nondeterministic_tables=tuple(tables))
+    return ReplayVariation(
+        frozen_columns=tuple(columns),
+        nondeterministic_tables=tuple(tables),
+        nondeterministic_sequences=tuple(sorted(s.sequence for s in diff.sequences)),
+    )
