@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.schemadiff.model import Column, Constraint, Key, Snapshot, Table
 from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Executor, Scope, catalog_query
+from kedge_hasura.sql.quoting import quoted, quoted_path
 
 
 @dataclass(frozen=True)
@@ -164,14 +165,6 @@ def _display(key: Key) -> str:
     return ".".join(key)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _relation(key: Key) -> str:
-    return ".".join(_quote(part) for part in key)
-
-
 def _common_tables(source: Snapshot, target: Snapshot, options: DataOptions) -> list[Key]:
     keys = []
     for key, table in source.of_kind("table").items():
@@ -187,7 +180,7 @@ def _common_tables(source: Snapshot, target: Snapshot, options: DataOptions) -> 
 
 
 def _fetch_counts(executor: Executor, tables: list[Key]) -> list[int]:
-    queries = {str(i): f"SELECT to_json(count(*)) FROM {_relation(key)}" for i, key in enumerate(tables)}
+    queries = {str(i): f"SELECT to_json(count(*)) FROM {quoted_path(key)}" for i, key in enumerate(tables)}
     answers = executor.fetch_json_batch(queries, session=SESSION_SETTINGS)
     return [int(answers[str(i)] or 0) for i in range(len(tables))]
 
@@ -251,10 +244,10 @@ def _rows_query(key: Key, keys: RowKeys, order: str) -> str:
     if order == "physical":
         ordering = "t.ctid"
     elif columns:
-        ordering = ", ".join(f"t.{_quote(column)}" for column in columns)
+        ordering = ", ".join(f"t.{quoted(column)}" for column in columns)
     else:
         ordering = "t::text"
-    return f"SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {_relation(key)} t"
+    return f"SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {quoted_path(key)} t"
 
 
 def _is_ignored(table: Key, column: str, patterns: frozenset[str]) -> bool:

@@ -1,0 +1,178 @@
+"""Squash's scratch steps: build the state before the range, replay it, find what varies.
+
+The replays seed random() (schemadiff.data.REPLAY_SEEDS): the first replay with the first seed,
+as `squash --check` does, so both see the same random() values; the replays that look for what
+varies with the others.
+
+Each step returns what it found, notes included, so the caller decides their order in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from kedge_hasura.actions.replay import script_from_file, scripts_for
+from kedge_hasura.actions.squash.plan import Progress, SquashRequest
+from kedge_hasura.pg.catalog import PsycopgExecutor
+from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
+from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_sql_file, sql_findings
+from kedge_hasura.project.naming import migration_folder_name
+from kedge_hasura.schemadiff.data import (
+    REPLAY_SEEDS,
+    DataOptions,
+    ReplayVariation,
+    compare_data,
+    replay_variation,
+)
+from kedge_hasura.schemadiff.model import Snapshot
+from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
+from kedge_hasura.sql.statements import parse_sql
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the steps of one squash share (read only)."""
+
+    request: SquashRequest
+    project: Project
+    migrations: DatabaseMigrations
+    selected: tuple[Migration, ...]
+    cluster: ScratchCluster
+    say: Progress
+    scope: Scope
+    # What differs between replays of the originals (set once found, with dataclasses.replace).
+    variation: ReplayVariation = field(default_factory=ReplayVariation)
+
+
+def build_before(work: Work) -> ScratchDatabase:
+    """The state before the range: the template, the pre-SQL, and (concat) earlier migrations."""
+    database = work.cluster.create_database("before")
+    scripts: list[SqlScript] = []
+    if work.request.pre_sql is not None:
+        scripts.append(script_from_file(0, "pre-sql", load_sql_file(work.request.pre_sql)))
+    earlier = [m for m in work.migrations.migrations if m.version < work.selected[0].version]
+    scripts += scripts_for(earlier)
+    if scripts:
+        work.say(f"preparing the state before the range ({len(scripts)} script(s))")
+        apply_scripts(work, database, scripts)
+    return database
+
+
+def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
+    total = len(work.selected)
+    return apply_scripts(
+        work,
+        database,
+        scripts_for(work.selected),
+        progress=lambda index, count, script: work.say(
+            f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
+        ),
+        seed=REPLAY_SEEDS[0],
+    )
+
+
+def apply_scripts(
+    work: Work,
+    database: ScratchDatabase,
+    scripts: Sequence[SqlScript],
+    progress: Callable[[int, int, SqlScript], None] | None = None,
+    seed: float | None = None,
+) -> ReplayReport:
+    report = replay(database.conninfo, scripts, on_script=progress, seed=seed)
+    failure = report.failed_step.failure if report.failed_step else None
+    report.raise_for_failure(hint=work.cluster.missing_extension_hint(failure.message) if failure else None)
+    return report
+
+
+def find_variation(
+    work: Work, before: ScratchDatabase, replayed: ScratchDatabase
+) -> tuple[ReplayVariation, list[str]]:
+    """Columns, tables and sequences that differ between replays of the same history, and the notes.
+
+    A second replay with another random() seed finds them. Where it finds a table whose row
+    count varies, other tables could vary too and have matched by chance (a count from random()
+    or the clock), so a third replay, with a third seed, looks again.
+    """
+    work.say("replaying again to find values that change on every run")
+    variation = _compare_replays(work, before, replayed, REPLAY_SEEDS[1])
+    if variation.nondeterministic_tables:
+        work.say("replaying a third time: some tables have a different number of rows on every run")
+        variation = variation.merged(_compare_replays(work, before, replayed, REPLAY_SEEDS[2]))
+    # The dump strategy writes the rows of this run; concat re-runs the statements that make them.
+    holds = "this run's" if work.request.strategy == "dump" else "new"
+    notes = []
+    if variation.frozen_columns:
+        notes.append(
+            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
+            f"squashed migration holds {holds} values): {', '.join(variation.frozen_columns)}"
+        )
+    if variation.nondeterministic_sequences:
+        notes.append(
+            "sequence positions that differ on every replay are not compared (the squashed migration "
+            f"sets {holds} positions): {', '.join(variation.nondeterministic_sequences)}"
+        )
+    if variation.nondeterministic_tables:
+        tables = variation.nondeterministic_tables
+        notes.append(
+            f"non-deterministic rows: {len(tables)} table(s) get a different number of rows on every replay "
+            "of the originals (e.g. generate_series(1, random() * n)); their rows are not compared, and the "
+            f"squashed migration holds {holds} rows: {', '.join(tables)}"
+        )
+    return variation, notes
+
+
+def _compare_replays(
+    work: Work, before: ScratchDatabase, replayed: ScratchDatabase, seed: float
+) -> ReplayVariation:
+    again = work.cluster.create_database("replay_again", copy_of=before)
+    apply_scripts(work, again, scripts_for(work.selected), seed=seed)
+    with (
+        PsycopgExecutor(replayed.conninfo, label="the replayed originals") as first,
+        PsycopgExecutor(again.conninfo, label="another replay of the originals") as second,
+    ):
+        data = compare_data(
+            (first, read_snapshot(first, work.scope)),
+            (second, read_snapshot(second, work.scope)),
+            DataOptions(max_rows=10**9, match="physical"),
+            scope=work.scope,
+        )
+    work.cluster.drop_database(again)
+    return replay_variation(data)
+
+
+def snapshot(conninfo: str, scope: Scope) -> Snapshot:
+    with PsycopgExecutor(conninfo, label="a scratch database") as executor:
+        return read_snapshot(executor, scope)
+
+
+def script(work: Work, name: str, sql: str) -> SqlScript:
+    """A replay script for a file of the squashed migration (`up.sql`, `down.sql`)."""
+    parsed = parse_sql(sql)
+    path = work.migrations.directory / squash_folder_name(work) / name
+    return SqlScript(
+        version=work.selected[-1].version,
+        name=f"{work.request.name} ({name})",
+        path=path,
+        sql=sql,
+        statements=tuple(
+            StatementSpan(s.start, s.end, s.line, s.transaction_control is not None)
+            for s in parsed.statements
+        ),
+    )
+
+
+def squash_folder_name(work: Work) -> str:
+    """`<to>_<name>`: the squashed migration's folder."""
+    return migration_folder_name(work.selected[-1].version, work.request.name)
+
+
+def transaction_warnings(selected: Sequence[Migration]) -> list[str]:
+    warnings = []
+    for migration in selected:
+        for finding in sql_findings(migration):
+            if finding.code in ("non-transactional", "no-transaction-marker", "transaction-control"):
+                warnings.append(f"{finding.location()}: {finding.message}")
+    return warnings
