@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kedge_hasura.actions.deploy.plan import DatabasePlan, PlanOptions, plan_database
 from kedge_hasura.actions.deploy.ledger import Ledger, LedgerEntry
+from kedge_hasura.actions.deploy.plan import DatabasePlan, PlanOptions, plan_database
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.project.migrations import DatabaseMigrations, scan_database_folder

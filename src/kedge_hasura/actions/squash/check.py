@@ -11,13 +11,12 @@ from kedge_hasura.actions.replay import script_from_file, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, build_before
 from kedge_hasura.actions.squash.verify import compare_states
-from kedge_hasura.schemadiff.data import REPLAY_SEEDS
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
 from kedge_hasura.schemadiff.compare import Difference
-from kedge_hasura.schemadiff.data import DataDiff
+from kedge_hasura.schemadiff.data import REPLAY_SEEDS, DataDiff
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
 
 
