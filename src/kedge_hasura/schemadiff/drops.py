@@ -171,7 +171,8 @@ def _drops(created: dict[str, list[DbObject]], old_tables: set[tuple[str, ...]])
     drops += [
         _Drop(("sequence", *s.key), 9, "SEQUENCE", qualified(s.schema, s.name))
         for s in _of(created, "sequence", Sequence)
-        if not (s.owned_by and tuple(s.owned_by.split(".")[:2]) in dropped_tables)  # gone with the table
+        # gone with the table ("schema.table.column"; names may hold dots, so match by prefix)
+        if not (s.owned_by and any(s.owned_by.startswith(f"{a}.{b}.") for a, b in dropped_tables))
     ]
     # Without the graph: composite types may use domains, and domains may use enums.
     for kinds, rank, keyword in (

@@ -131,7 +131,7 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"{archive_folder_name(first.version, last.version)}/.",
-        "Verified: replaying the originals and applying this file build the same schema and rows."
+        _verified_line(work)
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
@@ -140,4 +140,21 @@ def header(work: Work, frozen: list[str]) -> list[str]:
     lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
     if frozen:
         lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
+    if work.variation.nondeterministic_tables:
+        dump = work.request.strategy == "dump"
+        holds = "; this file holds the rows of one replay" if dump else ", this file's too"
+        lines += [
+            "",
+            f"Non-deterministic tables (a different number of rows on every replay{holds}; not compared): "
+            + ", ".join(work.variation.nondeterministic_tables),
+        ]
     return lines
+
+
+def _verified_line(work: Work) -> str:
+    if work.variation.nondeterministic_tables:
+        return (
+            "Verified: replaying the originals and applying this file build the same schema, and the same "
+            "rows in every table but the non-deterministic ones listed below."
+        )
+    return "Verified: replaying the originals and applying this file build the same schema and rows."
