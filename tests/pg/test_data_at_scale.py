@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.actions.check_catalog import read_catalog
+from kedge_hasura.actions.check.catalog import read_catalog
 from kedge_hasura.errors import DatabaseError
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster
