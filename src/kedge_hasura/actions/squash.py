@@ -25,6 +25,14 @@ from pydantic import BaseModel
 
 from kedge_hasura import __version__
 from kedge_hasura.actions.replay import script_from_file, scripts_for
+from kedge_hasura.actions.squash_roundtrip import (
+    VERIFIED_CLAIM,
+    EquivalentDefinition,
+    claim_lines,
+    equivalent_only,
+    try_round_trip,
+    with_claim,
+)
 from kedge_hasura.errors import ProjectError, SquashNotEquivalent, UsageError
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.catalog import PsycopgExecutor
@@ -70,6 +78,8 @@ class StatementCounts(BaseModel):
 class Verification(BaseModel):
     verified: bool
     schema_differences: list[Difference] = []  # the accepted ones (info) when verified
+    schema_identical: bool = False  # no difference of any severity (what pg_dump of both shows)
+    equivalent_only: list[EquivalentDefinition] = []  # differ only in how PostgreSQL prints them
     data_identical: bool = True
     down_verified: bool | None = None  # None: not checked (a concat range with missing downs)
     idempotent_verified: bool | None = None
@@ -302,6 +312,13 @@ def _squash(work: _Work) -> SquashResult:
         if request.verify
         else (Verification(verified=False), 0.0)
     )
+    if verification.verified and verification.equivalent_only and request.strategy == "dump":
+        up_sql, verification, seconds_squashed = _round_trip(
+            work, (before, replayed, final), up_sql, down_sql, frozen, (verification, seconds_squashed)
+        )
+    if verification.verified and not verification.schema_identical:
+        others = len(verification.schema_differences) - len(verification.equivalent_only)
+        up_sql = with_claim(up_sql, claim_lines(False, verification.equivalent_only, others))
     if not request.verify:
         work.warnings.append(
             "not verified (--no-verify): nothing proves this migration builds the same database"
@@ -511,7 +528,7 @@ def _header(work: _Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"squashed_{first.version}_to_{last.version}/.",
-        "Verified: replaying the originals and applying this file build the same schema and rows."
+        VERIFIED_CLAIM
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
@@ -573,12 +590,38 @@ def _verify(
         Verification(
             verified=True,
             schema_differences=infos,
+            schema_identical=not schema.differences,
+            equivalent_only=equivalent_only(schema.differences),
             data_identical=True,
             down_verified=down_verified,
             idempotent_verified=idempotent,
         ),
         seconds,
     )
+
+
+def _round_trip(
+    work: _Work,
+    databases: tuple[ScratchDatabase, ScratchDatabase, Snapshot],
+    up_sql: str,
+    down_sql: str,
+    frozen: list[str],
+    first: tuple[Verification, float],
+) -> tuple[str, Verification, float]:
+    """Substitute forms that print back as the originals' definitions, kept only if proven."""
+    before, replayed, final = databases
+    count = len(first[0].equivalent_only)
+    work.say(f"{count} definition(s) print differently: verifying forms that round-trip")
+
+    def verify(sql: str) -> tuple[tuple[Verification, float], list[EquivalentDefinition]]:
+        outcome = _verify(work, before, replayed, final, sql, down_sql, frozen)
+        return outcome, outcome[0].equivalent_only
+
+    kept = try_round_trip(up_sql, first[0].equivalent_only, verify)
+    if kept is None:
+        return up_sql, *first
+    sql, (verification, seconds), _ = kept
+    return sql, verification, seconds
 
 
 def _compare(work: _Work, source: str, target: str, frozen: list[str]) -> tuple[SchemaDiff, DataDiff]:
@@ -664,6 +707,8 @@ class SquashCheckItem(BaseModel):
     consolidated: str | None
     equivalent: bool
     checksums_ok: bool
+    schema_identical: bool = False  # no difference of any severity (equivalent may still be true)
+    equivalent_only: list[EquivalentDefinition] = []  # differ only in how PostgreSQL prints them
     edited_since_squash: bool = False
     problem: str | None = None
     schema_differences: list[Difference] = []
@@ -748,6 +793,8 @@ def check_squash(
             _apply(work, committed, [script_from_file(current.version, current.name, current.up)])
             schema, data = _compare(work, replayed.conninfo, committed.conninfo, manifest.frozen_values)
             item.schema_differences = schema.failing(Severity.WARNING)
+            item.schema_identical = not schema.differences
+            item.equivalent_only = equivalent_only(schema.differences)
             item.data = data
             item.equivalent = not item.schema_differences and data.identical
             items.append(item)
