@@ -21,7 +21,6 @@ rebuilds the original text (see actions.squash_roundtrip).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import postgast
 
@@ -34,6 +33,7 @@ class _Token:
     end: int
     kind: int
     text: bytes
+    gap: bytes  # what separates it from the previous token (spaces, as written)
 
 
 def round_trip_form(text: str) -> str | None:
@@ -47,7 +47,12 @@ def round_trip_form(text: str) -> str | None:
         scanned = postgast.scan(text).tokens
     except postgast.PgQueryError:
         return None
-    tokens = [_Token(t.start, t.end, t.token, encoded[t.start : t.end]) for t in scanned]
+    tokens, previous_end = [], 0
+    for t in scanned:
+        tokens.append(
+            _Token(t.start, t.end, t.token, encoded[t.start : t.end], encoded[previous_end : t.start])
+        )
+        previous_end = t.end
     insertions = [edit for index in range(len(tokens)) if (edit := _array_cast(tokens, index))]
     if not insertions:
         return None
@@ -98,6 +103,16 @@ def _matching(tokens: list[_Token], open_index: int) -> int | None:
     return None
 
 
+def _closing(tokens: list[_Token]) -> int | None:
+    """The index of the parenthesis that closes the one at index 0."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        depth += (token.kind in (_OPEN_PAREN, _OPEN_BRACKET)) - (token.kind in (_CLOSE_PAREN, _CLOSE_BRACKET))
+        if depth == 0:
+            return index
+    return None
+
+
 def _split(tokens: list[_Token]) -> list[list[_Token]]:
     """Top-level comma-separated parts."""
     parts: list[list[_Token]] = [[]]
@@ -116,6 +131,8 @@ def _split(tokens: list[_Token]) -> list[list[_Token]]:
 
 def _cast_type(element: list[_Token]) -> bytes | None:
     """The type name after the element's last top-level `::` (a constant as PostgreSQL prints it)."""
+    while element and element[0].kind == _OPEN_PAREN and _closing(element) == len(element) - 1:
+        element = element[1:-1]  # ('y'::character varying(3)) is the same element
     depth, last = 0, None
     for index, token in enumerate(element):
         if token.kind in (_OPEN_BRACKET, _OPEN_PAREN):
@@ -149,5 +166,6 @@ def _array_type(tokens: list[_Token], start: int) -> bytes | None:
     return None
 
 
-def _words(tokens: list[Any]) -> bytes:
-    return b" ".join(token.text for token in tokens)
+def _words(tokens: list[_Token]) -> bytes:
+    """The tokens as written (a type name such as `character varying(3)`)."""
+    return tokens[0].text + b"".join(token.gap + token.text for token in tokens[1:])
