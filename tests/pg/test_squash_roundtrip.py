@@ -96,13 +96,26 @@ DUMP_CONTAINS: dict[str, list[str]] = {
 # pg_dump's order is kept: a function that takes or returns a table's rows follows the table, so
 # its section comes after "Tables, ..." (every other case has its sections in SECTIONS order).
 SECTIONS_AFTER_TABLES = {
+    # shop.is_pending(shop.orders) follows the table; the view stays in its place after functions.
+    "printed_forms": [
+        "Schemas",
+        "Types, domains and other definitions",
+        "Tables, sequences and views",
+        "Functions and procedures",
+        "Tables, sequences and views",
+        "Data",
+        "Constraints",
+        "Indexes",
+        "Triggers and rules",
+        "Row-level security",
+    ],
     "table_returning_function": [
         "Schemas",
         "Tables, sequences and views",
         "Functions and procedures",
         "Data",
         "Constraints",
-    ]
+    ],
 }
 
 # --pre-sql objects belong to the platform: the squashed migration neither creates nor drops them.

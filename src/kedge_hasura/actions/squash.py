@@ -30,7 +30,8 @@ from kedge_hasura.actions.squash_roundtrip import (
     EquivalentDefinition,
     claim_lines,
     equivalent_only,
-    try_round_trip,
+    first_verified,
+    round_trip_entries,
     with_claim,
 )
 from kedge_hasura.errors import ProjectError, SquashNotEquivalent, UsageError
@@ -124,6 +125,7 @@ class _Work:
     say: Progress
     scope: Scope
     warnings: list[str] = field(default_factory=list)
+    round_trip_up: str | None = None  # the dump strategy's up.sql with forms that round-trip
 
 
 def squash(
@@ -307,14 +309,11 @@ def _squash(work: _Work) -> SquashResult:
         up_sql, down_sql = _dump_strategy(work, before, replayed, first_new_oid, frozen, (final, start))
     else:
         up_sql, down_sql = _concat_strategy(work)
-    verification, seconds_squashed = (
-        _verify(work, before, replayed, final, up_sql, down_sql, frozen)
-        if request.verify
-        else (Verification(verified=False), 0.0)
-    )
-    if verification.verified and verification.equivalent_only and request.strategy == "dump":
-        up_sql, verification, seconds_squashed = _round_trip(
-            work, (before, replayed, final), up_sql, down_sql, frozen, (verification, seconds_squashed)
+    verification, seconds_squashed = Verification(verified=False), 0.0
+    if request.verify:
+        candidates = [up_sql] if work.round_trip_up is None else [work.round_trip_up, up_sql]
+        up_sql, (verification, seconds_squashed) = first_verified(
+            candidates, lambda sql: _verify(work, before, replayed, final, sql, down_sql, frozen)
         )
     if verification.verified and not verification.schema_identical:
         others = len(verification.schema_differences) - len(verification.equivalent_only)
@@ -459,6 +458,10 @@ def _dump_strategy(
             )
     roles = _roles(work, replayed, first_new_oid)
     up_sql = render_up(entries, header=_header(work, frozen), idempotent=work.request.idempotent, roles=roles)
+    if work.request.verify and (forms := round_trip_entries(entries)) is not None:
+        work.round_trip_up = render_up(
+            forms, header=_header(work, frozen), idempotent=work.request.idempotent, roles=roles
+        )
     final, start = snapshots
     edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
     drops, notes = drop_statements(final, start, edges)
@@ -598,30 +601,6 @@ def _verify(
         ),
         seconds,
     )
-
-
-def _round_trip(
-    work: _Work,
-    databases: tuple[ScratchDatabase, ScratchDatabase, Snapshot],
-    up_sql: str,
-    down_sql: str,
-    frozen: list[str],
-    first: tuple[Verification, float],
-) -> tuple[str, Verification, float]:
-    """Substitute forms that print back as the originals' definitions, kept only if proven."""
-    before, replayed, final = databases
-    count = len(first[0].equivalent_only)
-    work.say(f"{count} definition(s) print differently: verifying forms that round-trip")
-
-    def verify(sql: str) -> tuple[tuple[Verification, float], list[EquivalentDefinition]]:
-        outcome = _verify(work, before, replayed, final, sql, down_sql, frozen)
-        return outcome, outcome[0].equivalent_only
-
-    kept = try_round_trip(up_sql, first[0].equivalent_only, verify)
-    if kept is None:
-        return up_sql, *first
-    sql, (verification, seconds), _ = kept
-    return sql, verification, seconds
 
 
 def _compare(work: _Work, source: str, target: str, frozen: list[str]) -> tuple[SchemaDiff, DataDiff]:

@@ -7,26 +7,38 @@ same schema: `pg_dump --schema-only` of both sides differs. So:
 - `identical` is said only when the comparison found no difference at all; otherwise the squash
   is `equivalent` and lists each definition that differs only in how PostgreSQL prints it
   (`EquivalentDefinition`), in the report, in JSON and in the up.sql header;
-- for each such definition the squash tries a form that prints back as the original
-  (project.printed.round_trip_form) in place of pg_dump's text, replays the squashed migration
-  again and keeps the new text only when that replay verifies with fewer such definitions.
+- where pg_dump printed a definition in a form that does not parse back to the same tree, the
+  squash first verifies an up.sql with a form that does (project.printed.round_trip_form) and
+  keeps it only if that replay verifies completely; otherwise it verifies pg_dump's own text.
+  The verification that passes decides the words: a candidate that leaves some definitions
+  equivalent is still reported as equivalent, listed.
 
-Substitution replaces the original side's printed text wherever it occurs in up.sql: that text is
-what pg_dump wrote for the object. Should it also occur elsewhere (a function body), the body's
-text changes, the second verification sees it, and the first, proven up.sql is kept.
+Trying the candidate first costs nothing extra in the common case (one verification either way)
+and also covers trigger WHEN and domain CHECK clauses, which the comparator reports as changed
+(not "probably equivalent") and which would otherwise make the squash refuse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 from pydantic import BaseModel
 
 from kedge_hasura.errors import MigrationFailed, SquashNotEquivalent
+from kedge_hasura.project.pgdump import DumpEntry
 from kedge_hasura.schemadiff.compare import Difference
 
 V = TypeVar("V")
+
+# pg_dump entries whose SQL holds printed expressions (CHECK, DEFAULT, GENERATED, index
+# expressions and predicates, view queries, policy USING/WITH CHECK, trigger WHEN, domain CHECK,
+# BEGIN ATOMIC bodies). Quoted function bodies are one string token to the scanner: untouched.
+_DEFINITION_TYPES = frozenset({
+    "TABLE", "DEFAULT", "CONSTRAINT", "CHECK CONSTRAINT", "FK CONSTRAINT", "INDEX", "VIEW",
+    "MATERIALIZED VIEW", "POLICY", "TRIGGER", "RULE", "DOMAIN", "FUNCTION", "PROCEDURE",
+})  # fmt: skip
 
 # The up.sql header's claim before verification decides which one is true (replaced afterwards).
 VERIFIED_CLAIM = "Verified: replaying the originals and applying this file build the same schema and rows."
@@ -59,41 +71,31 @@ def equivalent_summary(count: int) -> str:
     )
 
 
-def with_round_trip_forms(up_sql: str, equivalents: Iterable[EquivalentDefinition]) -> str | None:
-    """up.sql with each equivalent definition's printed text replaced by a form that round-trips.
-
-    None when no definition has such a form (nothing worth another replay).
-    """
+def round_trip_entries(entries: list[DumpEntry]) -> list[DumpEntry] | None:
+    """The dump's entries with forms that print back as the originals; None when none applies."""
     from kedge_hasura.project.printed import round_trip_form
 
-    changed = up_sql
-    for definition in equivalents:
-        rewritten = round_trip_form(definition.original)
-        if rewritten is not None and definition.original in changed:
-            changed = changed.replace(definition.original, rewritten)
-    return changed if changed != up_sql else None
+    changed = [
+        replace(entry, sql=rewritten)
+        if entry.type in _DEFINITION_TYPES and (rewritten := round_trip_form(entry.sql)) is not None
+        else entry
+        for entry in entries
+    ]
+    return changed if changed != entries else None
 
 
-def try_round_trip(
-    up_sql: str,
-    equivalents: list[EquivalentDefinition],
-    verify: Callable[[str], tuple[V, list[EquivalentDefinition]]],
-) -> tuple[str, V, list[EquivalentDefinition]] | None:
-    """Verify up.sql with round-trip forms substituted; the result only if it prints closer.
+def first_verified(candidates: list[str], verify: Callable[[str], V]) -> tuple[str, V]:
+    """The first up.sql that verifies, with its verification; the last candidate's failure propagates.
 
-    `verify` applies an up.sql in a fresh copy and verifies it completely (schema, rows, down),
-    raising as the first verification would; a failure here only means the forms are not kept.
+    A failure of an earlier candidate (a replay error, or a database that is not the same) only
+    means its forms are not kept.
     """
-    candidate = with_round_trip_forms(up_sql, equivalents)
-    if candidate is None:
-        return None
-    try:
-        verification, remaining = verify(candidate)
-    except (SquashNotEquivalent, MigrationFailed):
-        return None
-    if len(remaining) >= len(equivalents):
-        return None
-    return candidate, verification, remaining
+    for candidate in candidates[:-1]:
+        try:
+            return candidate, verify(candidate)
+        except (SquashNotEquivalent, MigrationFailed):
+            continue
+    return candidates[-1], verify(candidates[-1])
 
 
 def claim_lines(identical: bool, equivalents: list[EquivalentDefinition], other_accepted: int) -> list[str]:
