@@ -6,7 +6,9 @@
 
 Columns whose values differ between A and A2 (now(), random UUIDs) are "frozen at squash time" and
 left out of the row comparison, column by column. The squash is accepted only if A and B have the
-same schema (nothing at warning level or above) and rows, and B after down.sql equals `before`.
+same schema (nothing at warning level or above) and rows, and B after down.sql equals `before`;
+it is called identical only when nothing differs at all, else equivalent, with the definitions
+that differ only in how PostgreSQL prints them listed (see actions.squash_roundtrip).
 Nothing is written before that, and then only through a staged copy of the folder (see
 project.staging), so an interruption leaves the project as it was or fully squashed.
 """
