@@ -241,7 +241,7 @@ def run_http(
             with HasuraClient(base_url=double.url, admin_secret=secret) as client:
                 client.set_catalog_state(SEEDED_STATE)  # a server the Hasura CLI has used (untimed)
                 if seed_ledger:  # a database kedge-hasura has deployed to before (untimed)
-                    from kedge_hasura.actions.ledger import ensure_ledger
+                    from kedge_hasura.actions.deploy.ledger import ensure_ledger
 
                     ensure_ledger(client, "default")
             double.faults.reset_requests()

@@ -25,6 +25,15 @@ KEDGE_PROJECT = REPO / "hasura"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/files/* from this run instead of comparing (also KEDGE_UPDATE_GOLDEN=1)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(Path(__file__).parent).parts

@@ -19,7 +19,7 @@ from typing import Any
 
 from psycopg import pq
 
-from kedge_hasura.project.sqltext import parse_sql
+from kedge_hasura.sql.statements import parse_sql
 
 from .qerr import QErr, parse_failed
 

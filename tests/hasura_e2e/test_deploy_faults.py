@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kedge_hasura.actions import ledger as ledger_sql
+from kedge_hasura.actions.deploy import ledger as ledger_sql
 
 from ..hasura_double import HasuraDouble
 from .deploy_helpers import (

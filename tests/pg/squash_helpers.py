@@ -2,7 +2,8 @@
 
 Every case under tests/fixtures/squash/<case>/ is a minimal Hasura project (config v3, database
 `default`). A case may hold `pre.sql`: objects the platform creates before any migration runs,
-given to squash with --pre-sql.
+given to squash with --pre-sql. Its `expected.yaml` says what the round trip expects of it
+beyond the checks every case gets (`CaseExpectations`).
 """
 
 from __future__ import annotations
@@ -13,25 +14,52 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import yaml
 from psycopg import sql
 
-from kedge_hasura.actions.squash import SquashRequest, SquashResult, squash
+from kedge_hasura.actions.squash.plan import SquashRequest
+from kedge_hasura.actions.squash.run import SquashResult, squash
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import open_project
-from kedge_hasura.project.pgdump import SECTIONS
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
 from kedge_hasura.schemadiff.snapshot import read_snapshot
+from kedge_hasura.sql.pgdump import SECTIONS
 
 SQUASH_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "squash"
 CASES = sorted(p.name for p in SQUASH_FIXTURES.iterdir() if (p / "config.yaml").is_file())
 SECTION_TITLES = [title for title, _ in SECTIONS]
 _BANNER = re.compile(r"^-- -{72}\n-- (?P<title>.+)\n-- -{72}$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CaseExpectations:
+    """A case's expected.yaml: what the round trip expects of it beyond the common checks."""
+
+    refused_strategies: list[str] = field(default_factory=list)  # must refuse (not round-tripped)
+    bugs: dict[str, str] = field(default_factory=dict)  # strategy → known bug (strict xfail)
+    frozen_values: list[str] = field(default_factory=list)  # schema.table.column frozen at squash
+    missing_downs: list[str] = field(default_factory=list)  # originals without a down.sql
+    dump_contains: list[str] = field(default_factory=list)  # text in the dump strategy's up.sql
+    dump_sections: list[str] | None = None  # section titles in order, if not the usual order
+    not_in_up: list[str] = field(default_factory=list)  # text in neither the new up.sql nor down.sql
+    dump_warnings_mention: list[str] = field(default_factory=list)  # text some dump warning holds
+    round_trip_forms: bool = False  # pg_dump's text does not round-trip; verified forms replace it
+
+
+def expectations(case: str) -> CaseExpectations:
+    """Read tests/fixtures/squash/<case>/expected.yaml (every case has one; unknown keys fail)."""
+    path = SQUASH_FIXTURES / case / "expected.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    unknown = set(data) - {f.name for f in fields(CaseExpectations)}
+    assert not unknown, f"{path}: unknown keys {sorted(unknown)}"
+    return CaseExpectations(**data)
 
 
 # -- projects on disk ---------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.actions.check import CheckOptions, CheckReport, check_project
-from kedge_hasura.actions.check_codes import CODES, ONLINE_CHECKS
+from kedge_hasura.actions.check.codes import CODES, ONLINE_CHECKS
+from kedge_hasura.actions.check.run import CheckOptions, CheckReport, check_project
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import open_project
 

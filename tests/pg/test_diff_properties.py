@@ -17,9 +17,9 @@ import pytest
 from tests.conftest import KEDGE_PROJECT, available_majors, require_majors
 
 from kedge_hasura.actions.replay import replay_migrations
+from kedge_hasura.findings import Severity
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchCluster
-from kedge_hasura.project.findings import Severity
 from kedge_hasura.project.layout import open_project
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare
 from kedge_hasura.schemadiff.snapshot import QUERY_NAMES, Snapshot, read_snapshot

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kedge_hasura.actions.squash import SquashResult
+from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.pg.scratch import ScratchCluster
 
 from .squash_helpers import copy_case, header_lines, run_squash

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.actions.squash_roundtrip import VERIFIED_CLAIM
+from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM
 from kedge_hasura.pg.scratch import ScratchCluster
 
 from .squash_helpers import (

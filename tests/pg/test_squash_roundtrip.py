@@ -6,8 +6,10 @@ the new up.sql on a fresh database and compare it with a fresh replay of the ori
 rows and sequence positions), squash the dump strategy's histories again for byte-identical output,
 and run `squash --check` on the result.
 
-A combination that reveals a bug keeps asserting the correct outcome and is listed in `BUGS`
-(strict xfail): fixing the bug turns it into a failure that asks for the entry to be removed.
+What a case expects beyond these common checks lives beside it, in
+tests/fixtures/squash/<case>/expected.yaml (`squash_helpers.CaseExpectations`). A combination that
+reveals a bug keeps asserting the correct outcome and is listed under the case's `bugs` (strict
+xfail): fixing the bug turns it into a failure that asks for the entry to be removed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import pytest
 
 from kedge_hasura import __version__
-from kedge_hasura.actions.squash import SquashResult
+from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.pg.scratch import ScratchCluster
 
@@ -29,8 +31,10 @@ from .squash_helpers import (
     CASES,
     SECTION_TITLES,
     SQUASH_FIXTURES,
+    CaseExpectations,
     compare_databases,
     copy_case,
+    expectations,
     explain,
     fresh_database,
     header_lines,
@@ -46,97 +50,21 @@ from .squash_helpers import (
 
 STRATEGIES = ("dump", "concat")
 
-# (case, strategy) → the bug that makes it fail today.
-BUGS: dict[tuple[str, str], str] = {}
-
-# PostgreSQL refuses a new enum label in the transaction that added it (55P04). The concat
-# strategy runs the originals as one migration, so it must refuse this history (see below).
-REFUSED = {("enums", "concat")}
-
-FROZEN = {
-    "generated_values": [
-        "telemetry.readings.recorded_at",
-        "telemetry.readings.source_id",
-        "telemetry.sources.created_at",
-        "telemetry.sources.id",
-        "telemetry.sources.imported_at",
-    ]
-}
-
-# Cases whose originals lack down.sql (absent or 0 bytes): concat cannot verify its down.
-MISSING_DOWNS = {
-    "irregular": ['1700000300000_seed "O\'Brien"', "1700000200000_index people's names, Ω edition"]
-}
-
-# Cases where pg_dump prints definitions that do not parse back to the same tree; the squash
-# writes forms that do (project.printed), proven by its verification.
-ROUND_TRIP_FORMS = {"printed_forms", "renamed_checked_column"}
-
-# Text each case's dump-strategy up.sql must (or must not) contain.
-DUMP_CONTAINS: dict[str, list[str]] = {
-    "printed_forms": [
-        "ANY ((ARRAY['new'::character varying, 'paid'::character varying]::character varying[])"
-    ],
-    "renamed_checked_column": ["((state)::text = ANY ((ARRAY['open'::character varying, 'closed'::"],
-    "sequences_and_identity": [
-        "SELECT pg_catalog.setval('ledger.accounts_id_seq', 1001, true);",
-        "SELECT pg_catalog.setval('ledger.entries_id_seq', 102, true);",
-        "SELECT pg_catalog.setval('ledger.invoice_number', 5005, true);",
-        "START WITH 100\n",
-    ],
-    "extensions": ["CREATE EXTENSION IF NOT EXISTS citext", "CREATE EXTENSION IF NOT EXISTS pg_trgm"],
-    "enums": [
-        "CREATE TYPE shop.order_status AS ENUM (\n    'new',\n    'paid',\n    'shipped',\n"
-        "    'cancelled'\n);"
-    ],
-    "materialized_views": ["REFRESH MATERIALIZED VIEW reports.region_totals;"],
-    "multiple_schemas": ["SET LOCAL check_function_bodies = off;"],
-}
-
-# pg_dump's order is kept: a function that takes or returns a table's rows follows the table, so
-# its section comes after "Tables, ..." (every other case has its sections in SECTIONS order).
-SECTIONS_AFTER_TABLES = {
-    # shop.is_pending(shop.orders) follows the table; the view stays in its place after functions.
-    "printed_forms": [
-        "Schemas",
-        "Types, domains and other definitions",
-        "Tables, sequences and views",
-        "Functions and procedures",
-        "Tables, sequences and views",
-        "Data",
-        "Constraints",
-        "Indexes",
-        "Triggers and rules",
-        "Row-level security",
-    ],
-    "table_returning_function": [
-        "Schemas",
-        "Tables, sequences and views",
-        "Functions and procedures",
-        "Data",
-        "Constraints",
-    ],
-}
-
-# --pre-sql objects belong to the platform: the squashed migration neither creates nor drops them.
-NOT_IN_UP: dict[str, list[str]] = {
-    "pre_sql": ["CREATE SCHEMA auth", "CREATE TABLE auth.users", "ada@example.com", "DROP SCHEMA auth"]
-}
-
 
 def _params() -> list[Any]:
     params = []
     for case in CASES:
+        expected = expectations(case)
         for strategy in STRATEGIES:
-            if (case, strategy) in REFUSED:
+            if strategy in expected.refused_strategies:
                 continue
             marks = (
                 [
                     pytest.mark.xfail(
-                        strict=True, raises=MigrationFailed, reason=f"BUG: {BUGS[case, strategy]}"
+                        strict=True, raises=MigrationFailed, reason=f"BUG: {expected.bugs[strategy]}"
                     )
                 ]
-                if (case, strategy) in BUGS
+                if strategy in expected.bugs
                 else []
             )
             params.append(pytest.param(case, strategy, id=f"{case}-{strategy}", marks=marks))
@@ -153,6 +81,7 @@ def test_squash_round_trip(
     run_cli: Any,
 ) -> None:
     root = copy_case(case, tmp_path)
+    expected = expectations(case)
     originals = original_migrations(case)
     first, last = (int(p.name.split("_", 1)[0]) for p in (originals[0], originals[-1]))
 
@@ -171,22 +100,22 @@ def test_squash_round_trip(
     up_sql = (folder / "up.sql").read_text(encoding="utf-8")
     down_sql = (folder / "down.sql").read_text(encoding="utf-8")
     assert (up_sql, down_sql) == (result.up_sql, result.down_sql)
-    assert result.frozen_values == FROZEN.get(case, [])
+    assert result.frozen_values == expected.frozen_values
     assert result.verification.schema_identical and not result.verification.equivalent_only
 
     _check_archive(case, archive, result, pg_cluster.major)
-    _check_downs_reported(case, strategy, result)
-    for text in NOT_IN_UP.get(case, []):
+    _check_downs_reported(expected, strategy, result)
+    for text in expected.not_in_up:
         assert text not in up_sql
         assert text not in down_sql
     if strategy == "dump":
-        _check_dump_text(case, up_sql, down_sql, pg_cluster.major)
-        for text in DUMP_CONTAINS.get(case, []):
+        _check_dump_text(case, expected, up_sql, down_sql, pg_cluster.major)
+        for text in expected.dump_contains:
             assert text in up_sql
+        for text in expected.dump_warnings_mention:
+            assert any(text in warning for warning in result.warnings), result.warnings
     else:
         _check_concat_text(case, up_sql, down_sql)
-    if case == "pre_sql" and strategy == "dump":
-        assert any("auth.users" in warning for warning in result.warnings), result.warnings
 
     _check_on_fresh_databases(case, pg_cluster, up_sql, result.frozen_values)
 
@@ -199,7 +128,7 @@ def test_squash_round_trip(
             pg_cluster,
             strategy=strategy,
             dry_run=True,
-            verify=case in ROUND_TRIP_FORMS,
+            verify=expected.round_trip_forms,
         )
         assert _without_verification_claim(again.up_sql) == _without_verification_claim(up_sql)
         assert again.down_sql == down_sql
@@ -261,7 +190,7 @@ def _check_archive(case: str, archive: Path, result: SquashResult, major: int) -
     assert manifest["strategy"] == result.strategy
     assert manifest["postgres_major"] == major
     assert manifest["frozen_values"] == result.frozen_values
-    assert manifest["pre_sql"] == ("pre.sql" if case == "pre_sql" else None)
+    assert manifest["pre_sql"] == ("pre.sql" if pre_sql_of(SQUASH_FIXTURES / case) else None)
     assert manifest["consolidated"] == {
         "version": result.to_version,
         "name": "squashed",
@@ -271,8 +200,8 @@ def _check_archive(case: str, archive: Path, result: SquashResult, major: int) -
     }
 
 
-def _check_downs_reported(case: str, strategy: str, result: SquashResult) -> None:
-    missing = MISSING_DOWNS.get(case, [])
+def _check_downs_reported(expected: CaseExpectations, strategy: str, result: SquashResult) -> None:
+    missing = expected.missing_downs
     if strategy == "concat" and missing:
         assert result.verification.down_verified is None
         (warning,) = [w for w in result.warnings if "without down.sql" in w]
@@ -286,7 +215,7 @@ def _check_downs_reported(case: str, strategy: str, result: SquashResult) -> Non
         assert not any("without down.sql" in w for w in result.warnings)
 
 
-def _check_dump_text(case: str, up_sql: str, down_sql: str, major: int) -> None:
+def _check_dump_text(case: str, expected: CaseExpectations, up_sql: str, down_sql: str, major: int) -> None:
     lines = up_sql.splitlines()
     # Runs through Hasura's run_sql: no psql meta-commands, no COPY, no session SET.
     assert not [line for line in lines if line.startswith("\\")]
@@ -305,8 +234,8 @@ def _check_dump_text(case: str, up_sql: str, down_sql: str, major: int) -> None:
     # Sections: known titles, each once, in the documented order.
     titles = section_titles(up_sql)
     assert set(titles) <= set(SECTION_TITLES), titles
-    if case in SECTIONS_AFTER_TABLES:
-        assert titles == SECTIONS_AFTER_TABLES[case]
+    if expected.dump_sections is not None:
+        assert titles == expected.dump_sections
     else:
         positions = [SECTION_TITLES.index(title) for title in titles]
         assert positions == sorted(set(positions)), titles
@@ -317,8 +246,8 @@ def _check_dump_text(case: str, up_sql: str, down_sql: str, major: int) -> None:
     assert f"PostgreSQL {major}" in header[0]
     frozen = [line for line in header if line.startswith("Values frozen at squash time")]
     assert frozen == (
-        [f"Values frozen at squash time (different on every replay): {', '.join(FROZEN[case])}"]
-        if case in FROZEN
+        [f"Values frozen at squash time (different on every replay): {', '.join(expected.frozen_values)}"]
+        if expected.frozen_values
         else []
     )
     listed = [tuple(line.strip().rsplit("  ", 1)) for line in header if line.startswith("  ")]

@@ -1,6 +1,6 @@
 """Squash, archive create and archive restore never leave a project half-changed or lose a file.
 
-Each writing step has a name (the `step` hook of actions.archive); an interruption is simulated by
+Each writing step has a name (the `step` hook of actions.squash.archive); an interruption is simulated by
 raising from the hook at that step. Before the staged folder is swapped in ("commit") the project
 must be byte-identical to before; after it, completely changed; no staging folder may remain, and
 no file may be lost. The squash interruptions reuse one verified result per module (the replay and
@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.actions.archive import create_archive, list_archives, restore_archive
-from kedge_hasura.actions.squash import SquashRequest, SquashResult, squash
+from kedge_hasura.actions.squash.archive import create_archive, list_archives, restore_archive
+from kedge_hasura.actions.squash.plan import SquashRequest
+from kedge_hasura.actions.squash.run import SquashResult, squash
 from kedge_hasura.errors import SquashNotEquivalent
 from kedge_hasura.pg.scratch import Preconditions, ScratchCluster
-from kedge_hasura.project import pgdump
 from kedge_hasura.project.layout import open_project
+from kedge_hasura.sql import pgdump
 
 from .squash_helpers import (
     contents,
@@ -94,7 +95,9 @@ class _NoServer:
 @pytest.fixture
 def reuse_verified(monkeypatch: pytest.MonkeyPatch, verified: SquashResult) -> Callable[..., SquashResult]:
     """`squash` whose replay and verification are those of `verified`; the writing is real."""
-    monkeypatch.setattr("kedge_hasura.actions.squash._squash", lambda work: verified.model_copy(deep=True))
+    monkeypatch.setattr(
+        "kedge_hasura.actions.squash.run._squash", lambda work: verified.model_copy(deep=True)
+    )
 
     def run(root: Path, **request: Any) -> SquashResult:
         step = request.pop("step", None)
@@ -108,7 +111,7 @@ def squashed_template(tmp_path_factory: pytest.TempPathFactory, verified: Squash
     """CASE squashed (with the verified result), for the restore tests; copied before each use."""
     root = copy_case(CASE, tmp_path_factory.mktemp("squashed"))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("kedge_hasura.actions.squash._squash", lambda work: verified.model_copy(deep=True))
+        patch.setattr("kedge_hasura.actions.squash.run._squash", lambda work: verified.model_copy(deep=True))
         squash(open_project(root), SquashRequest(), cluster=_NoServer)  # type: ignore[arg-type]
     return root
 
@@ -131,7 +134,7 @@ def test_a_wrong_squashed_schema_fails_the_cli_with_the_diff_and_writes_nothing(
 ) -> None:
     root = copy_case("renamed_three_times", tmp_path)
     before = tree_digest(root)
-    monkeypatch.setattr("kedge_hasura.actions.squash.render_up", _without_one("INDEX"))
+    monkeypatch.setattr("kedge_hasura.actions.squash.strategies.render_up", _without_one("INDEX"))
 
     result = run_cli("--project", str(root), "squash")
 
@@ -147,7 +150,7 @@ def test_wrong_squashed_rows_raise_squash_not_equivalent_and_write_nothing(
 ) -> None:
     root = copy_case(CASE, tmp_path)
     before = tree_digest(root)
-    monkeypatch.setattr("kedge_hasura.actions.squash.render_up", _without_one("TABLE DATA"))
+    monkeypatch.setattr("kedge_hasura.actions.squash.strategies.render_up", _without_one("TABLE DATA"))
 
     with pytest.raises(SquashNotEquivalent) as failure:
         run_squash(root, pg_cluster)

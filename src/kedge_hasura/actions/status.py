@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kedge_hasura.errors import UsageError
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
-from kedge_hasura.project.findings import Finding, Severity
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration
 
@@ -108,9 +108,9 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
 
 def server_status(report: StatusReport, project: Project, client: HasuraClient) -> StatusReport:
     """Add each database's server side: applied, pending, dirty, missing locally, edited."""
-    from kedge_hasura.actions import ledger as ledger_sql
-    from kedge_hasura.actions.deploy_plan import edited_versions
-    from kedge_hasura.actions.migration_state import compare_state
+    from kedge_hasura.actions.deploy import ledger as ledger_sql
+    from kedge_hasura.actions.deploy.migration_state import compare_state
+    from kedge_hasura.actions.deploy.plan import edited_versions
     from kedge_hasura.hasura.cli_state import CliState
 
     cli = CliState(client.get_catalog_state().cli_state)

@@ -8,7 +8,7 @@ import typer
 
 from kedge_hasura.cli.context import AppContext
 from kedge_hasura.errors import ExitCode
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.findings import Severity
 from kedge_hasura.settings import OutputFormat
 
 
@@ -58,7 +58,7 @@ def check_command(
       kedge-hasura check --online --output junit > check.xml
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.check import CheckOptions, check_project
+    from kedge_hasura.actions.check.run import CheckOptions, check_project
     from kedge_hasura.render.check import render_github, render_junit
 
     project = app_ctx.project()

@@ -73,7 +73,7 @@ def deploy_command(
       kedge-hasura deploy --database default --transaction each --skip-metadata
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.deploy import DeployRequest, deploy
+    from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
 
     settings = app_ctx.settings()
     request = DeployRequest(
@@ -114,7 +114,7 @@ def rollback_command(
       kedge-hasura rollback --to 1718000000000
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.rollback import RollbackRequest, rollback
+    from kedge_hasura.actions.deploy.rollback import RollbackRequest, rollback
 
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
@@ -135,7 +135,7 @@ def verify_command(ctx: typer.Context) -> None:
       kedge-hasura verify --database default -o json
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.verify import verify
+    from kedge_hasura.actions.deploy.verify import verify
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
@@ -152,7 +152,7 @@ def state_show(ctx: typer.Context) -> None:
       kedge-hasura state show
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.state import show_state
+    from kedge_hasura.actions.deploy.state import show_state
 
     result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
     raise typer.Exit(app_ctx.finish(result, ok=True))
@@ -182,7 +182,7 @@ def state_mark_unapplied(
 
 def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.state import mark
+    from kedge_hasura.actions.deploy.state import mark
 
     result = mark(
         app_ctx.project(),
@@ -204,7 +204,7 @@ def state_prune(ctx: typer.Context) -> None:
       kedge-hasura state prune --database default
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.state import prune
+    from kedge_hasura.actions.deploy.state import prune
 
     result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
     raise typer.Exit(app_ctx.finish(result, ok=True))

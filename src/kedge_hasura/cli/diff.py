@@ -8,7 +8,7 @@ import typer
 
 from kedge_hasura.cli.context import AppContext
 from kedge_hasura.errors import ExitCode
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.findings import Severity
 
 
 def register(app: typer.Typer) -> None:

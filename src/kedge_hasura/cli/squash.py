@@ -107,18 +107,20 @@ def squash_command(
       kedge-hasura squash --dry-run --from-archive
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions import squash as squash_action
+    from kedge_hasura.actions.squash.check import check_squash
+    from kedge_hasura.actions.squash.plan import SquashRequest
+    from kedge_hasura.actions.squash.run import squash
     from kedge_hasura.errors import SquashNotEquivalent
 
     project = app_ctx.project()
     database = app_ctx.settings().database
     if check:
         with app_ctx.output.progress("Checking squashed migrations") as progress:
-            report = squash_action.check_squash(
+            report = check_squash(
                 project, database=database, cluster=app_ctx.scratch_cluster, progress=progress.update
             )
         raise typer.Exit(app_ctx.finish(report, ok=report.ok))
-    request = squash_action.SquashRequest(
+    request = SquashRequest(
         database=database,
         from_version=from_version,
         to_version=to_version,
@@ -135,9 +137,7 @@ def squash_command(
     )
     try:
         with app_ctx.output.progress("Squashing") as progress:
-            result = squash_action.squash(
-                project, request, cluster=app_ctx.scratch_cluster, progress=progress.update
-            )
+            result = squash(project, request, cluster=app_ctx.scratch_cluster, progress=progress.update)
     except SquashNotEquivalent as exc:
         app_ctx.output.show_comparison(exc.schema, exc.data)
         raise
@@ -163,7 +163,7 @@ def archive_list(ctx: typer.Context) -> None:
       kedge-hasura archive list
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions import archive
+    from kedge_hasura.actions.squash import archive
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database)
     raise typer.Exit(app_ctx.finish(result, ok=True))
@@ -182,7 +182,7 @@ def archive_verify(
       kedge-hasura archive verify squashed_1709284463417_to_1748864944213
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions import archive
+    from kedge_hasura.actions.squash import archive
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database, name=name)
     raise typer.Exit(app_ctx.finish(result, ok=result.ok))
@@ -207,7 +207,7 @@ def archive_create(
       kedge-hasura archive create --from 1709284463417 --to 1709906571093 --dry-run
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions import archive
+    from kedge_hasura.actions.squash import archive
 
     result = archive.create_archive(
         app_ctx.project(), database=_database(app_ctx), from_version=from_version, to_version=to_version,
@@ -232,7 +232,7 @@ def archive_restore(
       kedge-hasura archive restore squashed_1709284463417_to_1748864944213
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions import archive
+    from kedge_hasura.actions.squash import archive
 
     result = archive.restore_archive(
         app_ctx.project(), database=_database(app_ctx), name=name, dry_run=dry_run

@@ -14,6 +14,7 @@ from typing import Any
 
 from kedge_hasura.errors import HasuraBadResponse
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.sql.quoting import quote_literal
 
 
 class RunSqlExecutor:
@@ -36,7 +37,7 @@ class RunSqlExecutor:
     def fetch_json_batch(
         self, queries: dict[str, str], *, session: Sequence[tuple[str, str]] = ()
     ) -> dict[str, Any]:
-        parts = ",\n".join(f"{_literal(name)}, ({_strip(sql)})" for name, sql in queries.items())
+        parts = ",\n".join(f"{quote_literal(name)}, ({_strip(sql)})" for name, sql in queries.items())
         value = self._run(f"SELECT json_build_object(\n{parts})::text", session)
         if not isinstance(value, dict):
             raise HasuraBadResponse("run_sql returned something other than the catalog batch", status=200)
@@ -45,7 +46,7 @@ class RunSqlExecutor:
     def _run(self, select: str, session: Sequence[tuple[str, str]]) -> Any:
         self.request_count += 1
         # SET LOCAL lasts until the end of this run_sql's transaction: nothing leaks to other calls.
-        prefix = "".join(f"SET LOCAL {name} = {_literal(value)};\n" for name, value in session)
+        prefix = "".join(f"SET LOCAL {name} = {quote_literal(value)};\n" for name, value in session)
         result = self._client.run_sql(
             prefix + select, source=self._source, read_only=True, check_metadata_consistency=None
         )
@@ -61,7 +62,3 @@ def _strip(sql: str) -> str:
     # The query is embedded in a larger statement: no trailing semicolon. Comments are harmless,
     # since every line keeps its newline.
     return sql.strip().rstrip(";")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -1,7 +1,7 @@
 """Archive manifests: what an archive folder holds, with the size and sha256 of every file's content.
 
-An archive is `migrations/<database>/squashed_<from>_to_<to>/` (a name the Hasura CLI skips, as it
-does not start with digits and an underscore), holding the original migration folders and
+An archive is `migrations/<database>/squashed_<from>_to_<to>/` (named by project.naming; the Hasura
+CLI skips it, as it does not start with digits and an underscore), holding the original migration folders and
 `MANIFEST.json`. Checksums are of file contents (hashing names, as yoyo does, would miss edits).
 A manifest path that is absolute or climbs out of its folder is rejected: restore must never write
 outside the migrations folder.
@@ -21,10 +21,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kedge_hasura.errors import ManifestError
 
 MANIFEST_NAME = "MANIFEST.json"
-
-
-def archive_folder_name(from_version: int, to_version: int) -> str:
-    return f"squashed_{from_version}_to_{to_version}"
 
 
 class ManifestFile(BaseModel):

@@ -10,7 +10,6 @@ skipped silently by the CLI; we skip it too, but say so in a finding.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,13 +17,16 @@ from pathlib import Path
 from typing import Literal
 
 from kedge_hasura.errors import ProjectError
-from kedge_hasura.project.findings import Finding, Severity
-from kedge_hasura.project.sqltext import ParsedSql, parse_sql
+from kedge_hasura.findings import Finding, Severity
+from kedge_hasura.project.naming import (
+    migration_folder_name,
+    parse_archive_folder,
+    parse_flat_file,
+    parse_migration_folder,
+)
+from kedge_hasura.sql.statements import ParsedSql, parse_sql
 
 MAX_VERSION = 2**64 - 1
-_VERSION_FOLDER = re.compile(r"^([0-9]+)_(.*)$", re.DOTALL)
-_FLAT_FILE = re.compile(r"^([0-9]+)_(.*)\.(up|down)\.sql$", re.DOTALL)
-ARCHIVE_FOLDER = re.compile(r"^squashed_([0-9]+)_to_([0-9]+)$")
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -57,7 +59,7 @@ class Migration:
     @property
     def key(self) -> str:
         """`<version>_<name>`: the folder name the CLI shows."""
-        return f"{self.version}_{self.name}"
+        return migration_folder_name(self.version, self.name)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def scan_migrations(
                 scanner.note("ignored-folder", Severity.INFO, f"hidden folder {entry.name} ignored", entry)
                 continue
             if entry.is_dir():
-                if _VERSION_FOLDER.match(entry.name):
+                if parse_migration_folder(entry.name):
                     scanner.note(
                         "misplaced-migration",
                         Severity.WARNING,
@@ -285,10 +287,10 @@ class _Scanner:
         archives: list[Path] = []
         for entry in _entries(directory):
             if entry.is_dir():
-                folder = _VERSION_FOLDER.match(entry.name)
+                folder = parse_migration_folder(entry.name)
                 if folder:
                     self._scan_version_folder(database, entry, folder, parts)
-                elif ARCHIVE_FOLDER.match(entry.name):
+                elif parse_archive_folder(entry.name):
                     archives.append(entry)
                     self.note(
                         "archive-folder",
@@ -307,12 +309,12 @@ class _Scanner:
                         hint="migration folders are named <version>_<name>, e.g. 1718000000000_create_users",
                     )
                 continue
-            flat = _FLAT_FILE.match(entry.name)
+            flat = parse_flat_file(entry.name)
             if flat:
-                version = self._version(flat.group(1), entry, database)
+                version = self._version(flat[0], entry, database)
                 if version is not None:
                     sql = self._read_sql(entry, database, version)
-                    parts[version].append(_Part(flat.group(2), entry, "flat", flat.group(3), sql))
+                    parts[version].append(_Part(flat[1], entry, "flat", flat[2], sql))
             else:
                 self.ignored_file(
                     entry,
@@ -340,9 +342,9 @@ class _Scanner:
         )
 
     def _scan_version_folder(
-        self, database: str, folder: Path, match: re.Match[str], parts: dict[int, list[_Part]]
+        self, database: str, folder: Path, match: tuple[str, str], parts: dict[int, list[_Part]]
     ) -> None:
-        version = self._version(match.group(1), folder, database)
+        version = self._version(match[0], folder, database)
         if version is None:
             return
         found: dict[str, SqlFile | None] = {}
@@ -372,7 +374,7 @@ class _Scanner:
                 self.ignored_file(entry, "only up.sql and down.sql are read", database=database)
         parts[version].append(
             _Part(
-                match.group(2),
+                match[1],
                 folder,
                 "folder",
                 "up",
@@ -427,7 +429,7 @@ class _Scanner:
             self.note(
                 "missing-up",
                 Severity.ERROR,
-                f"migration {version}_{first.name} has {why}",
+                f"migration {migration_folder_name(version, first.name)} has {why}",
                 location,
                 database=database,
                 version=version,
@@ -439,7 +441,7 @@ class _Scanner:
             self.note(
                 "missing-down",
                 Severity.WARNING,
-                f"migration {version}_{first.name} has "
+                f"migration {migration_folder_name(version, first.name)} has "
                 + ("an empty down.sql (0 bytes counts as absent)" if empty else "no down.sql")
                 + ", so it cannot be rolled back",
                 location,

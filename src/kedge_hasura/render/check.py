@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 
 from rich.markup import escape
 
-from kedge_hasura.actions.check import CheckReport, CheckRun
-from kedge_hasura.actions.check_codes import CheckFinding
-from kedge_hasura.project.findings import Finding, Severity
+from kedge_hasura.actions.check.codes import CheckFinding
+from kedge_hasura.actions.check.run import CheckReport, CheckRun
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.render.human import display_path, render, render_findings, render_table
 
 _ANNOTATION = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

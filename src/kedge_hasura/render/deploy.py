@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from kedge_hasura.actions.deploy import DeployResult
-from kedge_hasura.actions.rollback import RollbackResult
-from kedge_hasura.actions.state import StateChange, StateReport
-from kedge_hasura.actions.verify import VerifyResult
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.actions.deploy.apply import DeployResult
+from kedge_hasura.actions.deploy.rollback import RollbackResult
+from kedge_hasura.actions.deploy.state import StateChange, StateReport
+from kedge_hasura.actions.deploy.verify import VerifyResult
+from kedge_hasura.findings import Severity
 from kedge_hasura.render.diff import difference_lines
 from kedge_hasura.render.human import display_path, plural, render, render_table
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.findings import Severity
 from kedge_hasura.render.human import plural, render, render_table
 from kedge_hasura.schemadiff.compare import Difference, SchemaDiff
 from kedge_hasura.schemadiff.data import DataDiff

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from rich.markup import escape
 
-from kedge_hasura.project.findings import Finding, Severity
+from kedge_hasura.findings import Finding, Severity
 
 _SEVERITY_STYLE = {Severity.ERROR: "red bold", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 

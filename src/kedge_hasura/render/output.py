@@ -235,13 +235,14 @@ class ProgressLine:
 _RENDERING_OF = {
     "kedge_hasura.actions.status": "kedge_hasura.render.status",
     "kedge_hasura.schemadiff.compare": "kedge_hasura.render.diff",
-    "kedge_hasura.actions.squash": "kedge_hasura.render.squash",
-    "kedge_hasura.actions.archive": "kedge_hasura.render.squash",
-    "kedge_hasura.actions.deploy": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.rollback": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.state": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.verify": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.check": "kedge_hasura.render.check",
+    "kedge_hasura.actions.squash.run": "kedge_hasura.render.squash",
+    "kedge_hasura.actions.squash.check": "kedge_hasura.render.squash",
+    "kedge_hasura.actions.squash.archive": "kedge_hasura.render.squash",
+    "kedge_hasura.actions.deploy.apply": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.deploy.rollback": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.deploy.state": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.deploy.verify": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.check.run": "kedge_hasura.render.check",
 }
 
 

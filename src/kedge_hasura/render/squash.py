@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from kedge_hasura.actions.archive import ArchiveChange, ArchiveList
-from kedge_hasura.actions.squash import SquashCheck, SquashResult
-from kedge_hasura.actions.squash_roundtrip import EquivalentDefinition, equivalent_summary
+from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
+from kedge_hasura.actions.squash.check import SquashCheck
+from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
+from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.render.human import display_path, plural, render, render_table
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.findings import Severity
 from kedge_hasura.schemadiff.model import (
     KIND_NAMES,
     Column,
@@ -33,7 +33,7 @@ from kedge_hasura.schemadiff.model import (
 ChangeType = Literal["added", "removed", "changed", "renamed"]
 IGNORABLE = ("column-order", "comments", "grants", "owners", "probably-equivalent", "renames")
 
-# How to wrap each expression field so libpg_query parses it (see project.sqltext.equivalence_key).
+# How to wrap each expression field so libpg_query parses it (see sql.statements.equivalence_key).
 _WRAPPERS: dict[tuple[str, str], Callable[[str], str]] = {
     ("constraint", "definition"): lambda text: f"ALTER TABLE x ADD {text}",
     ("index", "definition"): lambda text: text,
@@ -377,7 +377,7 @@ class _Comparer:
         if wrap is None:
             return False
         # Imported on first use: the SQL parser costs 0.2 s of start-up, and most diffs never need it.
-        from kedge_hasura.project.sqltext import equivalence_key
+        from kedge_hasura.sql.statements import equivalence_key
 
         key_a = equivalence_key(wrap(a.strip().rstrip(";")), ignore_qualifiers=self.cross_version)
         key_b = equivalence_key(wrap(b.strip().rstrip(";")), ignore_qualifiers=self.cross_version)

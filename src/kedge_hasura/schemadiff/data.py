@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.schemadiff.model import Column, Constraint, Key, Snapshot, Table
 from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Executor, Scope, catalog_query
+from kedge_hasura.sql.quoting import quote_literal, quoted, quoted_path
 
 
 @dataclass(frozen=True)
@@ -147,18 +148,6 @@ def _display(key: Key) -> str:
     return ".".join(key)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _relation(key: Key) -> str:
-    return ".".join(_quote(part) for part in key)
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _common_tables(source: Snapshot, target: Snapshot, options: DataOptions) -> list[Key]:
     keys = []
     for key, table in source.of_kind("table").items():
@@ -174,7 +163,9 @@ def _common_tables(source: Snapshot, target: Snapshot, options: DataOptions) -> 
 
 
 def _count_query(tables: list[Key]) -> str:
-    parts = ", ".join(f"{_literal(_display(key))}, (SELECT count(*) FROM {_relation(key)})" for key in tables)
+    parts = ", ".join(
+        f"{quote_literal(_display(key))}, (SELECT count(*) FROM {quoted_path(key)})" for key in tables
+    )
     return f"SELECT json_build_object({parts})"
 
 
@@ -208,12 +199,12 @@ def _rows_query(tables: list[Key], snapshot: Snapshot, order: str) -> str:
         if order == "physical":
             ordering = "t.ctid"
         elif columns:
-            ordering = ", ".join(f"t.{_quote(column)}" for column in columns)
+            ordering = ", ".join(f"t.{quoted(column)}" for column in columns)
         else:
             ordering = "t::text"
         parts.append(
-            f"{_literal(_display(key))}, "
-            f"(SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {_relation(key)} t)"
+            f"{quote_literal(_display(key))}, "
+            f"(SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {quoted_path(key)} t)"
         )
     return f"SELECT json_build_object({', '.join(parts)})"
 

@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from typing import TypeVar
 
-from kedge_hasura.project.sqltext import qualified, quote_ident
 from kedge_hasura.schemadiff.model import (
     Column,
     Constraint,
@@ -33,6 +32,7 @@ from kedge_hasura.schemadiff.model import (
     Type,
     View,
 )
+from kedge_hasura.sql.quoting import qualified, quote_ident
 
 
 def drop_statements(

@@ -43,10 +43,11 @@ from kedge_hasura.schemadiff.model import (
     Type,
     View,
 )
+from kedge_hasura.sql.quoting import literal_list, quote_literal
 
 # Schemas that belong to PostgreSQL or to Hasura (its catalogue, and v1's views), never to migrations.
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
-# kedge_hasura holds kedge-hasura's own deploy ledger (actions.ledger); it is tooling, not schema.
+# kedge_hasura holds kedge-hasura's own deploy ledger (actions.deploy.ledger); it is tooling, not schema.
 HASURA_SCHEMAS = ("hdb_catalog", "hdb_views", "hdb_pro_catalog", "kedge_hasura")
 _SCOPE_MARKER = re.compile(r"\$SCOPE\(([^)]+)\)")
 
@@ -92,20 +93,15 @@ class Scope:
     def predicate(self, column: str) -> str:
         """A SQL condition on a schema-name column, with literals (run_sql takes no parameters)."""
         conditions = [
-            f"{column} NOT IN ({_literals(SYSTEM_SCHEMAS)})",
+            f"{column} NOT IN ({literal_list(SYSTEM_SCHEMAS)})",
             f"{column} NOT LIKE 'pg\\_temp\\_%'",
             f"{column} NOT LIKE 'pg\\_toast\\_temp\\_%'",
         ]
         if self.include:
-            conditions.append(f"{column} IN ({_literals(self.include)})")
+            conditions.append(f"{column} IN ({literal_list(self.include)})")
         if self.exclude:
-            conditions.append(f"{column} NOT IN ({_literals(self.exclude)})")
+            conditions.append(f"{column} NOT IN ({literal_list(self.exclude)})")
         return "(" + " AND ".join(conditions) + ")"
-
-
-def _literals(values: Iterable[str]) -> str:
-    # standard_conforming_strings is on in every supported server: only quotes need doubling.
-    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
 
 
 def catalog_query(name: str, scope: Scope) -> str:
@@ -305,7 +301,7 @@ def _owned_sequence_placeholder(default: str, sequences: list[str]) -> str:
     if not default.startswith("nextval("):
         return default
     for sequence in sequences:
-        literal = "'" + sequence.replace("'", "''") + "'::regclass"
+        literal = quote_literal(sequence) + "::regclass"
         if literal in default:
             return default.replace(literal, "<owned sequence>")
     return default

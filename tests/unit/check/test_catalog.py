@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kedge_hasura.actions.check_catalog import (
+from kedge_hasura.actions.check.catalog import (
     Argument,
     DatabaseCatalog,
     Relation,

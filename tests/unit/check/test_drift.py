@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from kedge_hasura.actions.check_drift import DriftItem, diff_metadata
+from kedge_hasura.actions.check.drift import DriftItem, diff_metadata
 
 LOCAL: dict[str, Any] = {
     "version": 3,

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kedge_hasura.actions.check_codes import FindingSink
-from kedge_hasura.actions.check_online import check_server_consistency
+from kedge_hasura.actions.check.codes import FindingSink
+from kedge_hasura.actions.check.online import check_server_consistency
 from kedge_hasura.hasura import HasuraClient
 from kedge_hasura.project.metadata_model import load_metadata_model
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kedge_hasura.actions.check_codes import FindingSink
-from kedge_hasura.actions.check_permissions import check_permission_rules
+from kedge_hasura.actions.check.codes import FindingSink
+from kedge_hasura.actions.check.permissions import check_permission_rules
 from kedge_hasura.project.metadata_model import Metadata
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from kedge_hasura.actions.check import CheckReport, CheckRun
-from kedge_hasura.actions.check_codes import CheckFinding
-from kedge_hasura.project.findings import Severity
+from kedge_hasura.actions.check.codes import CheckFinding
+from kedge_hasura.actions.check.run import CheckReport, CheckRun
+from kedge_hasura.findings import Severity
 from kedge_hasura.render.check import escape_data, escape_property, render_github, render_junit
 from kedge_hasura.render.human import render
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kedge_hasura.project.findings import Finding, Severity
+from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.project.layout import open_project
 from kedge_hasura.project.migrations import MAX_VERSION, MigrationScan, scan_migrations
 

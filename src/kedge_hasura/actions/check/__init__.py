@@ -1,0 +1,1 @@
+"""`check`: one module per family of checks, the code catalogue (codes) and the run that combines them."""

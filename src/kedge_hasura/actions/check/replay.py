@@ -1,0 +1,131 @@
+"""The database half of `check`: replay each database's migrations on scratch and read what they build.
+
+It needs only the migrations and databases.yaml (which databases exist, of which kind), not the
+rest of the metadata, so `check` runs it in a thread while the metadata loads: the replay's work
+happens in PostgreSQL (and initdb), the loading in Python, and the two overlap on two cores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kedge_hasura.actions.check.catalog import DatabaseCatalog, read_catalog
+from kedge_hasura.actions.replay import replay_migrations
+from kedge_hasura.errors import ProjectError
+from kedge_hasura.pg.scratch import ScratchCluster
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import MigrationScan
+from kedge_hasura.project.yamlfile import read_yaml
+
+Progress = Callable[[str], None]
+# Source kinds whose databases are PostgreSQL (the others cannot be replayed here).
+_POSTGRES_KINDS = {"postgres", "pg", "citus", "cockroach"}
+
+
+@dataclass(frozen=True)
+class Databases:
+    """The databases declared in databases.yaml, and which of them to replay."""
+
+    declared: set[str] | None  # None: databases.yaml is missing or does not load
+    replay: list[str]
+    reasons: list[str]  # why the others are not replayed
+
+
+@dataclass(frozen=True)
+class ReplayFailure:
+    database: str
+    version: int
+    name: str
+    path: Path | None
+    line: int | None
+    message: str
+    hint: str | None
+
+
+@dataclass
+class ReplayOutcome:
+    """Per database, the catalog it built, or why its migrations did not replay."""
+
+    catalogs: dict[str, DatabaseCatalog] = field(default_factory=dict)
+    failures: list[ReplayFailure] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def declared_databases(project: Project, *, only: str | None) -> Databases:
+    """Read databases.yaml alone: names and kinds are all the replay needs."""
+    path = project.metadata_dir / "databases" / "databases.yaml"
+    try:
+        sources = read_yaml(path).value if path.is_file() else None
+    except ProjectError:
+        sources = None  # the metadata check reports the file
+    if not isinstance(sources, list):
+        return Databases(
+            declared=None, replay=[], reasons=["metadata/databases/databases.yaml does not load"]
+        )
+    declared: set[str] = set()
+    kinds: dict[str, str] = {}
+    for source in sources:
+        if isinstance(source, dict) and isinstance(source.get("name"), str):
+            declared.add(source["name"])
+            kinds[source["name"]] = str(source.get("kind") or "postgres")
+    replay, reasons = [], []
+    for name in sorted(kinds):
+        if only is not None and name != only:
+            continue
+        if kinds[name] not in _POSTGRES_KINDS:
+            reasons.append(f"database {name} is {kinds[name]}, not PostgreSQL")
+        else:
+            replay.append(name)
+    return Databases(declared=declared, replay=replay, reasons=reasons)
+
+
+def replay_databases(
+    names: list[str], scan: MigrationScan, cluster: Callable[[], ScratchCluster], say: Progress
+) -> ReplayOutcome:
+    """Replay each database's migrations on its own scratch database and read its catalog.
+
+    Raises:
+        ToolError, DatabaseError: no scratch PostgreSQL could be used.
+        MigrationFailed: a migration needs an extension the scratch server lacks.
+    """
+    outcome = ReplayOutcome()
+    if not names:
+        return outcome
+    with ExitStack() as stack:
+        started = time.perf_counter()
+        scratch = stack.enter_context(cluster())
+        outcome.timings["scratch"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for name in names:
+            migrations = scan.databases[name].migrations
+            with scratch.database("check") as database:
+                say(f"replaying {len(migrations)} migration{'s' if len(migrations) != 1 else ''} of {name}")
+                report = replay_migrations(scratch, database, migrations, raise_on_failure=False)
+                step = report.failed_step
+                if step is not None and step.failure is not None:
+                    hint = scratch.missing_extension_hint(step.failure.message)
+                    if hint is not None:
+                        report.raise_for_failure(hint=hint)  # the scratch server, not the project, lacks it
+                    failure = step.failure
+                    outcome.failures.append(
+                        ReplayFailure(
+                            name,
+                            step.version,
+                            step.name,
+                            step.path,
+                            failure.line,
+                            failure.message,
+                            failure.hint,
+                        )
+                    )
+                    continue
+                say(f"reading the schema of {name}")
+                outcome.catalogs[name] = read_catalog(
+                    database.conninfo, label=f"the scratch database of {name}"
+                )
+        outcome.timings["replay"] = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,1 @@
+"""`deploy`, `rollback`, `verify`, `state`: plan, apply, ledger, metadata and the catalog state."""

@@ -1,0 +1,473 @@
+"""`deploy`: apply pending migrations through Hasura's run_sql, record them as the Hasura CLI does,
+then apply the metadata. Never half a batch, never twice, and `hasura migrate status` agrees.
+
+For each batch of a database (see deploy.plan):
+  1. catalog state: the batch's versions marked dirty (plus the fixes the ledger justified);
+  2. one run_sql: the ledger prelude (advisory lock, ledger table, concurrent-deploy guard), each
+     migration followed by its ledger row — all or nothing;
+  3. catalog state: the versions marked clean.
+A crash between 2 and 3 leaves dirty versions that the next deploy settles from the ledger. When
+the answer to 2 is lost (connection reset, timeout), the ledger is read at once to learn whether
+the batch committed. When the guard fires, another deploy applied those versions meanwhile: the
+state is settled from the ledger and the database re-planned. When PostgreSQL rejects the batch,
+nothing was committed; probe requests that always roll back locate the migration and statement.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
+from kedge_hasura.actions.deploy.plan import (
+    DatabasePlan,
+    PlanOptions,
+    Step,
+    TransactionMode,
+    plan_database,
+)
+from kedge_hasura.errors import (
+    DeployInProgress,
+    HasuraError,
+    HasuraPostgresError,
+    HasuraUnreachable,
+    MigrationFailed,
+    ProjectError,
+    UsageError,
+)
+from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations
+from kedge_hasura.project.naming import migration_folder_name
+from kedge_hasura.sql.statements import Statement, parse_sql
+
+Progress = Callable[[str], None]
+_LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    databases: tuple[str, ...] = ()  # empty: every database with migrations
+    transaction: TransactionMode = "all"
+    dry_run: bool = False
+    strict: bool = False
+    strict_order: bool = False
+    allow_edited: bool = False
+    skip_metadata: bool = False
+    allow_inconsistent: bool = False
+    track_untracked: bool = False
+
+
+class AppliedBatch(BaseModel):
+    versions: list[int]
+    seconds: float
+    outside_transaction: bool = False
+
+
+class DatabaseDeploy(BaseModel):
+    plan: DatabasePlan
+    applied: list[AppliedBatch] = []
+    notes: list[str] = []
+
+
+class DeployResult(BaseModel):
+    """The result of `kedge-hasura deploy` (with --dry-run: the plan)."""
+
+    endpoint: str
+    server_version: str
+    dry_run: bool
+    databases: list[DatabaseDeploy]
+    metadata: MetadataReport | None = None
+    legacy_versions_copied: int = 0
+    warnings: list[str] = []
+
+    @property
+    def applied_count(self) -> int:
+        return sum(len(batch.versions) for db in self.databases for batch in db.applied)
+
+
+def deploy(
+    project: Project, client: HasuraClient, request: DeployRequest, *, progress: Progress | None = None
+) -> DeployResult:
+    """Plan and (unless dry-run) apply pending migrations and the metadata.
+
+    Raises:
+        ProjectError: the project or the plan is not safe to apply (each message says why).
+        MigrationFailed: PostgreSQL rejected a batch; nothing of it was committed.
+        HasuraError: Hasura could not be reached or refused (state is left settled or dirty, never wrong).
+    """
+    say = progress or (lambda message: None)
+    info = client.version()
+    options = PlanOptions(
+        transaction=request.transaction,
+        strict=request.strict,
+        strict_order=request.strict_order,
+        allow_edited=request.allow_edited,
+        supports_no_transaction=client.supports_no_transaction(),
+        server_version=info.version,
+    )
+    databases = _databases(project, request)
+    result = DeployResult(
+        endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]
+    )
+    state = CliState(client.get_catalog_state().cli_state)
+    if state.migration_mode == "false":
+        raise ProjectError(
+            'migration mode is disabled on this server (settings.migration_mode is "false" in catalog state)',
+            hint="enable it with `hasura migrate apply` settings, as the Hasura CLI requires it too",
+        )
+    unsaved_copy = False
+    if not state.is_state_copy_completed:
+        result.legacy_versions_copied = _copy_legacy_state(client, state, say=say)
+        unsaved_copy = not request.dry_run
+    for migrations in databases:
+        say(f"planning {migrations.database}")
+        # A real deploy first waits for any other deploy still applying a batch to this database.
+        wait = None if request.dry_run else _lock_wait(client)
+        ledger = ledger_sql.read_ledger(client, migrations.database, wait_for_deploys=wait)
+        plan = plan_database(migrations, state, ledger, options)
+        deployed = DatabaseDeploy(plan=plan)
+        if not request.dry_run and (plan.steps or plan.fixes):
+            if not ledger.exists:
+                ledger_sql.ensure_ledger(client, migrations.database)
+            deployed = _apply_database(client, migrations, plan, options, state, set(ledger.entries), say)
+            unsaved_copy = False  # the first state write carried it
+        result.databases.append(deployed)
+        result.warnings += plan.warnings
+    if unsaved_copy:
+        client.update_cli_state(lambda cli: _copy_into(cli, state))
+    if not request.skip_metadata:
+        say("applying metadata" if not request.dry_run else "comparing metadata")
+        result.metadata = apply_metadata(
+            project,
+            client,
+            databases=[m.database for m in databases],
+            dry_run=request.dry_run,
+            allow_inconsistent=request.allow_inconsistent,
+            track_untracked=request.track_untracked,
+        )
+    return result
+
+
+def _databases(project: Project, request: DeployRequest) -> list[DatabaseMigrations]:
+    scan = project.scan_migrations()
+    if scan.errors:
+        first = scan.errors[0]
+        raise ProjectError(
+            f"the migrations have {len(scan.errors)} error(s), e.g. {first.location()}: {first.message}",
+            hint="run `kedge-hasura status` and fix them before deploying",
+        )
+    names = list(request.databases) or sorted(scan.databases)
+    unknown = [name for name in names if name not in scan.databases]
+    if unknown:
+        raise UsageError(f"no migrations for database(s) {', '.join(unknown)}", hint="check --database")
+    return [scan.databases[name] for name in names]
+
+
+def _copy_legacy_state(client: HasuraClient, state: CliState, *, say: Progress) -> int:
+    """Copy hdb_catalog.schema_migrations into the in-memory catalog state, as the CLI does once
+    (contract §4.5). The plan sees the copied versions; the first state write saves them."""
+    try:
+        rows = client.run_sql(_LEGACY_STATE_SQL, read_only=True, check_metadata_consistency=None).rows
+    except HasuraPostgresError as exc:
+        if exc.sqlstate not in ("42P01", "3F000"):
+            raise
+        rows = []
+    if rows:
+        say(f"copying {len(rows)} versions of the legacy hdb_catalog.schema_migrations into catalog state")
+    for version, dirty in rows:
+        if version and int(version) not in state.versions("default"):
+            state.set_version("default", int(version), dirty=dirty in ("t", "true"))
+    state.mark_state_copy_completed()
+    return len(rows)
+
+
+def _copy_into(cli: CliState, copied: CliState) -> None:
+    """Save the legacy copy on a fresh read of catalog state (nothing else was written)."""
+    for version, dirty in copied.versions("default").items():
+        if version not in cli.versions("default"):
+            cli.set_version("default", version, dirty=dirty)
+    cli.mark_state_copy_completed()
+
+
+def _lock_wait(client: HasuraClient) -> float:
+    """How long to wait for another deploy's batch: just under the request timeout, so the wait
+    ends with PostgreSQL's lock_timeout (a clear message) rather than an unanswered request."""
+    return max(0.5, client.timeout * 0.8)
+
+
+def _apply_database(
+    client: HasuraClient,
+    migrations: DatabaseMigrations,
+    plan: DatabasePlan,
+    options: PlanOptions,
+    state: CliState,
+    known: set[int],
+    say: Progress,
+) -> DatabaseDeploy:
+    """Apply the plan's batches; `known` are the versions the ledger held when the plan was made."""
+    database = plan.database
+    deployed = DatabaseDeploy(plan=plan)
+    steps = {step.version: step for step in plan.steps}
+    pending_fixes = list(plan.fixes)
+    for index, versions in enumerate(plan.batches):
+        batch = [steps[v] for v in versions]
+        say(f"{database}: applying batch {index + 1}/{len(plan.batches)} ({len(batch)} migration(s))")
+        # Dirty marks (and the settled fixes) on the state read moments ago: one request.
+        for fix in pending_fixes:
+            if fix.action == "remove":
+                state.remove_version(database, fix.version)
+            else:
+                state.set_version(database, fix.version, dirty=False)
+        pending_fixes = []
+        for step in batch:
+            state.set_version(database, step.version, dirty=True)
+        state.ensure_default_settings()
+        if not state.is_state_copy_completed:
+            state.mark_state_copy_completed()
+        client.set_catalog_state(state.data)
+        started = time.perf_counter()
+        outcome = _run_batch(client, database, batch)
+        if outcome == "concurrent":
+            deployed.notes.append(
+                f"versions {', '.join(map(str, versions))} were applied meanwhile by another deploy; "
+                "nothing was applied twice"
+            )
+            _settle(client, database, versions, state)
+            ledger = ledger_sql.read_ledger(client, database)
+            replanned = plan_database(migrations, state, ledger, options)
+            if replanned.steps:
+                rest = _apply_database(
+                    client, migrations, replanned, options, state, set(ledger.entries), say
+                )
+                deployed.applied += rest.applied
+                deployed.notes += rest.notes
+            return deployed
+        deployed.applied.append(
+            AppliedBatch(
+                versions=versions,
+                seconds=time.perf_counter() - started,
+                outside_transaction=batch[0].outside_transaction,
+            )
+        )
+        # The last write of the database's state also records what concurrent deploys committed.
+        last = index == len(plan.batches) - 1
+        _settle(client, database, versions, state, committed=True, known=known if last else None)
+    if pending_fixes:
+        _settle(client, database, [fix.version for fix in pending_fixes], state)
+    return deployed
+
+
+def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> str:
+    """Run one batch; returns "applied" or "concurrent".
+
+    Raises:
+        MigrationFailed: PostgreSQL rejected it (nothing committed; state settled).
+        HasuraUnreachable: the outcome is unknown and the ledger could not be read (state dirty).
+    """
+    versions = [step.version for step in batch]
+    if batch[0].outside_transaction:
+        return _run_outside_transaction(client, database, batch[0])
+    try:
+        client.run_sql(batch_sql(batch), source=database, check_metadata_consistency=False)
+    except HasuraPostgresError as exc:
+        if ledger_sql.is_concurrent_deploy(exc):
+            return "concurrent"
+        failure = locate_failure(client, database, batch, exc)
+        _settle(client, database, versions, None)
+        raise migration_failed(failure[0], failure[1], exc) from exc
+    except HasuraUnreachable as exc:
+        if not exc.may_have_reached_server:
+            _settle(client, database, versions, None)
+            raise
+        # The answer was lost. The batch may still be running: wait for kedge's lock (which it
+        # holds until it ends), then the ledger says whether it committed.
+        unknown = HasuraUnreachable(
+            f"{exc.message}; whether the batch committed is unknown, so its versions stay marked dirty",
+            may_have_reached_server=True,
+            hint="run `kedge-hasura deploy` again: it settles dirty versions from the ledger first",
+        )
+        try:
+            recorded = ledger_sql.read_ledger(client, database, wait_for_deploys=_lock_wait(client))
+        except (HasuraError, DeployInProgress):  # still unknown: dirty is the safe state
+            raise unknown from exc
+        if all(v in recorded.entries for v in versions):
+            return "applied"
+        _settle(client, database, versions, None)
+        raise HasuraUnreachable(
+            f"{exc.message}; the batch did not commit (nothing was applied)",
+            may_have_reached_server=True,
+            hint="run `kedge-hasura deploy` again",
+        ) from exc
+    return "applied"
+
+
+def _run_outside_transaction(client: HasuraClient, database: str, step: Step) -> str:
+    """A migration marked `-- hasura:no-transaction`: one request per statement, each committed
+    on its own, so a failure can say exactly which statements committed before it.
+
+    Raises:
+        MigrationFailed: a statement failed. If it was the first, nothing ran and the version is
+            removed from state; otherwise the version stays dirty (it half ran: a person decides).
+    """
+    statements = _statements(step)
+    for index, statement in enumerate(statements):
+        try:
+            client.run_sql(
+                statement.text, source=database, no_transaction=True, check_metadata_consistency=False
+            )
+        except HasuraPostgresError as exc:
+            if index == 0:
+                _settle(client, database, [step.version], None)
+                raise migration_failed(step, statement, exc) from exc
+            raise migration_failed(step, statement, exc, committed=index) from exc
+    client.run_sql(
+        ledger_sql.prelude([]) + ledger_sql.record(step.version, step.name, step.sha256),
+        source=database,
+        check_metadata_consistency=False,
+    )
+    return "applied"
+
+
+def batch_sql(batch: Sequence[Step], *, probe_after: tuple[int, int | None] | None = None) -> str:
+    """The batch's SQL: prelude, then each migration and its ledger row.
+
+    With `probe_after=(k, j)`: only the first k migrations (the k-th cut after its j-th statement),
+    then a statement that always fails, so the request can never commit.
+    """
+    # The concurrent-deploy guard only makes sense for ups: a down removes ledger rows.
+    guarded = [step.version for step in batch if step.direction == "up"]
+    parts = [ledger_sql.prelude(guarded)]
+    count = len(batch) if probe_after is None else probe_after[0]
+    for index, step in enumerate(batch[:count]):
+        sql = step.sql
+        if probe_after is not None and index == count - 1 and probe_after[1] is not None:
+            statements = _statements(step)
+            sql = step.sql[: statements[probe_after[1] - 1].end] if probe_after[1] else ""
+        parts.append(
+            f"-- kedge-hasura: {step.direction} {migration_folder_name(step.version, step.name)}\n{sql}\n;\n"
+        )
+        if probe_after is None:
+            if step.direction == "up":
+                parts.append(ledger_sql.record(step.version, step.name, step.sha256))
+            else:
+                parts.append(ledger_sql.forget(step.version, *step.also_forget))
+    if probe_after is not None:
+        parts.append(ledger_sql.probe())
+    return "".join(parts)
+
+
+def _statements(step: Step) -> list[Statement]:
+    return list(parse_sql(step.sql).statements)
+
+
+def locate_failure(
+    client: HasuraClient, database: str, batch: Sequence[Step], error: HasuraPostgresError
+) -> tuple[Step, Statement | None]:
+    """The migration and statement that fail, found by probes that always roll back.
+
+    Hasura reports the whole SQL, not the failing statement (contract §2.6). A probe sends the
+    first k migrations followed by a statement that always fails: if the probe's own error comes
+    back, those k succeed. Bisection finds the migration, then the statement inside it.
+    """
+
+    def fails(k: int, j: int | None = None) -> bool:
+        try:
+            client.run_sql(
+                batch_sql(batch, probe_after=(k, j)), source=database, check_metadata_consistency=False
+            )
+        except HasuraPostgresError as exc:
+            return not ledger_sql.is_probe(exc)
+        return False  # cannot happen: the probe always fails
+
+    low, high = 1, len(batch)
+    while low < high:  # smallest k whose prefix fails
+        middle = (low + high) // 2
+        if fails(middle):
+            high = middle
+        else:
+            low = middle + 1
+    step = batch[low - 1]
+    statements = _statements(step)
+    if not statements:
+        return step, None
+    first, last = 1, len(statements)
+    while first < last:
+        middle = (first + last) // 2
+        if fails(low, middle):
+            last = middle
+        else:
+            first = middle + 1
+    return step, statements[first - 1]
+
+
+def migration_failed(
+    step: Step, statement: Statement | None, error: HasuraPostgresError, *, committed: int = 0
+) -> MigrationFailed:
+    """The error for a failed migration; `committed` statements of it ran before (no-transaction)."""
+    line = statement.line if statement is not None else None
+    excerpt = statement.excerpt() if statement is not None else None
+    where = f"{step.path}:{line}" if line else str(step.path)
+    if committed:
+        outcome = (
+            f"it runs outside a transaction, and its first {committed} statement(s) committed before this "
+            f"one failed; version {step.version} is left dirty: complete or undo them by hand, then run "
+            f"`kedge-hasura state mark-applied {step.version}` or `mark-unapplied {step.version}`"
+        )
+    else:
+        outcome = "nothing from this batch was committed"
+    return MigrationFailed(
+        f"migration {migration_folder_name(step.version, step.name)} failed at {where}: "
+        f"{error.pg_message or error.message}",
+        version=step.version,
+        path=step.path,
+        line=line,
+        sqlstate=error.sqlstate,
+        pg_message=error.pg_message or error.message,
+        statement_excerpt=excerpt,
+        hint=(error.pg_hint + "; " if error.pg_hint else "") + outcome,
+        details={"detail": error.pg_detail},
+    )
+
+
+def _settle(
+    client: HasuraClient,
+    database: str,
+    versions: Sequence[int],
+    state: CliState | None,
+    *,
+    committed: bool = False,
+    known: set[int] | None = None,
+) -> None:
+    """Record `versions` as the ledger proves them: clean if applied, absent if not.
+
+    After a successful batch (`committed`) its answer proves it. With `known` (the ledger's
+    versions when the plan was made), the ledger is read between the read and the write of
+    catalog state, and versions that other deploys committed meanwhile are recorded too: catalog
+    state has no compare-and-swap, so a concurrent deploy's write between our read and write could
+    otherwise be lost (`hasura migrate status` would miss a version the database has).
+    """
+
+    def write(cli: CliState) -> None:
+        read = not committed or known is not None
+        current = ledger_sql.read_ledger(client, database).entries if read else {}
+        applied = set(versions) if committed else set(current)
+        if known is not None:
+            recorded = cli.versions(database)
+            for version in current.keys() - known - set(versions):
+                if recorded.get(version) is not False:
+                    cli.set_version(database, version, dirty=False)
+        for version in versions:
+            if version in applied:
+                cli.set_version(database, version, dirty=False)
+            else:
+                cli.remove_version(database, version)
+
+    updated = client.update_cli_state(write)
+    if state is not None:
+        state.data = updated.data

@@ -1,0 +1,210 @@
+"""Deploy's metadata step: replace_metadata, reload, re-check, and check that tracking is complete.
+
+The metadata directory is assembled as the Hasura CLI does (project.metadata) and applied with
+`replace_metadata` version 2. An inconsistent result is refused by Hasura (nothing applied) unless
+--allow-inconsistent; `reload_metadata` and `get_inconsistent_metadata` follow, because a reload
+can report success while objects are broken (contract §7.3, issue #8129). Then every table and
+view in the schemas the migrations manage must be tracked, and every tracked one must exist.
+`--track-untracked` tracks the missing ones and writes their table files, so the repository stays
+the source of truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from kedge_hasura.errors import HasuraInconsistentMetadata, ProjectError
+from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.hasura.models import InconsistentObject, QualifiedTable
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.manifest import atomic_write
+from kedge_hasura.project.metadata import (
+    MetadataDirectory,
+    dump_yaml,
+    load_metadata,
+    same_metadata,
+    table_name,
+)
+from kedge_hasura.sql.statements import created_schemas
+
+# kedge-hasura's own ledger lives here; it is never tracked.
+_TOOL_SCHEMAS = {"kedge_hasura"}
+
+
+class TrackingReport(BaseModel):
+    database: str
+    schemas: list[str]  # the schemas the migrations manage
+    untracked: list[str]  # tables and views there that metadata does not track
+    missing: list[str]  # tracked in metadata, absent from the database
+    tracked_now: list[str] = []  # tracked by --track-untracked
+    written: list[Path] = []  # table files written by --track-untracked
+
+
+class MetadataChange(BaseModel):
+    """For --dry-run: how the local metadata differs from the server's, per top-level part."""
+
+    part: str
+    added: list[str] = []
+    removed: list[str] = []
+    changed: list[str] = []
+
+
+class MetadataReport(BaseModel):
+    applied: bool
+    consistent: bool | None = None
+    inconsistent_objects: list[InconsistentObject] = []
+    tracking: list[TrackingReport] = []
+    changes: list[MetadataChange] = []
+
+
+def apply_metadata(
+    project: Project,
+    client: HasuraClient,
+    *,
+    databases: list[str],
+    dry_run: bool,
+    allow_inconsistent: bool,
+    track_untracked: bool,
+) -> MetadataReport:
+    """Apply the project's metadata (or, dry run, compare it with the server's).
+
+    Raises:
+        ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
+        HasuraInconsistentMetadata: Hasura refused inconsistent metadata (nothing applied).
+    """
+    directory = load_metadata(project.metadata_dir)
+    if directory.actions_sdl.strip():
+        raise ProjectError(
+            f"{project.metadata_dir / 'actions.graphql'}: actions are defined, and building their metadata "
+            "needs the Hasura CLI's SDL conversion (cli-ext), which kedge-hasura does not do",
+            hint="apply metadata with `hasura metadata apply`, "
+            "and deploy the migrations with --skip-metadata",
+        )
+    if dry_run:
+        server = client.export_metadata().metadata
+        return MetadataReport(applied=False, changes=_changes(directory.value, server))
+    result = client.replace_metadata(directory.value, allow_inconsistent=allow_inconsistent)
+    client.reload_metadata()
+    report = client.get_inconsistent_metadata()
+    if not report.is_consistent and not allow_inconsistent:
+        raise HasuraInconsistentMetadata(
+            f"the metadata is inconsistent after reload: {len(report.inconsistent_objects)} object(s)",
+            status=200,
+            code="inconsistent-metadata",
+            error="inconsistent objects after reload",
+            path="$",
+            internal=[o.model_dump() for o in report.inconsistent_objects],
+            inconsistent_objects=tuple(report.inconsistent_objects),
+            hint="`kedge-hasura check --online` maps them to files; --allow-inconsistent deploys anyway",
+        )
+    metadata = MetadataReport(
+        applied=True,
+        consistent=report.is_consistent and result.is_consistent,
+        inconsistent_objects=report.inconsistent_objects,
+    )
+    schemas = _managed_schemas(project, directory)
+    for database in databases:
+        metadata.tracking.append(
+            _tracking(project, client, directory, database, schemas.get(database, set()), track_untracked)
+        )
+    return metadata
+
+
+def _managed_schemas(project: Project, directory: MetadataDirectory) -> dict[str, set[str]]:
+    """Per database: schemas of tracked tables, and schemas the migrations create objects in."""
+    managed: dict[str, set[str]] = {}
+    for source in directory.sources():
+        for entry in source.get("tables") or []:
+            name = table_name(entry.get("table") if isinstance(entry, dict) else None)
+            if name:
+                managed.setdefault(str(source.get("name")), set()).add(name[0])
+    for database, migrations in project.scan_migrations(analyze_sql=False).databases.items():
+        for migration in migrations.migrations:
+            if migration.up is not None:
+                managed.setdefault(database, set()).update(created_schemas(migration.up.text))
+    return {database: schemas - _TOOL_SCHEMAS for database, schemas in managed.items()}
+
+
+def _tracking(
+    project: Project,
+    client: HasuraClient,
+    directory: MetadataDirectory,
+    database: str,
+    schemas: set[str],
+    track_untracked: bool,
+) -> TrackingReport:
+    source = next((s for s in directory.sources() if s.get("name") == database), None)
+    tracked = {
+        name for entry in (source or {}).get("tables") or []
+        if isinstance(entry, dict) and (name := table_name(entry.get("table")))
+    }  # fmt: skip
+    existing = {(t.schema_name, t.name) for t in client.pg_get_source_tables(database)}
+    untracked = sorted(t for t in existing if t[0] in schemas and t not in tracked)
+    report = TrackingReport(
+        database=database,
+        schemas=sorted(schemas),
+        untracked=[f"{s}.{n}" for s, n in untracked],
+        missing=[f"{s}.{n}" for s, n in sorted(tracked - existing)],
+    )
+    if track_untracked and untracked and source is not None:
+        client.pg_track_tables([QualifiedTable(schema_name=s, name=n) for s, n in untracked], source=database)
+        report.tracked_now = report.untracked
+        report.written = _write_table_files(project, database, untracked)
+    return report
+
+
+def _write_table_files(project: Project, database: str, tables: list[tuple[str, str]]) -> list[Path]:
+    """Add table files and their includes, in the CLI's layout (new files first, tables.yaml last)."""
+    folder = project.metadata_dir / "databases" / database / "tables"
+    listing = folder / "tables.yaml"
+    if not listing.is_file():
+        raise ProjectError(f"{listing} is missing", hint="the tables of a source are listed in tables.yaml")
+    from kedge_hasura.project.yamlfile import read_yaml
+
+    includes = list(read_yaml(listing).value or [])
+    written = []
+    for schema, name in tables:
+        file_name = f"{schema}_{name}.yaml"
+        written.append(
+            atomic_write(folder / file_name, dump_yaml({"table": {"name": name, "schema": schema}}))
+        )
+        entry = f"!include {file_name}"
+        if entry not in includes:
+            includes.append(entry)
+    includes.sort()
+    written.append(atomic_write(listing, dump_yaml(includes)))
+    return written
+
+
+def _changes(local: dict[str, Any], server: dict[str, Any]) -> list[MetadataChange]:
+    """A summary of what replace_metadata would change: tables per source by name, other parts whole."""
+    changes = []
+    local_sources = {s.get("name"): s for s in local.get("sources") or []}
+    server_sources = {s.get("name"): s for s in server.get("sources") or []}
+    for name in sorted(set(local_sources) | set(server_sources), key=str):
+        left = _tables(server_sources.get(name) or {})
+        right = _tables(local_sources.get(name) or {})
+        change = MetadataChange(
+            part=f"sources.{name}.tables",
+            added=sorted(set(right) - set(left)),
+            removed=sorted(set(left) - set(right)),
+            changed=sorted(k for k in set(left) & set(right) if not same_metadata(left[k], right[k])),
+        )
+        if change.added or change.removed or change.changed:
+            changes.append(change)
+    for key in sorted((set(local) | set(server)) - {"sources", "version"}):
+        if not same_metadata(local.get(key), server.get(key)):
+            changes.append(MetadataChange(part=key, changed=[key]))
+    return changes
+
+
+def _tables(source: dict[str, Any]) -> dict[str, Any]:
+    tables = {}
+    for entry in source.get("tables") or []:
+        name = table_name(entry.get("table")) if isinstance(entry, dict) else None
+        if name:
+            tables[f"{name[0]}.{name[1]}"] = entry
+    return tables

@@ -1,0 +1,317 @@
+"""Plan a deploy: for each database, what the server applied, what is pending, and in which batches.
+
+Migration state is read from catalog state as the Hasura CLI keeps it (contract §4), pending
+versions fill gaps as the CLI does, and every decision is explained in the plan:
+
+- dirty versions are settled from the ledger (a row means the migration committed);
+- squash archives decide what runs: all originals applied → the consolidated migration (which
+  reuses the last version) is already applied; a prefix applied → the remaining originals run
+  from the archive, never the consolidated SQL over a partial state; none → the consolidated one;
+- batches: everything in one transaction by default; a migration that must run outside a
+  transaction, or that holds BEGIN/COMMIT, runs alone; a batch ends after `ALTER TYPE ... ADD
+  VALUE` (the new label cannot be used before commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from kedge_hasura.actions.deploy.ledger import Ledger
+from kedge_hasura.actions.deploy.migration_state import DatabaseState, SquashedRange, compare_state
+from kedge_hasura.errors import ProjectError, UsageError
+from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.project.manifest import check_archive, read_manifest
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, SqlFile, scan_database_folder
+from kedge_hasura.project.naming import migration_folder_name
+
+TransactionMode = Literal["all", "each"]
+
+
+class Step(BaseModel):
+    """One migration to apply (up), or to undo (down, for rollback)."""
+
+    version: int
+    name: str
+    path: Path  # the up.sql (or down.sql) file
+    origin: Literal["migrations", "archive"]
+    direction: Literal["up", "down"] = "up"
+    sql: str
+    sha256: str
+    outside_transaction: bool = False  # runs with run_sql's no_transaction
+    alone: bool = False  # must be its own batch (transaction control, or outside a transaction)
+    ends_batch: bool = False  # ALTER TYPE ... ADD VALUE: later statements need it committed
+    reasons: list[str] = []
+    # A squashed migration's down.sql undoes its originals too: their ledger rows go with it.
+    also_forget: list[int] = []
+
+
+class StateFix(BaseModel):
+    """A change to recorded state the ledger justifies (settling a dirty version)."""
+
+    version: int
+    action: Literal["mark-clean", "remove"]
+    reason: str
+
+
+class DatabasePlan(BaseModel):
+    database: str
+    case: str
+    state: DatabaseState
+    steps: list[Step] = []
+    batches: list[list[int]] = []  # versions per run_sql
+    fixes: list[StateFix] = []
+    prunable: list[int] = []  # stale keys of squashed originals (`state prune`)
+    notes: list[str] = []
+    warnings: list[str] = []
+    edited: list[int] = []  # applied versions whose up.sql changed since
+
+    @property
+    def sql_bytes(self) -> int:
+        return sum(len(step.sql.encode()) for step in self.steps)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    transaction: TransactionMode = "all"
+    strict: bool = False  # versions applied on the server but unknown locally are an error
+    strict_order: bool = False  # a pending version older than the newest applied one is an error
+    allow_edited: bool = False
+    supports_no_transaction: bool = False
+    server_version: str = "unknown"
+
+
+def plan_database(
+    migrations: DatabaseMigrations, cli_state: CliState, ledger: Ledger, options: PlanOptions
+) -> DatabasePlan:
+    """The plan for one database.
+
+    Raises:
+        ProjectError: the plan cannot be made safely (an unsettled dirty version, edited
+            migrations, a partial squash that is not a prefix, a tampered archive, strict checks).
+    """
+    database = migrations.database
+    recorded = dict(cli_state.versions(database))
+    fixes = _settle_dirty(migrations, recorded, ledger)
+    for fix in fixes:
+        if fix.action == "remove":
+            recorded.pop(fix.version, None)
+        else:
+            recorded[fix.version] = False
+    state = compare_state(migrations, recorded)
+    plan = DatabasePlan(database=database, case="up to date", state=state, fixes=fixes)
+
+    if state.missing_locally:
+        message = (
+            f"{len(state.missing_locally)} version(s) applied on the server are not in this project: "
+            + ", ".join(map(str, state.missing_locally))
+            + " (a different branch or folder?)"
+        )
+        if options.strict:
+            raise ProjectError(message, hint="check out the right branch, or drop --strict to continue")
+        plan.warnings.append(message)
+    if state.out_of_order and options.strict_order:
+        raise ProjectError(
+            f"pending version(s) older than the newest applied one ({state.newest_applied}): "
+            + ", ".join(map(str, state.out_of_order)),
+            hint="give the migration a newer version, or drop --strict-order to apply it anyway "
+            "(as the CLI does)",
+        )
+
+    pending: list[tuple[Migration, Literal["migrations", "archive"]]] = [
+        (m, "migrations") for m in migrations.migrations if m.version in state.pending
+    ]
+    for squash in state.squashes:
+        pending = _apply_squash_case(migrations, squash, recorded, pending, plan)
+    plan.edited = edited_versions(migrations, state, ledger)
+    if plan.edited and not options.allow_edited:
+        raise ProjectError(
+            f"applied migration(s) changed since they were applied (the ledger's sha256 differs): "
+            f"{', '.join(map(str, plan.edited))}",
+            hint="revert the edit and add a new migration instead; --allow-edited deploys anyway",
+        )
+    plan.steps = [_step(m, origin) for m, origin in sorted(pending, key=lambda item: item[0].version)]
+    plan.batches = _batches(plan.steps, options, plan)
+    if plan.steps and plan.case == "up to date":
+        plan.case = f"{len(plan.steps)} pending"
+    return plan
+
+
+def _settle_dirty(
+    migrations: DatabaseMigrations, recorded: dict[int, bool], ledger: Ledger
+) -> list[StateFix]:
+    database = migrations.database
+    dirty = sorted(v for v, is_dirty in recorded.items() if is_dirty)
+    if not dirty:
+        return []
+    # A migration run outside a transaction writes its ledger row in a second request: a missing
+    # row does not prove it did not run.
+    unprovable = [
+        v for v in dirty
+        if v not in ledger.entries and (m := migrations.by_version(v)) is not None and m.up is not None
+        and _step(m, "migrations").outside_transaction
+    ]  # fmt: skip
+    if not ledger.exists or unprovable:
+        raise ProjectError(
+            f"database {database}: version(s) {', '.join(map(str, unprovable or dirty))} are dirty "
+            "(a migration "
+            "was interrupted) and the kedge-hasura ledger cannot tell whether they committed",
+            hint="check the database, then run `kedge-hasura state mark-applied V` or "
+            "`kedge-hasura state mark-unapplied V` "
+            "(the Hasura CLI: `hasura migrate delete --version V --server`)",
+        )
+    fixes = []
+    for version in dirty:
+        if version in ledger.entries:
+            fixes.append(
+                StateFix(
+                    version=version,
+                    action="mark-clean",
+                    reason="the ledger shows it committed before the state was written",
+                )
+            )
+        else:
+            fixes.append(
+                StateFix(
+                    version=version,
+                    action="remove",
+                    reason="not in the ledger, so it has not committed (an interrupted deploy, or one "
+                    "about to apply it); it is applied once, by whichever deploy gets there first",
+                )
+            )
+    return fixes
+
+
+def _apply_squash_case(
+    migrations: DatabaseMigrations,
+    squash: SquashedRange,
+    recorded: dict[int, bool],
+    pending: list[tuple[Migration, Literal["migrations", "archive"]]],
+    plan: DatabasePlan,
+) -> list[tuple[Migration, Literal["migrations", "archive"]]]:
+    applied = [v for v in squash.versions if v in recorded]
+    last = squash.consolidated_version
+    name = f"{squash.archive} → {squash.consolidated_folder}"
+    if applied == squash.versions:
+        plan.notes.append(f"{name}: the server applied every original, so the squashed migration is applied")
+        plan.prunable = squash.versions[:-1]
+        plan.case = "squash: all originals applied"
+        return pending
+    if not applied:
+        if last not in recorded:
+            plan.notes.append(
+                f"{name}: the server applied none of the originals: the squashed migration runs"
+            )
+            plan.case = "squash: none applied"
+        return pending
+    if applied == [last]:
+        plan.notes.append(f"{name}: the squashed migration is applied")
+        return pending
+    if applied != squash.versions[: len(applied)]:
+        raise ProjectError(
+            f"database {migrations.database}: the server applied {len(applied)} "
+            f"of the {len(squash.versions)} "
+            f"squashed originals, but not the first {len(applied)} in order ({', '.join(map(str, applied))})",
+            hint="bring that environment up to date with the originals (`kedge-hasura archive restore`), "
+            "or fix its state with `kedge-hasura state`",
+        )
+    folder = migrations.directory / squash.archive
+    check = check_archive(folder, read_manifest(folder))
+    if not check.ok:
+        raise ProjectError(
+            f"{folder}: archived files do not match MANIFEST.json, "
+            "so the remaining originals cannot be trusted",
+            hint="run `kedge-hasura archive verify`",
+        )
+    originals = scan_database_folder(migrations.database, folder).databases[migrations.database].migrations
+    remaining = [m for m in originals if m.version not in recorded]
+    plan.notes.append(
+        f"{name}: the server applied the first {len(applied)} originals; the remaining {len(remaining)} run "
+        "from the archive (never the squashed SQL over a partial state)"
+    )
+    plan.case = "squash: prefix applied"
+    kept = [(m, origin) for m, origin in pending if m.version != last]
+    return kept + [(m, "archive") for m in remaining]
+
+
+def edited_versions(migrations: DatabaseMigrations, state: DatabaseState, ledger: Ledger) -> list[int]:
+    """Applied versions whose current up.sql differs from what the ledger recorded."""
+    local = {m.version: m for m in migrations.migrations}
+    # A squashed migration reuses its last original's version: a server that ran the original
+    # recorded that file's checksum, which the archive's manifest keeps.
+    originals = {
+        s.consolidated_version: s.original_up_sha256.get(s.consolidated_version) for s in state.squashes
+    }
+    edited = []
+    for version in state.applied:
+        entry = ledger.entries.get(version)
+        migration = local.get(version)
+        if entry is None or migration is None or migration.up is None or entry.applied_by != "deploy":
+            continue
+        if entry.up_sha256 not in (migration.up.sha256, originals.get(version)):
+            edited.append(version)
+    return edited
+
+
+def _step(migration: Migration, origin: Literal["migrations", "archive"]) -> Step:
+    sql_file: SqlFile | None = migration.up
+    if sql_file is None:
+        raise UsageError(f"migration {migration.key} has no up.sql")
+    parsed = sql_file.parsed
+    reasons = []
+    non_transactional = [s.non_transactional for s in parsed.statements if s.non_transactional]
+    control = [s.transaction_control for s in parsed.statements if s.transaction_control]
+    commit_before_use = any(s.commit_before_use for s in parsed.statements)
+    outside = bool(non_transactional) or parsed.has_no_transaction_marker
+    if outside:
+        reasons.append(
+            "runs outside a transaction: "
+            + (", ".join(sorted(set(non_transactional))) or "-- hasura:no-transaction")
+        )
+    if control:
+        reasons.append(f"runs alone: it holds {', '.join(sorted(set(control)))}")
+    return Step(
+        version=migration.version,
+        name=migration.name,
+        path=sql_file.path,
+        origin=origin,
+        sql=sql_file.text,
+        sha256=sql_file.sha256,
+        outside_transaction=outside,
+        alone=outside or bool(control),
+        ends_batch=commit_before_use,
+        reasons=reasons,
+    )
+
+
+def _batches(steps: list[Step], options: PlanOptions, plan: DatabasePlan) -> list[list[int]]:
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for step in steps:
+        if step.outside_transaction and not options.supports_no_transaction:
+            raise ProjectError(
+                f"{step.path}: {step.reasons[0]}, and Hasura {options.server_version} cannot (run_sql's "
+                "no_transaction needs v2.45.3 or later)",
+                hint="upgrade Hasura, or run that statement outside Hasura "
+                "and `kedge-hasura state mark-applied`",
+            )
+        if step.reasons:
+            plan.warnings.append(
+                f"{migration_folder_name(step.version, step.name)}: {'; '.join(step.reasons)}"
+            )
+        if options.transaction == "each" or step.alone:
+            if current:
+                batches.append(current)
+            batches.append([step.version])
+            current = []
+            continue
+        current.append(step.version)
+        if step.ends_batch:
+            batches.append(current)
+            current = []
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,148 @@
+"""`rollback`: run down migrations through run_sql, newest first, all in one transaction.
+
+Which down.sql undoes a version depends on what the server ran: when it applied the originals of a
+squash, the last version is the original's (from the archive), not the squashed migration's, whose
+down.sql would drop everything. State is marked dirty first, and the ledger rows are deleted in the
+same transaction as the down SQL, so an interrupted rollback is settled like a deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kedge_hasura.actions.deploy.apply import batch_sql, locate_failure, migration_failed
+from kedge_hasura.actions.deploy.migration_state import squashed_ranges
+from kedge_hasura.actions.deploy.plan import Step
+from kedge_hasura.errors import HasuraPostgresError, ProjectError, UsageError
+from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
+
+
+@dataclass(frozen=True)
+class RollbackRequest:
+    database: str | None = None
+    steps: int | None = None
+    to_version: int | None = None
+    dry_run: bool = False
+
+
+class RollbackResult(BaseModel):
+    database: str
+    versions: list[int]
+    files: list[Path]
+    dry_run: bool
+
+
+def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -> RollbackResult:
+    """Undo applied versions (the newest N, or all after --to).
+
+    Raises:
+        UsageError: neither or both of steps/to, or several databases and no --database.
+        ProjectError: a version's down.sql is missing or empty, unknown locally, or state is dirty.
+        MigrationFailed: PostgreSQL rejected a down migration; nothing was committed.
+    """
+    if (request.steps is None) == (request.to_version is None):
+        raise UsageError("give exactly one of --steps N and --to VERSION")
+    migrations = _database(project, request.database)
+    database = migrations.database
+    state = CliState(client.get_catalog_state().cli_state)
+    recorded = state.versions(database)
+    dirty = sorted(v for v, is_dirty in recorded.items() if is_dirty)
+    if dirty:
+        raise ProjectError(
+            f"version(s) {', '.join(map(str, dirty))} of {database} are dirty",
+            hint="run `kedge-hasura deploy` first: it settles dirty versions from the ledger",
+        )
+    applied = sorted(recorded, reverse=True)
+    if request.steps is not None:
+        if request.steps < 1:
+            raise UsageError("--steps must be at least 1")
+        chosen = applied[: request.steps]
+    else:
+        chosen = [v for v in applied if v > (request.to_version or 0)]
+    steps = [_down_step(migrations, version, recorded) for version in chosen]
+    result = RollbackResult(
+        database=database, versions=chosen, files=[s.path for s in steps], dry_run=request.dry_run
+    )
+    if request.dry_run or not steps:
+        return result
+    for version in chosen:
+        state.set_version(database, version, dirty=True)
+    client.set_catalog_state(state.data)
+    try:
+        client.run_sql(batch_sql(steps), source=database, check_metadata_consistency=False)
+    except HasuraPostgresError as exc:
+        # Nothing was committed: the versions are still applied.
+        failed_step, statement = locate_failure(client, database, steps, exc)
+        client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=True))
+        raise migration_failed(failed_step, statement, exc) from exc
+    client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
+    return result
+
+
+def _mark(cli: CliState, database: str, versions: list[int], *, applied: bool) -> None:
+    for version in versions:
+        if applied:
+            cli.set_version(database, version, dirty=False)
+        else:
+            cli.remove_version(database, version)
+
+
+def _database(project: Project, name: str | None) -> DatabaseMigrations:
+    scan = project.scan_migrations(analyze_sql=False)
+    if name is None:
+        if len(scan.databases) != 1:
+            raise UsageError("the project has several databases", hint="choose one with --database")
+        return next(iter(scan.databases.values()))
+    if name not in scan.databases:
+        raise UsageError(f"no migrations for database {name!r}", hint="check --database")
+    return scan.databases[name]
+
+
+def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Step:
+    migration = _source_of(migrations, version, recorded)
+    # The squashed migration's down.sql (not an original's) undoes every original of its squash,
+    # which a server that ran them (and was pruned since) still has ledger rows for.
+    also_forget = [
+        v
+        for squash in squashed_ranges(migrations)
+        if version == squash.consolidated_version and migration.location.parent == migrations.directory
+        for v in squash.versions[:-1]
+    ]
+    down = migration.down
+    if down is None or not down.parsed.statements:
+        raise ProjectError(
+            f"migration {migration.key} has no down.sql (or one without statements), "
+            "so it cannot be rolled back",
+            hint="write its down.sql, or roll back fewer versions",
+        )
+    return Step(
+        version=version, name=migration.name, path=down.path, origin="migrations", direction="down",
+        sql=down.text, sha256=down.sha256, also_forget=also_forget,
+    )  # fmt: skip
+
+
+def _source_of(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Migration:
+    """The migration whose down.sql undoes what the server ran as `version`."""
+    for squash in squashed_ranges(migrations):
+        if version not in squash.versions:
+            continue
+        ran_originals = any(v in recorded for v in squash.versions[:-1])
+        if version != squash.consolidated_version or ran_originals:
+            folder = migrations.directory / squash.archive
+            archived = scan_database_folder(migrations.database, folder).databases[migrations.database]
+            original = archived.by_version(version)
+            if original is not None:
+                return original
+    local = migrations.by_version(version)
+    if local is None:
+        raise ProjectError(
+            f"version {version} is applied on the server but not in this project (nor in an archive)",
+            hint="check out the branch that has it; nothing was rolled back",
+        )
+    return local

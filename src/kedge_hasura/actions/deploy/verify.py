@@ -1,0 +1,133 @@
+"""`verify`: the live database is what the migrations build, its state agrees with its ledger, and
+its metadata is consistent.
+
+The live schema is read through Hasura's run_sql (read-only, hasura.schema.RunSqlExecutor) and
+compared with the project's migrations replayed on a scratch database, with the same comparator
+as `diff`. State problems: dirty or pending versions, versions the ledger shows applied but catalog
+state lost, and applied migrations edited since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.migration_state import compare_state
+from kedge_hasura.actions.deploy.plan import edited_versions
+from kedge_hasura.actions.replay import replay_migrations
+from kedge_hasura.errors import ProjectError, UsageError
+from kedge_hasura.findings import Severity
+from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.hasura.models import InconsistentObject
+from kedge_hasura.hasura.schema import RunSqlExecutor
+from kedge_hasura.pg.catalog import PsycopgExecutor
+from kedge_hasura.pg.scratch import ScratchCluster
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations
+from kedge_hasura.schemadiff.compare import SchemaDiff, compare
+from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
+
+Progress = Callable[[str], None]
+
+
+class DatabaseVerification(BaseModel):
+    database: str
+    schema_diff: SchemaDiff
+    state_problems: list[str] = []
+    notes: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        return not self.schema_diff.failing(Severity.WARNING) and not self.state_problems
+
+
+class VerifyResult(BaseModel):
+    databases: list[DatabaseVerification]
+    metadata_consistent: bool
+    inconsistent_objects: list[InconsistentObject] = []
+
+    @property
+    def ok(self) -> bool:
+        return self.metadata_consistent and all(db.ok for db in self.databases)
+
+
+def verify(
+    project: Project,
+    client: HasuraClient,
+    *,
+    cluster: Callable[[], ScratchCluster],
+    database: str | None = None,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Check every database (or one) of the project against the live server.
+
+    Raises:
+        ProjectError: the migrations have errors.
+        MigrationFailed: a local migration fails to replay on the scratch database.
+        HasuraError: the server cannot be read.
+    """
+    say = progress or (lambda message: None)
+    scan = project.scan_migrations(analyze_sql=False)
+    if scan.errors:
+        raise ProjectError(
+            f"the migrations have errors: {scan.errors[0].message}", hint="run `kedge-hasura status`"
+        )
+    names = [database] if database else sorted(scan.databases)
+    if database and database not in scan.databases:
+        raise UsageError(f"no migrations for database {database!r}", hint="check --database")
+    state = CliState(client.get_catalog_state().cli_state)
+    results = []
+    with cluster() as scratch:
+        for name in names:
+            migrations = scan.databases[name]
+            say(f"{name}: replaying {len(migrations.migrations)} migrations and reading the live schema")
+            with scratch.database("verify") as replayed:
+                replay_migrations(scratch, replayed, migrations.migrations)
+                with PsycopgExecutor(replayed.conninfo, label="the replayed migrations") as local:
+                    expected = read_snapshot(local, Scope())
+            live = read_snapshot(RunSqlExecutor(client, source=name), Scope())
+            diff = compare(expected, live, source_label="migrations", target_label=f"hasura:{name}")
+            results.append(_state(migrations, state, ledger_sql.read_ledger(client, name), diff))
+    report = client.get_inconsistent_metadata()
+    return VerifyResult(
+        databases=results,
+        metadata_consistent=report.is_consistent,
+        inconsistent_objects=report.inconsistent_objects,
+    )
+
+
+def _state(
+    migrations: DatabaseMigrations, state: CliState, ledger: ledger_sql.Ledger, diff: SchemaDiff
+) -> DatabaseVerification:
+    database = migrations.database
+    recorded = state.versions(database)
+    compared = compare_state(migrations, recorded)
+    result = DatabaseVerification(database=database, schema_diff=diff)
+    if compared.dirty:
+        result.state_problems.append(
+            f"dirty version(s): {', '.join(map(str, compared.dirty))} (run deploy to settle)"
+        )
+    if compared.pending:
+        result.state_problems.append(f"pending version(s): {', '.join(map(str, compared.pending))}")
+    # Originals of a squash whose consolidated migration is recorded may be pruned from state.
+    replaced = {v for s in compared.squashes if s.consolidated_version in recorded for v in s.versions}
+    lost = [v for v in ledger.entries if v not in recorded and v not in replaced]
+    if lost:
+        result.state_problems.append(
+            f"the ledger shows version(s) {', '.join(map(str, sorted(lost)))} applied, but catalog state "
+            "does not record them (`kedge-hasura state mark-applied` restores them)"
+        )
+    unledgered = [v for v in recorded if v not in ledger.entries]
+    if unledgered and ledger.exists:
+        result.notes.append(
+            f"{len(unledgered)} recorded version(s) were applied without kedge-hasura (no ledger row)"
+        )
+    edited = edited_versions(migrations, compared, ledger)
+    if edited:
+        result.state_problems.append(
+            f"applied migration(s) edited since they were applied: {', '.join(map(str, edited))}"
+        )
+    return result

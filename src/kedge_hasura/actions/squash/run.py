@@ -1,0 +1,262 @@
+"""`squash`: turn a range of migrations into one migration that provably builds the same database.
+
+    before  = template (+ --pre-sql) (+ the migrations before the range, for concat)
+    A, A2   = copies of `before` + the original migrations (replayed twice)
+    B       = a copy of `before` + the squashed up.sql, then its down.sql
+
+Columns whose values differ between A and A2 (now(), random UUIDs) are "frozen at squash time" and
+left out of the row comparison, column by column. The squash is accepted only if A and B have the
+same schema (nothing at warning level or above) and rows, and B after down.sql equals `before`.
+Nothing is written before that, and then only through a staged copy of the folder (see
+project.staging), so an interruption leaves the project as it was or fully squashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kedge_hasura.actions.squash.plan import Progress, SquashRequest, Strategy, select_range
+from kedge_hasura.actions.squash.roundtrip import claim_lines, first_verified, with_claim
+from kedge_hasura.actions.squash.steps import (
+    Work,
+    build_before,
+    frozen_columns,
+    replay_range,
+    snapshot,
+    transaction_warnings,
+)
+from kedge_hasura.actions.squash.strategies import concat_strategy, dump_strategy
+from kedge_hasura.actions.squash.verify import Verification, verify
+from kedge_hasura.pg import dump as pg_dump
+from kedge_hasura.pg.scratch import ScratchCluster
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration
+from kedge_hasura.project.naming import archive_folder_name, migration_folder_name
+from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
+from kedge_hasura.sql.statements import parse_sql
+
+
+class StatementCounts(BaseModel):
+    before: dict[str, int]
+    after: dict[str, int]
+
+
+class SquashResult(BaseModel):
+    """The result of `kedge-hasura squash` (also what --dry-run shows)."""
+
+    database: str
+    strategy: Strategy
+    from_version: int
+    to_version: int
+    migrations: list[str]
+    folder: Path  # the new migration's folder (written, or that would be written)
+    archive_folder: Path | None
+    dry_run: bool
+    written: bool
+    up_sql: str
+    down_sql: str
+    lines_before: int
+    lines_after: int
+    statements: StatementCounts
+    objects: dict[str, int]  # objects the migrations created, per kind
+    seconds_replay: float
+    seconds_squashed: float
+    seconds_total: float = 0.0
+    frozen_values: list[str] = []
+    verification: Verification
+    warnings: list[str] = []
+    postgres_major: int
+
+
+def squash(
+    project: Project,
+    request: SquashRequest,
+    *,
+    cluster: Callable[[], ScratchCluster],
+    progress: Progress | None = None,
+    step: Callable[[str], None] | None = None,
+) -> SquashResult:
+    """Build, verify and (unless dry-run) write the squashed migration and the archive.
+
+    `step` is called with the name of each file-writing step (a seam for interruption tests).
+
+    Raises:
+        UsageError: a bad range or strategy.
+        ProjectError: the migrations have errors, or the target folders already exist.
+        MigrationFailed: an original migration, the pre-SQL or the squashed SQL fails to apply.
+        SquashNotEquivalent: the squashed migration does not build the same database (nothing written).
+    """
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    migrations, selected = select_range(project, request)
+    with cluster() as scratch:
+        say(f"started {scratch.describe()}")
+        work = Work(
+            request=request,
+            project=project,
+            migrations=migrations,
+            selected=selected,
+            cluster=scratch,
+            say=say,
+            scope=Scope(exclude=(*HASURA_SCHEMAS, *request.exclude_schemas)),
+        )
+        result = _squash(work)
+        hasura_mimic = scratch.preconditions.hasura_mimic
+    result.seconds_total = time.perf_counter() - started
+    if not request.dry_run:
+        say("writing the squashed migration and the archive")
+        _write(project, request, result, migrations, selected, hasura_mimic, step)
+        result.written = True
+    return result
+
+
+def _write(
+    project: Project,
+    request: SquashRequest,
+    result: SquashResult,
+    migrations: DatabaseMigrations,
+    selected: tuple[Migration, ...],
+    hasura_mimic: bool,
+    step: Callable[[str], None] | None,
+) -> None:
+    from kedge_hasura.actions.squash import archive
+    from kedge_hasura.project.manifest import Consolidated
+
+    manifest = None
+    if request.archive:
+        pre_sql = None
+        if request.pre_sql is not None:
+            resolved = request.pre_sql.resolve()
+            pre_sql = (
+                resolved.relative_to(project.root).as_posix()
+                if resolved.is_relative_to(project.root)
+                else str(resolved)
+            )
+        manifest = archive.manifest_for(
+            migrations,
+            selected,
+            strategy=request.strategy,
+            consolidated=Consolidated(
+                version=result.to_version,
+                name=request.name,
+                folder=result.folder.name,
+                up_sha256=hashlib.sha256(result.up_sql.encode()).hexdigest(),
+                down_sha256=hashlib.sha256(result.down_sql.encode()).hexdigest(),
+            ),
+            postgres_major=result.postgres_major,
+            frozen_values=result.frozen_values,
+            pre_sql=pre_sql,
+            exclude_schemas=request.exclude_schemas,
+            hasura_preconditions=hasura_mimic,
+        )
+    archive.write_squash(
+        migrations,
+        selected,
+        name=request.name,
+        up_sql=result.up_sql,
+        down_sql=result.down_sql,
+        manifest=manifest,
+        **({"step": step} if step else {}),
+    )
+
+
+def _squash(work: Work) -> SquashResult:
+    """Build and verify the squashed migration; the steps' notes become its warnings, in order."""
+    request, scratch = work.request, work.cluster
+    before = build_before(work)
+    work.say(f"replaying {len(work.selected)} migrations")
+    replayed = scratch.create_database("replay", copy_of=before)
+    first_new_oid = pg_dump.last_oid(replayed.conninfo)
+    report = replay_range(work, replayed)
+    warnings = [*scratch.preconditions.notes, *transaction_warnings(work.selected)]
+    frozen: list[str] = []
+    if request.verify:
+        frozen, frozen_notes = frozen_columns(work, before, replayed)
+        warnings += frozen_notes
+
+    outside = pg_dump.outside_dependencies(replayed.conninfo, first_new_oid)
+    if outside:
+        warnings.append(
+            "the migrations depend on objects they do not create (they must exist wherever the squashed "
+            "migration runs): " + ", ".join(outside)
+        )
+    final = snapshot(replayed.conninfo, work.scope)
+    start = snapshot(before.conninfo, work.scope)
+    if request.strategy == "dump":
+        built = dump_strategy(work, before, replayed, first_new_oid, frozen, (final, start))
+    else:
+        built = concat_strategy(work)
+    up_sql, down_sql = built.up_sql, built.down_sql
+    warnings += built.notes
+    verification, seconds_squashed = Verification(verified=False), 0.0
+    if request.verify:
+        candidates = [up_sql] if built.round_trip_up is None else [built.round_trip_up, up_sql]
+        up_sql, (verification, seconds_squashed) = first_verified(
+            candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
+        )
+    if verification.verified and not verification.schema_identical:
+        others = len(verification.schema_differences) - len(verification.equivalent_only)
+        up_sql = with_claim(up_sql, claim_lines(False, verification.equivalent_only, others))
+    if not request.verify:
+        warnings.append("not verified (--no-verify): nothing proves this migration builds the same database")
+    versions = [m.key for m in work.selected]
+    to = work.selected[-1]
+    return SquashResult(
+        database=work.migrations.database,
+        strategy=request.strategy,
+        from_version=work.selected[0].version,
+        to_version=to.version,
+        migrations=versions,
+        folder=work.migrations.directory / migration_folder_name(to.version, request.name),
+        archive_folder=(work.migrations.directory / archive_folder_name(work.selected[0].version, to.version))
+        if request.archive
+        else None,
+        dry_run=request.dry_run,
+        written=False,
+        up_sql=up_sql,
+        down_sql=down_sql,
+        lines_before=sum(len(m.up.text.splitlines()) for m in work.selected if m.up),
+        lines_after=len(up_sql.splitlines()),
+        statements=StatementCounts(
+            before=_statement_counts(m.up.text for m in work.selected if m.up),
+            after=_statement_counts([up_sql]),
+        ),
+        objects={
+            kind: count
+            for kind in final.objects
+            if (count := len(final.of_kind(kind).keys() - start.of_kind(kind).keys()))
+        },
+        seconds_replay=report.seconds,
+        seconds_squashed=seconds_squashed,
+        frozen_values=frozen,
+        verification=verification,
+        warnings=warnings,
+        postgres_major=scratch.major,
+    )
+
+
+_STATEMENT_LABELS = {
+    "create_stmt": "CREATE TABLE", "alter_table_stmt": "ALTER TABLE", "index_stmt": "CREATE INDEX",
+    "create_function_stmt": "CREATE FUNCTION", "create_trig_stmt": "CREATE TRIGGER",
+    "view_stmt": "CREATE VIEW",
+    "drop_stmt": "DROP", "insert_stmt": "INSERT", "update_stmt": "UPDATE", "delete_stmt": "DELETE",
+    "comment_stmt": "COMMENT", "rename_stmt": "RENAME", "create_schema_stmt": "CREATE SCHEMA",
+    "create_enum_stmt": "CREATE TYPE", "create_domain_stmt": "CREATE DOMAIN", "grant_stmt": "GRANT",
+    "create_extension_stmt": "CREATE EXTENSION", "create_seq_stmt": "CREATE SEQUENCE",
+    "alter_seq_stmt": "ALTER SEQUENCE", "create_policy_stmt": "CREATE POLICY", "select_stmt": "SELECT",
+    "variable_set_stmt": "SET", "create_table_as_stmt": "CREATE MATERIALIZED VIEW",
+}  # fmt: skip
+
+
+def _statement_counts(texts: Iterable[str]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for statement in parse_sql(text).statements:
+            counts[_STATEMENT_LABELS.get(statement.node or "", statement.node or "unparsed")] += 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -1,0 +1,135 @@
+"""Squash's scratch steps: build the state before the range, replay it, find frozen values.
+
+Each step returns what it found, notes included, so the caller decides their order in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kedge_hasura.actions.replay import script_from_file, scripts_for
+from kedge_hasura.actions.squash.plan import Progress, SquashRequest
+from kedge_hasura.pg.catalog import PsycopgExecutor
+from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
+from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
+from kedge_hasura.project.layout import Project
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_sql_file, sql_findings
+from kedge_hasura.project.naming import migration_folder_name
+from kedge_hasura.schemadiff.data import DataOptions, compare_data
+from kedge_hasura.schemadiff.model import Snapshot
+from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
+from kedge_hasura.sql.statements import parse_sql
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the steps of one squash share (read only)."""
+
+    request: SquashRequest
+    project: Project
+    migrations: DatabaseMigrations
+    selected: tuple[Migration, ...]
+    cluster: ScratchCluster
+    say: Progress
+    scope: Scope
+
+
+def build_before(work: Work) -> ScratchDatabase:
+    """The state before the range: the template, the pre-SQL, and (concat) earlier migrations."""
+    database = work.cluster.create_database("before")
+    scripts: list[SqlScript] = []
+    if work.request.pre_sql is not None:
+        scripts.append(script_from_file(0, "pre-sql", load_sql_file(work.request.pre_sql)))
+    earlier = [m for m in work.migrations.migrations if m.version < work.selected[0].version]
+    scripts += scripts_for(earlier)
+    if scripts:
+        work.say(f"preparing the state before the range ({len(scripts)} script(s))")
+        apply_scripts(work, database, scripts)
+    return database
+
+
+def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
+    total = len(work.selected)
+    return apply_scripts(
+        work,
+        database,
+        scripts_for(work.selected),
+        progress=lambda index, count, script: work.say(
+            f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
+        ),
+    )
+
+
+def apply_scripts(
+    work: Work,
+    database: ScratchDatabase,
+    scripts: Sequence[SqlScript],
+    progress: Callable[[int, int, SqlScript], None] | None = None,
+) -> ReplayReport:
+    report = replay(database.conninfo, scripts, on_script=progress)
+    failure = report.failed_step.failure if report.failed_step else None
+    report.raise_for_failure(hint=work.cluster.missing_extension_hint(failure.message) if failure else None)
+    return report
+
+
+def frozen_columns(
+    work: Work, before: ScratchDatabase, replayed: ScratchDatabase
+) -> tuple[list[str], list[str]]:
+    """Columns whose values differ between two replays of the same history, and the note saying so."""
+    work.say("replaying again to find values that change on every run")
+    again = work.cluster.create_database("replay_again", copy_of=before)
+    apply_scripts(work, again, scripts_for(work.selected))
+    with PsycopgExecutor(replayed.conninfo) as first, PsycopgExecutor(again.conninfo) as second:
+        data = compare_data(
+            (first, read_snapshot(first, work.scope)),
+            (second, read_snapshot(second, work.scope)),
+            DataOptions(max_rows=10**9, match="physical"),
+            scope=work.scope,
+        )
+    work.cluster.drop_database(again)
+    frozen = sorted(
+        f"{table}.{column}" for table, columns in data.differing_columns().items() for column in columns
+    )
+    notes = []
+    if frozen:
+        notes.append(
+            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
+            f"squashed migration holds the values of this run): {', '.join(frozen)}"
+        )
+    return frozen, notes
+
+
+def snapshot(conninfo: str, scope: Scope) -> Snapshot:
+    with PsycopgExecutor(conninfo) as executor:
+        return read_snapshot(executor, scope)
+
+
+def script(work: Work, name: str, sql: str) -> SqlScript:
+    """A replay script for a file of the squashed migration (`up.sql`, `down.sql`)."""
+    parsed = parse_sql(sql)
+    path = work.migrations.directory / squash_folder_name(work) / name
+    return SqlScript(
+        version=work.selected[-1].version,
+        name=f"{work.request.name} ({name})",
+        path=path,
+        sql=sql,
+        statements=tuple(
+            StatementSpan(s.start, s.end, s.line, s.transaction_control is not None)
+            for s in parsed.statements
+        ),
+    )
+
+
+def squash_folder_name(work: Work) -> str:
+    """`<to>_<name>`: the squashed migration's folder."""
+    return migration_folder_name(work.selected[-1].version, work.request.name)
+
+
+def transaction_warnings(selected: Sequence[Migration]) -> list[str]:
+    warnings = []
+    for migration in selected:
+        for finding in sql_findings(migration):
+            if finding.code in ("non-transactional", "no-transaction-marker", "transaction-control"):
+                warnings.append(f"{finding.location()}: {finding.message}")
+    return warnings

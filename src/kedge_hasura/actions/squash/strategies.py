@@ -1,0 +1,150 @@
+"""Squash's two strategies: `dump` (pg_dump of the final state) and `concat` (the originals joined).
+
+Both return the squashed up.sql and down.sql with the notes they make on the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kedge_hasura import __version__
+from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM, round_trip_entries
+from kedge_hasura.actions.squash.steps import Work, squash_folder_name
+from kedge_hasura.pg import dump as pg_dump
+from kedge_hasura.pg.scratch import ScratchDatabase
+from kedge_hasura.project.naming import archive_folder_name
+from kedge_hasura.schemadiff.drops import drop_statements
+from kedge_hasura.schemadiff.model import Snapshot
+from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS
+from kedge_hasura.sql.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
+from kedge_hasura.sql.statements import created_roles
+
+
+@dataclass(frozen=True)
+class SquashedSql:
+    """What a strategy builds: the two files, and its notes for the report's warnings."""
+
+    up_sql: str
+    down_sql: str
+    notes: tuple[str, ...] = ()
+    round_trip_up: str | None = None  # up.sql with forms that print back as the originals (dump)
+
+
+def dump_strategy(
+    work: Work,
+    before: ScratchDatabase,
+    replayed: ScratchDatabase,
+    first_new_oid: int,
+    frozen: list[str],
+    snapshots: tuple[Snapshot, Snapshot],
+) -> SquashedSql:
+    """pg_dump of the final state, less what existed before; down.sql drops what up.sql creates."""
+    work.say("dumping the final state")
+    notes: list[str] = []
+    installation = work.cluster.client_installation()
+    options = pg_dump.DumpOptions(
+        exclude_schemas=(*HASURA_SCHEMAS, *work.request.exclude_schemas), owners=work.request.owners
+    )
+    entries = parse_dump(pg_dump.dump(installation, replayed.conninfo, options))
+    baseline = parse_dump(pg_dump.dump(installation, before.conninfo, options))
+    entries, changed = without_baseline(entries, baseline)
+    if changed:
+        notes.append(
+            "the migrations change objects that existed before them (the template, --pre-sql); a squashed "
+            "migration cannot re-create those changes: " + ", ".join(f"{e.type} {e.label}" for e in changed)
+        )
+    if work.request.idempotent:
+        kinds = non_idempotent_kinds(entries)
+        if kinds:
+            notes.append(
+                "--idempotent: PostgreSQL has no IF NOT EXISTS form for "
+                + ", ".join(kinds)
+                + "; those statements run in DO blocks that skip them when their object exists, even if "
+                "it is defined differently"
+            )
+    roles, missing_roles = _roles(work, replayed, first_new_oid)
+    notes += missing_roles
+    up_sql = render_up(entries, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles)
+    round_trip_up = None
+    if work.request.verify and (forms := round_trip_entries(entries)) is not None:
+        round_trip_up = render_up(
+            forms, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles
+        )
+    final, start = snapshots
+    edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
+    drops, drop_notes = drop_statements(final, start, edges)
+    notes += drop_notes
+    down_header = [
+        f"Undoes {squash_folder_name(work)}: drops what its up.sql creates, dependents",
+        "first. Extensions and schemas that existed before are left alone; nothing is dropped with CASCADE.",
+    ]
+    down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
+    return SquashedSql(up_sql, down_sql, tuple(notes), round_trip_up)
+
+
+def _roles(work: Work, replayed: ScratchDatabase, first_new_oid: int) -> tuple[list[str], list[str]]:
+    """The originals' CREATE ROLE statements, for the roles the squashed objects use.
+
+    pg_dump of a database leaves roles out (they belong to the cluster), yet its GRANTs and
+    policies name them. Roles used but not created by the originals are reported: they must exist
+    wherever the squashed migration runs: the second list holds that note.
+    """
+    created = {
+        name: text
+        for migration in work.selected
+        if migration.up
+        for name, text in created_roles(migration.up.text)
+    }
+    used = pg_dump.referenced_roles(replayed.conninfo, first_new_oid, owners=work.request.owners)
+    missing = [role for role in used if role not in created]
+    notes = []
+    if missing:
+        notes.append(
+            "the migrations grant to roles they do not create (roles are cluster-wide; they must exist "
+            "wherever the squashed migration runs): " + ", ".join(missing)
+        )
+    return [text for name, text in created.items() if name in used], notes
+
+
+def concat_strategy(work: Work) -> SquashedSql:
+    """The Hasura CLI's squash, with a comment naming each part and every missing down reported."""
+    up_parts = ["\n".join(f"-- {line}".rstrip() for line in header(work, []))]
+    for migration in work.selected:
+        assert migration.up is not None
+        up_parts.append(f"-- kedge: from {migration.key}\n{migration.up.text.rstrip()}")
+    down_parts = [f"-- Undoes {squash_folder_name(work)}: the original down.sql files, newest first."]
+    missing = []
+    for migration in reversed(work.selected):
+        if migration.down is None:
+            missing.append(migration.key)
+            down_parts.append(f"-- kedge: {migration.key} has no down.sql: nothing here undoes it")
+        else:
+            down_parts.append(f"-- kedge: undoes {migration.key}\n{migration.down.text.rstrip()}")
+    notes = []
+    if missing:
+        notes.append(
+            f"{len(missing)} migration(s) without down.sql, so the squashed down.sql cannot undo them: "
+            + ", ".join(missing)
+        )
+    return SquashedSql("\n\n".join(up_parts) + "\n", "\n\n".join(down_parts) + "\n", tuple(notes))
+
+
+def header(work: Work, frozen: list[str]) -> list[str]:
+    """The comment lines that open the squashed up.sql."""
+    first, last = work.selected[0], work.selected[-1]
+    lines = [
+        f"Squashed by kedge-hasura {__version__} ({work.request.strategy} strategy, PostgreSQL "
+        f"{work.cluster.major}) from {len(work.selected)} migration(s) "
+        f"of database {work.migrations.database!r},",
+        f"versions {first.version} to {last.version}; the originals are archived in "
+        f"{archive_folder_name(first.version, last.version)}/.",
+        VERIFIED_CLAIM
+        if work.request.verify
+        else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
+        "",
+        "Originals (version_name  sha256 of up.sql):",
+    ]
+    lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
+    if frozen:
+        lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
+    return lines

@@ -1,0 +1,92 @@
+"""Golden outputs of the commands that read only the project: status, archive, help, usage and
+project errors. Whole stdout, stderr and exit code; see golden.py for what is normalised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import check_case
+from .golden import Golden, run_kedge
+
+# The archive's creation time is data committed with the shipped project, not a clock reading.
+ARCHIVE_CREATED = ["2026-11-24T02:40:57+00:00", "2026-11-24T02:40:57Z"]
+
+
+@pytest.mark.parametrize(
+    ("case", "args"),
+    [
+        ("text", ()),
+        ("verbose", ("-v",)),
+        ("json", ("-o", "json")),
+    ],
+)
+def test_status_of_the_shipped_project(
+    golden: Golden, shipped: Path, case: str, args: tuple[str, ...]
+) -> None:
+    golden.check(f"status/{case}", run_kedge(*args, "status", cwd=shipped))
+
+
+@pytest.mark.parametrize(
+    ("case", "args"),
+    [
+        ("list", ("archive", "list")),
+        ("list-json", ("-o", "json", "archive", "list")),
+        ("verify", ("archive", "verify")),
+        ("verify-json", ("-o", "json", "archive", "verify")),
+    ],
+)
+def test_archive_of_the_shipped_project(
+    golden: Golden, shipped: Path, case: str, args: tuple[str, ...]
+) -> None:
+    golden.check(f"archive/{case}", run_kedge(*args, cwd=shipped), keep=ARCHIVE_CREATED)
+
+
+def test_archive_verify_of_a_changed_file(golden: Golden, tmp_path: Path) -> None:
+    root = check_case("archive_file_changed", tmp_path)
+
+    golden.check("archive/verify-changed-file", run_kedge("archive", "verify", cwd=root))
+
+
+@pytest.mark.parametrize(
+    ("case", "args"),
+    [
+        ("root", ("--help",)),
+        ("deploy", ("deploy", "--help")),
+        ("squash", ("squash", "--help")),
+    ],
+)
+def test_help(golden: Golden, tmp_path: Path, case: str, args: tuple[str, ...]) -> None:
+    golden.check(f"help/{case}", run_kedge(*args, cwd=tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("case", "args"),
+    [
+        ("unknown-option", ("status", "--bogus")),
+        ("unknown-option-json", ("-o", "json", "status", "--bogus")),
+        ("unknown-command", ("stauts",)),
+        ("bad-choice", ("-o", "yaml", "status")),
+    ],
+)
+def test_usage_errors(golden: Golden, shipped: Path, case: str, args: tuple[str, ...]) -> None:
+    golden.check(f"errors/{case}", run_kedge(*args, cwd=shipped))
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_no_project_found(golden: Golden, tmp_path: Path, output: str) -> None:
+    golden.check(f"errors/no-project-{output}", run_kedge("-o", output, "status", cwd=tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("case", "fixture"),
+    [
+        ("duplicate-version", "duplicate_version"),
+        ("metadata-invalid-yaml", "metadata_invalid_yaml"),
+    ],
+)
+def test_status_of_a_bad_project(golden: Golden, tmp_path: Path, case: str, fixture: str) -> None:
+    root = check_case(fixture, tmp_path)
+
+    golden.check(f"errors/status-{case}", run_kedge("status", cwd=root))
