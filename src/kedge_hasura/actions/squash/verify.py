@@ -1,4 +1,8 @@
-"""Squash verification: the squashed migration must build the same schema and rows as the originals."""
+"""Squash verification: the squashed migration must build the same schema and rows as the originals.
+
+It is called identical only when nothing differs at all; otherwise equivalent, with the definitions
+that differ only in how PostgreSQL prints them listed (see actions.squash.roundtrip).
+"""
 
 from __future__ import annotations
 
