@@ -6,6 +6,7 @@ from rich.markup import escape
 
 from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
 from kedge_hasura.actions.squash.check import SquashCheck
+from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
 from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.render.human import display_path, plural, render, render_table
 
@@ -26,7 +27,17 @@ def _(result: SquashResult) -> list[str]:
         lines.append("  originals:     deleted (--no-archive)")
     verification = result.verification
     if verification.verified:
-        notes = ["schema identical", _rows_note(result)]
+        notes = [
+            "schema identical"
+            if verification.schema_identical
+            else "schema "
+            + (
+                equivalent_summary(len(verification.equivalent_only))
+                if verification.equivalent_only
+                else "equivalent"
+            ),
+            _rows_note(result),
+        ]
         if verification.down_verified:
             notes.append("down.sql returns to the state before")
         elif verification.down_verified is None:
@@ -34,7 +45,10 @@ def _(result: SquashResult) -> list[str]:
         if verification.idempotent_verified:
             notes.append("applying up.sql twice works")
         lines.append(f"  verified:      {', '.join(notes)}")
+        lines += _equivalents(verification.equivalent_only)
         for difference in verification.schema_differences:
+            if difference.classification == "probably-equivalent":
+                continue  # listed above, with both texts
             what = f"{difference.kind} {difference.object} {difference.field or ''}"
             lines.append(
                 f"    info: {escape(what)} text differs, {escape(difference.classification or 'accepted')}"
@@ -95,7 +109,15 @@ def _(result: SquashCheck) -> list[str]:
         return ["no squashed migrations to check (no archive records one)"]
     lines = []
     for item in result.items:
-        state = "equivalent" if item.equivalent and item.checksums_ok else "[red]differs[/red]"
+        state = "[red]differs[/red]"
+        if item.equivalent and item.checksums_ok:
+            state = (
+                "identical"
+                if item.schema_identical
+                else equivalent_summary(len(item.equivalent_only))
+                if item.equivalent_only
+                else "equivalent"
+            )
         lines.append(f"{escape(display_path(item.archive))} → {escape(item.consolidated or '?')}: {state}")
         if not item.checksums_ok:
             lines.append("  archived files do not match MANIFEST.json (run `kedge-hasura archive verify`)")
@@ -114,8 +136,22 @@ def _(result: SquashCheck) -> list[str]:
             tables = item.nondeterministic_tables
             count = plural(len(tables), "non-deterministic table")
             lines.append(f"  rows not compared in {count}: " + escape(", ".join(tables)))
+        if item.equivalent:
+            lines += _equivalents(item.equivalent_only)
     lines.append("")
     lines.append("squash check: ok" if result.ok else "squash check: differences found")
+    return lines
+
+
+def _equivalents(definitions: list[EquivalentDefinition]) -> list[str]:
+    lines = []
+    for definition in definitions:
+        field = f" {definition.field}" if definition.field else ""
+        lines += [
+            f"    equivalent: {escape(definition.kind)} {escape(definition.object)}{escape(field)}",
+            f"      originals: {escape(definition.original)}",
+            f"      squashed:  {escape(definition.squashed)}",
+        ]
     return lines
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.replay import script_from_file, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
+from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, build_before
 from kedge_hasura.actions.squash.verify import compare_states
 from kedge_hasura.errors import ProjectError
@@ -25,6 +26,8 @@ class SquashCheckItem(BaseModel):
     consolidated: str | None
     equivalent: bool
     checksums_ok: bool
+    schema_identical: bool = False  # no difference of any severity (equivalent may still be true)
+    equivalent_only: list[EquivalentDefinition] = []  # differ only in how PostgreSQL prints them
     edited_since_squash: bool = False
     problem: str | None = None
     nondeterministic_tables: list[str] = []  # not compared (recorded by the squash)
@@ -114,6 +117,8 @@ def check_squash(
             )
             item.nondeterministic_tables = list(manifest.nondeterministic_tables)
             item.schema_differences = schema.failing(Severity.WARNING)
+            item.schema_identical = not schema.differences
+            item.equivalent_only = equivalent_only(schema.differences)
             item.data = data
             item.equivalent = not item.schema_differences and data.identical
             items.append(item)

@@ -25,6 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest, Strategy, select_range
+from kedge_hasura.actions.squash.roundtrip import claim_lines, first_verified, with_claim
 from kedge_hasura.actions.squash.steps import (
     Work,
     build_before,
@@ -201,11 +202,22 @@ def _squash(work: Work) -> SquashResult:
         built = concat_strategy(work)
     up_sql, down_sql = built.up_sql, built.down_sql
     warnings += built.notes
-    verification, seconds_squashed = (
-        verify(work, before, replayed, final, up_sql, down_sql, frozen)
-        if request.verify
-        else (Verification(verified=False), 0.0)
-    )
+    verification, seconds_squashed = Verification(verified=False), 0.0
+    if request.verify:
+        candidates = [up_sql] if built.round_trip_up is None else [built.round_trip_up, up_sql]
+        up_sql, (verification, seconds_squashed) = first_verified(
+            candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
+        )
+    all_rows_compared = not work.variation.nondeterministic_tables
+    if verification.verified and not (verification.schema_identical and all_rows_compared):
+        others = len(verification.schema_differences) - len(verification.equivalent_only)
+        claim = claim_lines(
+            verification.schema_identical,
+            verification.equivalent_only,
+            others,
+            all_rows_compared=all_rows_compared,
+        )
+        up_sql = with_claim(up_sql, claim)
     if not request.verify:
         warnings.append("not verified (--no-verify): nothing proves this migration builds the same database")
     versions = [m.key for m in work.selected]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
+from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM, round_trip_entries
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.dependencies import object_dependencies
@@ -27,6 +28,7 @@ class SquashedSql:
     up_sql: str
     down_sql: str
     notes: tuple[str, ...] = ()
+    round_trip_up: str | None = None  # up.sql with forms that print back as the originals (dump)
 
 
 def dump_strategy(
@@ -64,6 +66,11 @@ def dump_strategy(
     roles, missing_roles = _roles(work, replayed, first_new_oid)
     notes += missing_roles
     up_sql = render_up(entries, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles)
+    round_trip_up = None
+    if work.request.verify and (forms := round_trip_entries(entries)) is not None:
+        round_trip_up = render_up(
+            forms, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles
+        )
     final, start = snapshots
     drops, drop_notes = drop_statements(final, start, object_dependencies(replayed.conninfo))
     notes += drop_notes
@@ -72,7 +79,7 @@ def dump_strategy(
         "first. Extensions and schemas that existed before are left alone; nothing is dropped with CASCADE.",
     ]
     down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
-    return SquashedSql(up_sql, down_sql, tuple(notes))
+    return SquashedSql(up_sql, down_sql, tuple(notes), round_trip_up)
 
 
 def _roles(work: Work, replayed: ScratchDatabase, first_new_oid: int) -> tuple[list[str], list[str]]:
@@ -131,7 +138,7 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"{archive_folder_name(first.version, last.version)}/.",
-        _verified_line(work)
+        VERIFIED_CLAIM  # a placeholder: run.py narrows it to what verification proved
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
@@ -149,12 +156,3 @@ def header(work: Work, frozen: list[str]) -> list[str]:
             + ", ".join(work.variation.nondeterministic_tables),
         ]
     return lines
-
-
-def _verified_line(work: Work) -> str:
-    if work.variation.nondeterministic_tables:
-        return (
-            "Verified: replaying the originals and applying this file build the same schema, and the same "
-            "rows in every table but the non-deterministic ones listed below."
-        )
-    return "Verified: replaying the originals and applying this file build the same schema and rows."

@@ -1,4 +1,8 @@
-"""Squash verification: the squashed migration must build the same schema and rows as the originals."""
+"""Squash verification: the squashed migration must build the same schema and rows as the originals.
+
+It is called identical only when nothing differs at all; otherwise equivalent, with the definitions
+that differ only in how PostgreSQL prints them listed (see actions.squash.roundtrip).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, script
 from kedge_hasura.errors import SquashNotEquivalent
 from kedge_hasura.findings import Severity
@@ -21,6 +26,8 @@ from kedge_hasura.schemadiff.snapshot import read_snapshot
 class Verification(BaseModel):
     verified: bool
     schema_differences: list[Difference] = []  # the accepted ones (info) when verified
+    schema_identical: bool = False  # no difference of any severity (what pg_dump of both shows)
+    equivalent_only: list[EquivalentDefinition] = []  # differ only in how PostgreSQL prints them
     data_identical: bool = True  # every table compared, and equal
     tables_compared: int = 0  # tables whose rows were compared (and found equal, when verified)
     tables_total: int = 0
@@ -78,6 +85,8 @@ def verify(
         Verification(
             verified=True,
             schema_differences=infos,
+            schema_identical=not schema.differences,
+            equivalent_only=equivalent_only(schema.differences),
             data_identical=len(compared) == len(data.tables),
             tables_compared=len(compared),
             tables_total=len(data.tables),
