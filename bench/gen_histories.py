@@ -11,7 +11,12 @@ written under --work (default bench/.work/gen/, git-ignored), on ONE scratch ser
            reported as frozen or non-deterministic
 Prints one markdown row per history and every failure below.
 
-Run: .venv/bin/python bench/gen_histories.py [--sizes 500,2000] [--seed 7] [--work DIR]
+With --suite, the same for every CI case of tests/pg/test_generated_histories.py at its CI size.
+The replay baseline is ONE psql process for all files on an already running server (each file in
+its own transaction), so it is stricter than squash_bench.py's (initdb, server start, one psql
+process per file).
+
+Run: .venv/bin/python bench/gen_histories.py [--sizes 500,2000] [--seed 7] [--work DIR] [--suite]
 """
 
 from __future__ import annotations
@@ -58,12 +63,20 @@ def shapes(sizes: list[int], seed: int) -> dict[str, Shape]:
     return out
 
 
+def suite_shapes() -> dict[str, Shape]:
+    """The CI cases of tests/pg/test_generated_histories.py, at their CI size."""
+    from tests.pg.test_generated_histories import CASES, NONDETERMINISTIC
+
+    return {**{name: shape for name, (shape, _) in CASES.items()}, **NONDETERMINISTIC}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="500,2000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".work" / "gen")
     parser.add_argument("--pg-version", type=int)
+    parser.add_argument("--suite", action="store_true", help="the CI cases of the test suite instead")
     args = parser.parse_args(argv)
 
     from kedge_hasura import __version__
@@ -78,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     with ScratchCluster(installation=installation) as cluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HASURA_GRAPHQL_", "KEDGE_"))}
         env.update(KEDGE_SCRATCH_URL=cluster.conninfo("postgres"), NO_COLOR="1")
-        for name, shape in shapes([int(s) for s in args.sizes.split(",")], args.seed).items():
+        chosen = suite_shapes() if args.suite else shapes([int(s) for s in args.sizes.split(",")], args.seed)
+        for name, shape in chosen.items():
             print(f"... {name}", file=sys.stderr, flush=True)
             root = args.work / name
             shutil.rmtree(root, ignore_errors=True)

@@ -125,6 +125,7 @@ class Shape:
     like_any: bool = False  # CHECK (code LIKE ANY (ARRAY[...]))
     cast_defaults: bool = False  # DEFAULT 'x'::character varying, DEFAULT (0)::numeric
     function_crlf: bool = False  # a function body with CR LF inside a file with LF endings
+    typed_functions: bool = False  # functions taking a table's row type, a domain or an enum
     rows_per_seed: int = 5
     table_weight: float = 1.5  # how often a step creates a table (100: almost every step)
 
@@ -298,6 +299,8 @@ class _Builder:
                 choices.append(("view", 1.0))
             if s.setof_functions and (self.views or self.tables):
                 choices.append(("setof_function", 0.7))
+            if s.typed_functions:
+                choices.append(("typed_function", 0.7))
             if s.functions:
                 choices.append(("function_default", 0.6))
             if s.triggers:
@@ -610,6 +613,27 @@ class _Builder:
             f"LANGUAGE sql STABLE AS $$ SELECT * FROM {ref} WHERE id >= min_id $$;\n"
         )
         return Migration("create_setof_function", up, f"DROP FUNCTION {name}(bigint);\n")
+
+    def typed_function(self) -> Migration:
+        """A function whose signature uses a table's row type, and one over a domain or an enum."""
+        table = self.pick_table()
+        table.dependents += 1
+        label = table.of("label")
+        assert label is not None
+        name = f"{q(self.schema())}.{q(self.fresh('describe_row'))}"
+        up = (
+            f"CREATE FUNCTION {name}(r {table.ref}) RETURNS text\n"
+            f"LANGUAGE sql IMMUTABLE AS $$ SELECT r.{q(label.name)} || ' #' || r.id $$;\n"
+        )
+        down = f"DROP FUNCTION {name}({table.ref});\n"
+        typed = [*self.domains, *(".".join(q(p) for p in e.split(".")) for e in sorted(self.enums))]
+        if typed:
+            kind = self.rng.choice(typed)
+            other = f"{q(self.schema())}.{q(self.fresh('echo'))}"
+            up += f"CREATE FUNCTION {other}(x {kind}) RETURNS {kind}\n"
+            up += "LANGUAGE sql IMMUTABLE AS $$ SELECT x $$;\n"
+            down = f"DROP FUNCTION {other}({kind});\n" + down
+        return Migration("create_typed_function", up, down)
 
     def helper(self) -> str:
         if not self.functions:
