@@ -25,6 +25,7 @@ Run: .venv/bin/python bench/real_histories.py --mirror /work/.mirror [--work DIR
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -115,6 +116,15 @@ def extract(mirror: Path, spec: dict[str, Any], work: Path) -> Path:
     return project
 
 
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under `root` and the sha256 of its bytes (to show a failed squash wrote nothing)."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
 def database_folder(project: Path, config: int) -> Path:
     return project / "migrations" / "default" if config >= 3 else project / "migrations"
 
@@ -178,21 +188,21 @@ def run_project(spec: dict[str, Any], cluster: Any, mirror: Path, work: Path, en
     if code != 0:
         row.details.append(f"status: {first_line(stderr)}")
 
-    replays = True
     with cluster.database("real_replay") as database:
         try:
             oracle.replay_originals(cluster, database.conninfo, files)
             row.replays = "yes"
         except oracle.ReplayFailed as exc:
-            replays = False
             row.replays = "no"
             row.details.append(f"replay: {replay_failure(str(exc))}")
 
     copy = project.parent / (project.name + "-squash")
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(project, copy)
+    before = tree_digest(copy)
     code, envelope, stderr = kedge(["-o", "json", "--project", str(copy), "squash"], env)
     result = envelope.get("result") or {}
+    untouched = tree_digest(copy) == before
     if code == 0 and result:
         frozen, tables = oracle.reported_exclusions(result)
         row.squash = (
@@ -220,14 +230,12 @@ def run_project(spec: dict[str, Any], cluster: Any, mirror: Path, work: Path, en
                 row.details.append(f"squash --check: exit {check_code}: {error_text(check_env, check_err)}")
         row.squash_check = "/".join(str(c) for c in verdicts)
     else:
-        row.squash = f"exit {code}"
+        row.squash = f"exit {code}" + (", project untouched" if untouched else ", PROJECT CHANGED")
         warnings = (envelope.get("warnings") or []) + ((envelope.get("error") or {}).get("warnings") or [])
         row.details.append(
             f"squash: {error_text(envelope, stderr)}" + (f" (warnings: {warnings})" if warnings else "")
         )
     shutil.rmtree(copy, ignore_errors=True)
-    if not replays and code == 3:
-        row.squash += " (refused)"
 
     code, envelope, stderr = kedge(["-o", "json", "--project", str(project), "check"], env)
     row.check = f"exit {code}"
@@ -297,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         env.update(KEDGE_SCRATCH_URL=cluster.conninfo("postgres"), NO_COLOR="1")
         for spec in specs:
             print(f"... {spec['repo']}", file=sys.stderr, flush=True)
-            rows.append(run_project(spec, cluster, args.mirror, work, env))
+            row = run_project(spec, cluster, args.mirror, work, env)
+            rows.append(row)
+            print("  | " + " | ".join(row.cells()) + " |", file=sys.stderr, flush=True)
+            for line in row.details:
+                print(f"  - {line[:500]}", file=sys.stderr, flush=True)
     print("| " + " | ".join(HEADER) + " |")
     print("|" + "---|" * len(HEADER))
     for row in rows:
