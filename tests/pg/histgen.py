@@ -42,7 +42,8 @@ class GeneratedHistory:
     folders: list[Path]
     own_transaction: set[Path] = field(default_factory=set)  # files with their own BEGIN/COMMIT
     random_tables: set[str] = field(default_factory=set)  # "schema.table" with a random row count
-    volatile_columns: set[str] = field(default_factory=set)  # "schema.table.column" of now() etc., in rows
+    volatile_columns: set[str] = field(default_factory=set)  # "schema.table.column" of now() etc.
+    broken: Path | None = None  # the up.sql that fails (Shape.breaks_with), on its line 3
 
     @property
     def database(self) -> Path:
@@ -90,6 +91,8 @@ def write_history(root: Path, shape: Shape) -> GeneratedHistory:
         (folder / "up.sql").write_bytes(up.encode())
         (folder / "down.sql").write_bytes(down.encode())
         history.folders.append(folder)
+        if step.name == "breaks_the_replay":
+            history.broken = folder / "up.sql"
         if step.own_transaction:
             history.own_transaction.add(folder)
     return history

@@ -75,7 +75,20 @@ class Builder:
             out.append(self.create_composite())
         while len(out) < self.shape.migrations:
             out.append(self.one_step(len(out)))
-        return out[: self.shape.migrations]
+        out = out[: self.shape.migrations]
+        if self.shape.breaks_with is not None:
+            out[len(out) // 2] = self.broken(self.shape.breaks_with)
+        return out
+
+    @staticmethod
+    def broken(sqlstate: str) -> Migration:
+        """A migration that fails on its line 3, as real histories do that were never replayed."""
+        statement = {
+            "0A000": "CREATE EXTENSION IF NOT EXISTS kedge_no_such_extension;",
+            "42P01": "ALTER TABLE public.created_outside_migrations ADD COLUMN is_read boolean;",
+        }[sqlstate]
+        up = f"-- the table (or extension) comes from outside the migrations\nSELECT 1;\n{statement}\n"
+        return Migration("breaks_the_replay", up, "-- nothing\n")
 
     def one_step(self, index: int) -> Migration:
         s = self.shape

@@ -190,3 +190,50 @@ def test_squash_of_a_squashed_history_writes_nothing(
     code, _, stderr = squash_json(run_cli, work)  # nothing left to squash: say so, write nothing
     assert code == 0, stderr
     assert _tree(work) == before
+
+
+# -- histories that do not replay (three of the ten real ones: bench/RESULTS.md) ------------------
+
+BROKEN: dict[str, Shape] = {
+    # PickUpBois/PickUpHasura (postgis) and Mission-Prerna/nl-hasura-migrations (timescaledb)
+    "extension_the_server_lacks": PLAIN.only(seed=401, migrations=12, breaks_with="0A000"),
+    # vvdr/connectin-hasura-migrations: a table created outside the migrations
+    "table_created_outside_the_migrations": PLAIN.only(seed=402, migrations=12, breaks_with="42P01"),
+}
+
+
+def _facts(node: object) -> dict[str, Any]:
+    """The first dict in the error envelope that names a file (MigrationFailed's details)."""
+    if isinstance(node, dict):
+        if "file" in node and "sqlstate" in node:
+            return node
+        for value in node.values():
+            found = _facts(value)
+            if found:
+                return found
+    return {}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_history_that_does_not_replay_is_refused_naming_file_line_and_sqlstate(
+    case: str, tmp_path: Path, pg_cluster: Any, use_session_server: str, run_cli: Any
+) -> None:
+    shape = BROKEN[case]
+    history, work = generate(tmp_path, shape)
+    assert history.broken is not None
+    with (
+        pg_cluster.database("broken") as database,
+        pytest.raises(oracle.ReplayFailed, match=shape.breaks_with),
+    ):
+        oracle.replay_originals(pg_cluster, database.conninfo, [f / "up.sql" for f in history.folders])
+    before = _tree(work)
+    code, envelope, stderr = squash_json(run_cli, work)
+    assert code == 3, stderr
+    facts = _facts(envelope.get("error"))
+    broken = work / history.broken.relative_to(history.root)
+    assert (Path(facts.get("file", "")), facts.get("line"), facts.get("sqlstate")) == (
+        broken,
+        3,
+        shape.breaks_with,
+    )
+    assert _tree(work) == before  # project untouched
