@@ -22,6 +22,18 @@ from .histgen_steps import Builder
 __all__ = ["EVERYTHING", "GeneratedHistory", "Shape", "versions", "write_history"]
 
 CONFIG = "version: 3\nendpoint: http://localhost:8080\nmetadata_directory: metadata\n"
+CONFIG_V2 = "version: 2\nendpoint: http://localhost:8080\nmetadata_directory: metadata\n"
+# The metadata files `hasura metadata export` writes for a config-v2 project with nothing tracked.
+METADATA_V2 = {
+    "version.yaml": "version: 2\n",
+    "tables.yaml": "[]\n",
+    "functions.yaml": "[]\n",
+    "actions.yaml": "actions: []\ncustom_types: {}\n",
+    "allow_list.yaml": "[]\n",
+    "cron_triggers.yaml": "[]\n",
+    "query_collections.yaml": "[]\n",
+    "remote_schemas.yaml": "[]\n",
+}
 DATABASES = """\
 - name: default
   kind: postgres
@@ -40,6 +52,7 @@ class GeneratedHistory:
 
     root: Path
     folders: list[Path]
+    config: int = 3
     own_transaction: set[Path] = field(default_factory=set)  # files with their own BEGIN/COMMIT
     random_tables: set[str] = field(default_factory=set)  # "schema.table" with a random row count
     volatile_columns: set[str] = field(default_factory=set)  # "schema.table.column" of now() etc.
@@ -47,7 +60,7 @@ class GeneratedHistory:
 
     @property
     def database(self) -> Path:
-        return self.root / "migrations" / "default"
+        return self.root / "migrations" / "default" if self.config >= 3 else self.root / "migrations"
 
 
 def versions(shape: Shape, count: int) -> list[int]:
@@ -67,13 +80,21 @@ def versions(shape: Shape, count: int) -> list[int]:
 def write_history(root: Path, shape: Shape) -> GeneratedHistory:
     """Write the project for `shape` at `root` (created; must not exist)."""
     root.mkdir(parents=True)
-    (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
-    (root / "metadata" / "databases").mkdir(parents=True)
-    (root / "metadata" / "version.yaml").write_text("version: 3\n", encoding="utf-8")
-    (root / "metadata" / "databases" / "databases.yaml").write_text(DATABASES, encoding="utf-8")
+    if shape.config == 2:
+        (root / "config.yaml").write_text(CONFIG_V2, encoding="utf-8")
+        (root / "metadata").mkdir()
+        for name, text in METADATA_V2.items():
+            (root / "metadata" / name).write_text(text, encoding="utf-8")
+    else:
+        (root / "config.yaml").write_text(CONFIG, encoding="utf-8")
+        (root / "metadata" / "databases").mkdir(parents=True)
+        (root / "metadata" / "version.yaml").write_text("version: 3\n", encoding="utf-8")
+        (root / "metadata" / "databases" / "databases.yaml").write_text(DATABASES, encoding="utf-8")
     builder = Builder(shape)
     steps = builder.steps()
-    history = GeneratedHistory(root, [])
+    if shape.empty_up:
+        steps[len(steps) // 2].up = ""
+    history = GeneratedHistory(root, [], config=shape.config)
     for table in builder.tables:
         if table.random_rows:
             history.random_tables.add(f"{table.schema}.{table.name}")

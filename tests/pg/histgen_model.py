@@ -66,6 +66,8 @@ class Shape:
     # ("0A000": an extension the server does not have; "42P01": a table no migration created).
     breaks_with: str | None = None
     table_weight: float = 1.5  # how often a step creates a table (100: almost every step)
+    config: int = 3  # 2: config v2 (migrations/<version>_<name>/, metadata/tables.yaml, functions.yaml)
+    empty_up: bool = False  # the middle migration's up.sql has 0 bytes (as console-made ones can)
 
     def only(self, **switches: object) -> Shape:
         return replace(self, **switches)  # type: ignore[arg-type]

@@ -237,3 +237,41 @@ def test_history_that_does_not_replay_is_refused_naming_file_line_and_sqlstate(
         shape.breaks_with,
     )
     assert _tree(work) == before  # project untouched
+
+
+# -- config v2 projects (four of the ten real ones) and empty up.sql files --------------------------
+
+
+def test_config_v2_history_squashes_to_the_same_database(
+    tmp_path: Path, pg_cluster: Any, use_session_server: str, run_cli: Any
+) -> None:
+    history, work = generate(tmp_path, PLAIN.only(seed=501, config=2, views=True, renames=True))
+    assert history.database == history.root / "migrations"
+    result = squash_and_check(run_cli, pg_cluster, history, work)
+    assert Path(result["folder"]).parent == work / "migrations"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 item 9: config v2 functions.yaml is reported metadata-invalid "
+    "(mapofzones/database-hasura, Lucy-Family-Institute/pace-admin, sondh0127/nextjs-hasura-fullstack)",
+)
+def test_config_v2_metadata_layout_passes_check(
+    tmp_path: Path, use_session_server: str, run_cli: Any
+) -> None:
+    history, _ = generate(tmp_path, PLAIN.only(seed=502, migrations=6, config=2))
+    result = run_cli("-o", "json", "--project", str(history.root), "check")
+    assert result.exit_code == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_empty_up_sql_is_refused_naming_the_migration(
+    tmp_path: Path, use_session_server: str, run_cli: Any
+) -> None:
+    # vvdr/connectin-hasura-migrations has three console-made migrations with a 0-byte up.sql
+    history, work = generate(tmp_path, PLAIN.only(seed=503, migrations=10, empty_up=True))
+    empty = next(f for f in history.folders if not (f / "up.sql").read_bytes())
+    before = _tree(work)
+    code, envelope, stderr = squash_json(run_cli, work)
+    assert code == 3, stderr
+    assert empty.name in json.dumps(envelope.get("error")) + stderr
+    assert _tree(work) == before
