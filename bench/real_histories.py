@@ -65,6 +65,8 @@ class Row:
     check: str = "-"
     deploy: str = "-"
     seconds: float = 0.0
+    replay_seconds: float | None = None
+    squash_seconds: float | None = None
     details: list[str] = field(default_factory=list)
 
     def cells(self) -> list[str]:
@@ -79,6 +81,8 @@ class Row:
             self.squash_check,
             self.check,
             self.deploy,
+            f"{self.replay_seconds:.1f} s" if self.replay_seconds is not None else "-",
+            f"{self.squash_seconds:.1f} s" if self.squash_seconds is not None else "-",
             f"{self.seconds:.0f} s",
         ]
 
@@ -94,7 +98,9 @@ HEADER = [
     "squash --check ×3",
     "check",
     "deploy (double)",
-    "time",
+    "psql replay time",
+    "squash time",
+    "all steps",
 ]
 
 
@@ -190,7 +196,9 @@ def run_project(spec: dict[str, Any], cluster: Any, mirror: Path, work: Path, en
 
     with cluster.database("real_replay") as database:
         try:
+            replay_started = time.monotonic()
             oracle.replay_originals(cluster, database.conninfo, files)
+            row.replay_seconds = time.monotonic() - replay_started
             row.replays = "yes"
         except oracle.ReplayFailed as exc:
             row.replays = "no"
@@ -200,7 +208,9 @@ def run_project(spec: dict[str, Any], cluster: Any, mirror: Path, work: Path, en
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(project, copy)
     before = tree_digest(copy)
+    squash_started = time.monotonic()
     code, envelope, stderr = kedge(["-o", "json", "--project", str(copy), "squash"], env)
+    row.squash_seconds = time.monotonic() - squash_started
     result = envelope.get("result") or {}
     untouched = tree_digest(copy) == before
     if code == 0 and result:
