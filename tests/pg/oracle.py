@@ -41,6 +41,22 @@ SELECT n.nspname, c.relname,
  ORDER BY 1, 2
 """
 
+# Sequences with the table that owns them (serial / identity), to leave out those of tables squash
+# reported as non-deterministic.
+_SEQUENCES = """
+SELECT n.nspname, c.relname, coalesce(tn.nspname || '.' || t.relname, '') AS owner
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+  LEFT JOIN pg_class t ON t.oid = d.refobjid
+  LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+ WHERE c.relkind = 'S'
+   AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'hdb_catalog')
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')
+ ORDER BY 1, 2
+"""
+
 
 @dataclass
 class OracleReport:
@@ -138,7 +154,8 @@ def schema_dump(cluster: ScratchCluster, conninfo: str) -> list[str]:
 def row_digests(
     conninfo: str, *, frozen_columns: set[str], nondeterministic_tables: set[str]
 ) -> tuple[dict[str, tuple[int, str]], list[str]]:
-    """Per table "schema.table": (row count, md5 of the sorted row texts of the compared columns)."""
+    """Per table "schema.table": (row count, md5 of the sorted row texts of the compared columns);
+    per sequence "sequence schema.name": (last_value, is_called)."""
     digests: dict[str, tuple[int, str]] = {}
     excluded: list[str] = []
     with psycopg.connect(conninfo, autocommit=True) as connection:
@@ -156,6 +173,16 @@ def row_digests(
             ).format(row, sql.Identifier(schema), sql.Identifier(table))
             count, digest = connection.execute(query).fetchone()  # type: ignore[misc]
             digests[name] = (int(count), str(digest))
+        for schema, sequence, owner in connection.execute(_SEQUENCES).fetchall():
+            name = f"{schema}.{sequence}"
+            if owner in nondeterministic_tables:
+                excluded.append(name)
+                continue
+            query = sql.SQL("SELECT last_value, is_called::text FROM {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(sequence)
+            )
+            last_value, is_called = connection.execute(query).fetchone()  # type: ignore[misc]
+            digests[f"sequence {name}"] = (int(last_value), str(is_called))
     return digests, excluded
 
 
