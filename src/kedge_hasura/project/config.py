@@ -12,6 +12,7 @@ it does not know) or cannot use (a list where it reads a string) stays an error.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ _IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "act
 # Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
-_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}}
+_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}, "databases": set()}
+_PRECONDITION_KEYS = {"sql"}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
 SUPPORTED_CONFIG_VERSIONS = (2, 3)
 
@@ -51,10 +53,26 @@ class CheckConfig:
 
 
 @dataclass(frozen=True)
+class DatabasePreconditions:
+    """`kedge: {databases: {<db>: {preconditions: ...}}}`: what a database holds before its first
+    migration, made by someone else (Nhost's `auth` and `storage` schemas). Every command that
+    replays the migrations runs these first, and nothing generated or compared includes them.
+
+    `sql` are paths relative to the project folder (the folder of config.yaml), checked to exist.
+    """
+
+    sql: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
 class KedgeConfig:
     """The `kedge:` section of config.yaml: kedge-hasura's own settings."""
 
     check: CheckConfig = field(default_factory=CheckConfig)
+    preconditions: dict[str, DatabasePreconditions] = field(default_factory=dict)  # by database name
+
+    def preconditions_for(self, database: str) -> DatabasePreconditions:
+        return self.preconditions.get(database, DatabasePreconditions())
 
 
 @dataclass(frozen=True)
@@ -262,8 +280,45 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
         check=CheckConfig(
             ignore_untracked=untracked,
             ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),
-        )
+        ),
+        preconditions=_preconditions(document, kedge.get("databases"), mapping, strings),
     )
+
+
+def _preconditions(
+    document: YamlDocument,
+    section: Any,
+    mapping: Callable[[Any, tuple[str, ...], set[str]], dict[str, Any]],
+    strings: Callable[[Any, tuple[str, ...]], tuple[str, ...]],
+) -> dict[str, DatabasePreconditions]:
+    """Parse `kedge: {databases: {<db>: {preconditions: {sql: [files]}}}}`.
+
+    Raises:
+        ProjectError: an unknown key, a wrong type, or a file that does not exist (with its line).
+    """
+    at: tuple[str, ...] = (_KEDGE_KEY, "databases")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ProjectError(f"{document.path}:{document.line_of(at)}: kedge.databases must be a mapping")
+    result: dict[str, DatabasePreconditions] = {}
+    for database, settings in section.items():
+        db_at = (*at, database)
+        values = mapping(settings, db_at, {"preconditions"})
+        pre_at = (*db_at, "preconditions")
+        pre = mapping(values.get("preconditions"), pre_at, _PRECONDITION_KEYS)
+        files: list[Path] = []
+        for index, name in enumerate(strings(pre.get("sql"), (*pre_at, "sql"))):
+            path = document.path.parent / name
+            if not path.is_file():
+                raise ProjectError(
+                    f"{document.path}:{document.line_of((*pre_at, 'sql', index))}: precondition file "
+                    f"{name!r} of database {database!r} does not exist ({path})",
+                    hint="write the path relative to the folder of config.yaml, or remove the entry",
+                )
+            files.append(path)
+        result[str(database)] = DatabasePreconditions(sql=tuple(files))
+    return result
 
 
 def parse_dotenv(text: str) -> dict[str, str]:

@@ -67,6 +67,8 @@ class ArchiveManifest(BaseModel):
     frozen_values: list[str] = []  # "schema.table.column" whose values differ on every replay
     # How the squash was made, so `squash --check` can replay the originals the same way.
     pre_sql: str | None = None  # path relative to the project folder
+    # config.yaml's precondition files then (relative to the project); None in older manifests.
+    preconditions_sql: list[str] | None = None
     exclude_schemas: list[str] = []
     hasura_preconditions: bool = True
 

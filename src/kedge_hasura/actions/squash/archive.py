@@ -104,6 +104,7 @@ def manifest_for(
     postgres_major: int | None = None,
     frozen_values: Sequence[str] = (),
     pre_sql: str | None = None,
+    preconditions_sql: Sequence[str] | None = None,
     exclude_schemas: Sequence[str] = (),
     hasura_preconditions: bool = True,
 ) -> ArchiveManifest:
@@ -120,6 +121,7 @@ def manifest_for(
         consolidated=consolidated,
         frozen_values=list(frozen_values),
         pre_sql=pre_sql,
+        preconditions_sql=list(preconditions_sql) if preconditions_sql is not None else None,
         exclude_schemas=list(exclude_schemas),
         hasura_preconditions=hasura_preconditions,
     )
