@@ -49,7 +49,8 @@ def dump_strategy(
     if changed:
         notes.append(
             "the migrations change objects that existed before them (the template, the preconditions); "
-            "a squashed migration cannot re-create those changes (use --strategy concat): " + ", ".join(f"{e.type} {e.label}" for e in changed)
+            "a squashed migration cannot re-create those changes (use --strategy concat): "
+            + ", ".join(f"{e.type} {e.label}" for e in changed)
         )
     if work.request.idempotent:
         kinds = non_idempotent_kinds(entries)
