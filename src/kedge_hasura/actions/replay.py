@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from kedge_hasura.errors import ProjectError
 from kedge_hasura.pg.replay import ProgressCallback, ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
+from kedge_hasura.project.config import DatabasePreconditions
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration, SqlFile, load_sql_file
 
@@ -63,7 +65,33 @@ def project_preconditions(project: Project, database: str) -> list[SqlScript]:
     only, so objects someone else owns (Nhost's `auth.users`) exist on both sides of a comparison
     and in the "before" state a squash subtracts.
     """
-    return precondition_scripts(project.config.kedge.preconditions_for(database).sql)
+    preconditions = project.config.kedge.preconditions_for(database)
+    return [*precondition_scripts(preconditions.sql), *other_database_scripts(project, preconditions)]
+
+
+def other_database_scripts(project: Project, preconditions: DatabasePreconditions) -> list[SqlScript]:
+    """The migrations of another database up to a version (`preconditions.migrations`).
+
+    Raises:
+        ProjectError: that database has no migrations, or none with that version (config.yaml's line).
+    """
+    wanted = preconditions.migrations
+    if wanted is None:
+        return []
+    scan = project.scan_migrations(analyze_sql=False)
+    other = scan.databases.get(wanted.database)
+    if other is None:
+        raise ProjectError(
+            f"{wanted.where}: precondition database {wanted.database!r} has no migrations "
+            f"(found: {', '.join(sorted(scan.databases)) or 'none'})",
+            hint="name a database folder under migrations/",
+        )
+    if other.by_version(wanted.up_to) is None:
+        raise ProjectError(
+            f"{wanted.where}: database {wanted.database!r} has no migration {wanted.up_to}",
+            hint="up_to must be the version of one of its migrations",
+        )
+    return scripts_for([m for m in other.migrations if m.version <= wanted.up_to])
 
 
 def replay_migrations(

@@ -39,7 +39,7 @@ _IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "act
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
 _KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}, "databases": set()}
-_PRECONDITION_KEYS = {"sql"}
+_PRECONDITION_KEYS = {"sql", "migrations"}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
 SUPPORTED_CONFIG_VERSIONS = (2, 3)
 
@@ -62,6 +62,18 @@ class DatabasePreconditions:
     """
 
     sql: tuple[Path, ...] = ()
+    migrations: MigrationsUpTo | None = None
+
+
+@dataclass(frozen=True)
+class MigrationsUpTo:
+    """`migrations: {database: db1, up_to: VERSION}`: another database's migrations, through
+    VERSION, replayed after the SQL files (a database whose migrations need another's objects).
+    Checked against the migrations when used; `where` is config.yaml's `path:line` for errors."""
+
+    database: str
+    up_to: int
+    where: str
 
 
 @dataclass(frozen=True)
@@ -317,8 +329,34 @@ def _preconditions(
                     hint="write the path relative to the folder of config.yaml, or remove the entry",
                 )
             files.append(path)
-        result[str(database)] = DatabasePreconditions(sql=tuple(files))
+        result[str(database)] = DatabasePreconditions(
+            sql=tuple(files),
+            migrations=_migrations_up_to(document, pre.get("migrations"), (*pre_at, "migrations")),
+        )
     return result
+
+
+def _migrations_up_to(document: YamlDocument, value: Any, at: tuple[str, ...]) -> MigrationsUpTo | None:
+    """Parse `migrations: {database: NAME, up_to: VERSION}`.
+
+    Raises:
+        ProjectError: not that mapping (with its line).
+    """
+    if value is None:
+        return None
+    where = f"{document.path}:{document.line_of(at)}"
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"database", "up_to"}
+        or not isinstance(value["database"], str)
+        or isinstance(value["up_to"], bool)
+        or not isinstance(value["up_to"], int)
+    ):
+        raise ProjectError(
+            f"{where}: {'.'.join(at)} must be {{database: NAME, up_to: VERSION}}",
+            hint="for example migrations: {database: default, up_to: 1700000000000}",
+        )
+    return MigrationsUpTo(database=value["database"], up_to=value["up_to"], where=where)
 
 
 def parse_dotenv(text: str) -> dict[str, str]:

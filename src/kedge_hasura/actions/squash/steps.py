@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kedge_hasura.actions.replay import precondition_scripts, scripts_for
+from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
@@ -51,6 +51,9 @@ def build_before(work: Work) -> ScratchDatabase:
     database = work.cluster.create_database("before")
     scripts: list[SqlScript] = []
     scripts += precondition_scripts(precondition_files(work))
+    if work.request.pre_sql is None:
+        preconditions = work.project.config.kedge.preconditions_for(work.migrations.database)
+        scripts += other_database_scripts(work.project, preconditions)
     earlier = [m for m in work.migrations.migrations if m.version < work.selected[0].version]
     scripts += scripts_for(earlier)
     if scripts:
