@@ -1,9 +1,11 @@
 """Read catalog queries through Hasura's run_sql (read-only), so a schema can be diffed via Hasura.
 
-All queries of a batch go in ONE run_sql: each becomes a scalar subquery of one
-`json_build_object`, after `SET LOCAL` of the session settings. run_sql returns only the last
-statement's result, and one statement means one transaction, hence one consistent snapshot and
-one HTTP round trip. TuplesOk values arrive as text (contract §2.5): the JSON is parsed here.
+All queries of a batch go in ONE run_sql: each becomes a scalar subquery in one row of a VALUES
+list aggregated by `json_object_agg` (not arguments of one `json_build_object`, which stops at
+PostgreSQL's 100-argument limit: 50 queries), after `SET LOCAL` of the session settings. run_sql
+returns only the last statement's result, and one statement means one transaction, hence one
+consistent snapshot and one HTTP round trip. TuplesOk values arrive as text (contract §2.5): the
+JSON is parsed here.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ class RunSqlExecutor:
     def fetch_json_batch(
         self, queries: dict[str, str], *, session: Sequence[tuple[str, str]] = ()
     ) -> dict[str, Any]:
-        parts = ",\n".join(f"{quote_literal(name)}, ({_strip(sql)})" for name, sql in queries.items())
-        value = self._run(f"SELECT json_build_object(\n{parts})::text", session)
+        if not queries:
+            return {}
+        rows = ",\n".join(f"({quote_literal(name)}, ({_strip(sql)})::json)" for name, sql in queries.items())
+        value = self._run(f"SELECT json_object_agg(k, v)::text FROM (VALUES\n{rows}) AS batch(k, v)", session)
         if not isinstance(value, dict):
             raise HasuraBadResponse("run_sql returned something other than the catalog batch", status=200)
         return value

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import set_json_loads
 
 from kedge_hasura.errors import DatabaseError
@@ -22,9 +23,9 @@ from kedge_hasura.settings import redact
 class PsycopgExecutor:
     """An `Executor` (schemadiff.snapshot) over one psycopg connection; use as a context manager."""
 
-    def __init__(self, conninfo: str, *, label: str = "database"):
+    def __init__(self, conninfo: str, *, label: str | None = None):
         self._conninfo = conninfo
-        self._label = label
+        self._label = label or _database_label(conninfo)
         self._applied: tuple[tuple[str, str], ...] = ()
         self._connection: psycopg.Connection[tuple[Any, ...]] | None = None
         self.query_count = 0
@@ -79,7 +80,8 @@ class PsycopgExecutor:
         except psycopg.Error as exc:
             raise DatabaseError(
                 f"catalog query failed on {self._label}: {str(exc).strip()}",
-                hint="kedge-hasura reads PostgreSQL 14 or newer; report this if the server is supported",
+                hint=_query_failure_hint(exc, connection),
+                details={"sqlstate": exc.sqlstate, "database": self._label},
             ) from None
         return JsonAnswers(texts)
 
@@ -109,6 +111,28 @@ class JsonAnswers(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._texts)
+
+
+def _database_label(conninfo: str) -> str:
+    try:
+        name = conninfo_to_dict(conninfo).get("dbname")
+    except psycopg.ProgrammingError:
+        name = None
+    return f"database {name}" if name else "the database"
+
+
+# Catalog columns or functions missing: the one failure a server version explains.
+_VERSION_SQLSTATES = frozenset({"42703", "42883", "42P01", "42704"})
+
+
+def _query_failure_hint(exc: psycopg.Error, connection: psycopg.Connection[tuple[Any, ...]]) -> str:
+    version = connection.info.server_version // 10000
+    if exc.sqlstate in _VERSION_SQLSTATES and version < 14:
+        return f"kedge-hasura reads PostgreSQL 14 or newer; this server is PostgreSQL {version}"
+    return (
+        f"a query kedge-hasura generated failed on PostgreSQL {version} (SQLSTATE {exc.sqlstate}): "
+        "a bug in kedge-hasura; please report it with this message"
+    )
 
 
 def _as_text(data: bytes | str) -> str:

@@ -3,7 +3,7 @@
 pg_dump must be at least as new as the server (it refuses otherwise); with a scratch server of our
 own we use the same installation. Since the August 2025 minor releases, plain dumps begin
 `\\restrict <random key>`: we pin the key when this pg_dump knows `--restrict-key`, so the text is
-stable, and project.pgdump strips those meta-commands anyway.
+stable, and sql.pgdump strips those meta-commands anyway.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from kedge_hasura.errors import DatabaseError, ToolError
+from kedge_hasura.errors import ToolError
 from kedge_hasura.pg.binaries import PgInstallation
 
 RESTRICT_KEY = "kedgehasura"
@@ -59,15 +59,20 @@ def dump(installation: PgInstallation, conninfo: str, options: DumpOptions) -> s
         argv += ["--exclude-schema", schema]
     for table in options.exclude_table_data:
         argv += ["--exclude-table-data", table]
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, env=_environment())
+    # Bytes, not text mode: text mode turns the CR of a CRLF inside a function body, a comment or
+    # a string literal into LF, and the squashed migration would no longer build the same database.
+    result = subprocess.run(argv, capture_output=True, check=False, env=_environment())
     if result.returncode != 0:
-        message = result.stderr.strip().splitlines()
+        message = result.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise ToolError(
             f"pg_dump ({installation.version}) failed: {message[-1] if message else 'no message'}",
             hint="pg_dump must be the same major version as the server or newer",
             details={"output": "\n".join(message[-10:])},
         )
-    return result.stdout
+    try:
+        return result.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ToolError(f"pg_dump ({installation.version}) wrote text that is not UTF-8: {exc}") from None
 
 
 @functools.cache
@@ -81,35 +86,6 @@ def _environment() -> dict[str, str]:
 
     # pg_dump reads PG* variables; a stray PGOPTIONS or PGDATABASE must not change what we dump.
     return {key: value for key, value in os.environ.items() if not key.startswith("PG")} | {"LC_ALL": "C"}
-
-
-@dataclass(frozen=True)
-class ViewDependency:
-    dependent: str  # "schema.name" of a view or materialized view
-    depends_on: str  # "schema.name" of another view or materialized view
-
-
-def view_dependencies(conninfo: str) -> list[ViewDependency]:
-    """Edges between views and materialized views (through their rewrite rules), for drop order.
-
-    Raises:
-        DatabaseError: the database cannot be read.
-    """
-    query = """
-        SELECT DISTINCT dn.nspname || '.' || dc.relname, rn.nspname || '.' || rc.relname
-        FROM pg_depend d
-        JOIN pg_rewrite r ON r.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
-        JOIN pg_class dc ON dc.oid = r.ev_class
-        JOIN pg_namespace dn ON dn.oid = dc.relnamespace
-        JOIN pg_class rc ON rc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass
-        JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE dc.relkind IN ('v', 'm') AND rc.relkind IN ('v', 'm') AND rc.oid <> dc.oid
-    """
-    try:
-        with psycopg.connect(conninfo) as connection:
-            return [ViewDependency(str(a), str(b)) for a, b in connection.execute(query.encode()).fetchall()]
-    except psycopg.Error as exc:
-        raise DatabaseError(f"cannot read view dependencies: {str(exc).strip()}") from None
 
 
 _FIRST_NORMAL_OBJECT_ID = 16384  # OIDs below this belong to PostgreSQL itself

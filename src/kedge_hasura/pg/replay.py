@@ -127,8 +127,12 @@ def replay(
     scripts: Sequence[SqlScript],
     *,
     on_script: ProgressCallback | None = None,
+    seed: float | None = None,
 ) -> ReplayReport:
     """Apply `scripts` in order on the database at `conninfo`; stop at the first failure.
+
+    `seed` (-1 to 1) seeds random() for the session first (`setseed`), so a replay that uses
+    random() is repeatable, and two replays with different seeds differ where random() matters.
 
     Raises:
         DatabaseError: the database cannot be reached (a failing script is a result, not an error).
@@ -148,6 +152,8 @@ def replay(
         )
     )
     with connection:
+        if seed is not None:
+            connection.execute("SELECT setseed(%s)", (seed,))
         failed = False
         for position, script in enumerate(scripts):
             if failed:

@@ -65,6 +65,8 @@ class ArchiveManifest(BaseModel):
     migrations: list[ManifestMigration]
     consolidated: Consolidated | None = None
     frozen_values: list[str] = []  # "schema.table.column" whose values differ on every replay
+    nondeterministic_tables: list[str] = []  # "schema.table" whose row count differs on every replay
+    nondeterministic_sequences: list[str] = []  # "schema.sequence" whose position differs likewise
     # How the squash was made, so `squash --check` can replay the originals the same way.
     pre_sql: str | None = None  # path relative to the project folder
     # config.yaml's precondition files then (relative to the project); None in older manifests.

@@ -26,11 +26,7 @@ def _(result: SquashResult) -> list[str]:
         lines.append("  originals:     deleted (--no-archive)")
     verification = result.verification
     if verification.verified:
-        notes = [
-            "schema identical",
-            "rows identical"
-            + (f" except {len(result.frozen_values)} frozen column(s)" if result.frozen_values else ""),
-        ]
+        notes = ["schema identical", _rows_note(result)]
         if verification.down_verified:
             notes.append("down.sql returns to the state before")
         elif verification.down_verified is None:
@@ -80,6 +76,19 @@ def _(result: SquashResult) -> list[str]:
     return lines
 
 
+def _rows_note(result: SquashResult) -> str:
+    """ "rows identical" only when every table was compared and found equal."""
+    verification = result.verification
+    frozen = f" except {len(result.frozen_values)} frozen column(s)" if result.frozen_values else ""
+    if verification.data_identical:
+        return "rows identical" + frozen
+    tables = result.nondeterministic_tables
+    return (
+        f"rows identical in {verification.tables_compared} of {verification.tables_total} tables{frozen}; "
+        f"{plural(len(tables), 'table')} non-deterministic: {escape(', '.join(tables))}"
+    )
+
+
 @render.register
 def _(result: SquashCheck) -> list[str]:
     if not result.items:
@@ -101,6 +110,10 @@ def _(result: SquashCheck) -> list[str]:
             )
         if item.data is not None and not item.data.identical:
             lines.append("  rows differ (see --output json for the rows)")
+        if item.nondeterministic_tables:
+            tables = item.nondeterministic_tables
+            count = plural(len(tables), "non-deterministic table")
+            lines.append(f"  rows not compared in {count}: " + escape(", ".join(tables)))
     lines.append("")
     lines.append("squash check: ok" if result.ok else "squash check: differences found")
     return lines

@@ -7,7 +7,14 @@ when a key column is ignored, or a table has no key, rows are compared as a mult
 databases built by the same statements (two replays of one history), where it reveals which
 columns get different values on every run (now(), random UUIDs) even when they are the key.
 
-All selected tables are read with ONE query per side (the count query, then the rows query).
+Each table is read by its own small query (a count, then its rows), all sent as one batch per
+side, so nothing in the SQL grows with the number of tables: one `json_build_object` over every
+table stopped at PostgreSQL's 100-argument limit (50 tables). Answers are keyed by position, not
+by "schema.table", which is ambiguous when a name holds a dot.
+
+Two replays of the same history (`replay_variation`) tell what is not reproducible: columns whose
+values differ (frozen at squash time) and tables whose row count differs (non-deterministic, left
+out of every row comparison through `DataOptions.nondeterministic_tables`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.schemadiff.model import Column, Constraint, Key, Snapshot, Table
 from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Executor, Scope, catalog_query
-from kedge_hasura.sql.quoting import quote_literal, quoted, quoted_path
+from kedge_hasura.sql.quoting import quoted, quoted_path
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,20 @@ class DataOptions:
     ignore_columns: frozenset[str] = field(default_factory=frozenset)  # "s.t.col", "t.col" or "col" globs
     report_limit: int = 20  # row differences listed per table
     match: Literal["key", "physical"] = "key"
+    # "schema.table" names (exact, not patterns) whose rows are not reproducible: not compared.
+    nondeterministic_tables: frozenset[str] = field(default_factory=frozenset)
+    nondeterministic_sequences: frozenset[str] = field(default_factory=frozenset)  # positions not compared
+
+
+# random() seeds for replays of one history: the first replay (squash, and `squash --check`, which
+# must reproduce it) and the replays that look for what varies. Fixed, so a count drawn from
+# random() is the same on every run and the verdict cannot change from run to run.
+REPLAY_SEEDS = (0.25, -0.5, 0.75)
+NONDETERMINISTIC = "non-deterministic: its rows differ between two replays of the same migrations"
+# Tables per batch of row queries: bounds the JSON a batch holds in memory (and, through Hasura's
+# run_sql, the size of one response); the count queries are tiny and go in one batch.
+_ROWS_BATCH_TABLES = 100
+_ROWS_BATCH_ROWS = 200_000
 
 
 class RowDifference(BaseModel):
@@ -88,48 +109,44 @@ def compare_data(
     tables = _common_tables(source_snap, target_snap, options)
     result = DataDiff()
     if tables:
-        source_counts = source_exec.fetch_json(_count_query(tables), session=SESSION_SETTINGS) or {}
-        target_counts = target_exec.fetch_json(_count_query(tables), session=SESSION_SETTINGS) or {}
+        source_counts = _fetch_counts(source_exec, tables)
+        target_counts = _fetch_counts(target_exec, tables)
         selected: list[Key] = []
-        for key in tables:
+        sizes: dict[Key, int] = {}
+        for key, counts in zip(tables, zip(source_counts, target_counts, strict=True), strict=True):
             name = _display(key)
-            counts = (int(source_counts.get(name, 0)), int(target_counts.get(name, 0)))
-            named = bool(options.tables)
-            if not named and max(counts) > options.max_rows:
+            reason = None
+            if name in options.nondeterministic_tables:
+                reason = NONDETERMINISTIC
+            elif not options.tables and max(counts) > options.max_rows:
+                reason = f"more than {options.max_rows} rows (name it with --data-table to compare)"
+            if reason is not None:
                 result.tables.append(
                     TableData(
                         table=name,
                         status="skipped",
                         source_rows=counts[0],
                         target_rows=counts[1],
-                        reason=f"more than {options.max_rows} rows (name it with --data-table to compare)",
+                        reason=reason,
                     )
                 )
                 continue
             selected.append(key)
+            sizes[key] = max(counts)
         order = "physical" if options.match == "physical" else "key"
-        source_rows = (
-            source_exec.fetch_json(_rows_query(selected, source_snap, order), session=SESSION_SETTINGS)
-            if selected
-            else {}
-        )
-        target_rows = (
-            target_exec.fetch_json(_rows_query(selected, target_snap, order), session=SESSION_SETTINGS)
-            if selected
-            else {}
-        )
-        for key in selected:
-            name = _display(key)
-            result.tables.append(
-                _compare_table(
-                    key, source_rows.get(name) or [], target_rows.get(name) or [], source_snap, options
-                )
-            )
+        source_keys, target_keys = _row_keys(source_snap), _row_keys(target_snap)
+        for batch in _batches(selected, sizes):
+            source_rows = _fetch_rows(source_exec, batch, source_keys, order)
+            target_rows = _fetch_rows(target_exec, batch, target_keys, order)
+            for key, left, right in zip(batch, source_rows, target_rows, strict=True):
+                result.tables.append(_compare_table(key, left, right, source_keys, options))
+        position = {_display(key): index for index, key in enumerate(tables)}
+        result.tables.sort(key=lambda table: position[table.table])
     before, after = sequence_positions(source_exec, scope), sequence_positions(target_exec, scope)
     result.sequences = [
         SequenceData(sequence=name, source=before.get(name), target=after.get(name))
         for name in sorted(before.keys() & after.keys())
-        if before.get(name) != after.get(name)
+        if before.get(name) != after.get(name) and name not in options.nondeterministic_sequences
     ]
     return result
 
@@ -162,51 +179,75 @@ def _common_tables(source: Snapshot, target: Snapshot, options: DataOptions) -> 
     return sorted(keys)
 
 
-def _count_query(tables: list[Key]) -> str:
-    parts = ", ".join(
-        f"{quote_literal(_display(key))}, (SELECT count(*) FROM {quoted_path(key)})" for key in tables
-    )
-    return f"SELECT json_build_object({parts})"
+def _fetch_counts(executor: Executor, tables: list[Key]) -> list[int]:
+    queries = {str(i): f"SELECT to_json(count(*)) FROM {quoted_path(key)}" for i, key in enumerate(tables)}
+    answers = executor.fetch_json_batch(queries, session=SESSION_SETTINGS)
+    return [int(answers[str(i)] or 0) for i in range(len(tables))]
 
 
-def _row_key(key: Key, snapshot: Snapshot) -> tuple[tuple[str, ...], str]:
-    """The columns that identify a row, and which constraint they come from."""
-    constraints = [
-        c for c in snapshot.of_kind("constraint").values() if isinstance(c, Constraint) and c.key[:2] == key
-    ]
-    primary = [c for c in constraints if c.constraint_type == "primary key"]
-    if primary:
-        return primary[0].columns, "primary key"
-    not_null = {
-        c.name
-        for c in snapshot.of_kind("column").values()
-        if isinstance(c, Column) and c.key[:2] == key and c.not_null
-    }
-    for constraint in sorted(constraints, key=lambda c: c.name):
-        if (
-            constraint.constraint_type == "unique"
-            and constraint.columns
-            and set(constraint.columns) <= not_null
-        ):
-            return constraint.columns, f"unique key {constraint.name}"
-    return (), ""
-
-
-def _rows_query(tables: list[Key], snapshot: Snapshot, order: str) -> str:
-    parts = []
+def _batches(tables: list[Key], sizes: dict[Key, int]) -> list[list[Key]]:
+    batches: list[list[Key]] = []
+    rows = 0
     for key in tables:
-        columns, _ = _row_key(key, snapshot)
-        if order == "physical":
-            ordering = "t.ctid"
-        elif columns:
-            ordering = ", ".join(f"t.{quoted(column)}" for column in columns)
-        else:
-            ordering = "t::text"
-        parts.append(
-            f"{quote_literal(_display(key))}, "
-            f"(SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {quoted_path(key)} t)"
-        )
-    return f"SELECT json_build_object({', '.join(parts)})"
+        if not batches or len(batches[-1]) >= _ROWS_BATCH_TABLES or rows + sizes[key] > _ROWS_BATCH_ROWS:
+            batches.append([])
+            rows = 0
+        batches[-1].append(key)
+        rows += sizes[key]
+    return [batch for batch in batches if batch]
+
+
+def _fetch_rows(
+    executor: Executor, tables: list[Key], keys: RowKeys, order: str
+) -> list[list[dict[str, Any]]]:
+    queries = {str(i): _rows_query(key, keys, order) for i, key in enumerate(tables)}
+    answers = executor.fetch_json_batch(queries, session=SESSION_SETTINGS)
+    return [answers[str(i)] or [] for i in range(len(tables))]
+
+
+RowKeys = dict[Key, tuple[tuple[str, ...], str]]
+
+
+def _row_keys(snapshot: Snapshot) -> RowKeys:
+    """table → the columns that identify a row, and which constraint they come from ((), "" if none).
+
+    Built in one pass over the snapshot: looking the constraints up table by table was quadratic
+    (23 s of a 600-table squash).
+    """
+    constraints: dict[Key, list[Constraint]] = {}
+    for constraint in snapshot.of_kind("constraint").values():
+        if isinstance(constraint, Constraint):
+            constraints.setdefault(constraint.key[:2], []).append(constraint)
+    not_null: dict[Key, set[str]] = {}
+    for column in snapshot.of_kind("column").values():
+        if isinstance(column, Column) and column.not_null:
+            not_null.setdefault(column.key[:2], set()).add(column.name)
+    keys: RowKeys = {}
+    for table, found in constraints.items():
+        primary = [c for c in found if c.constraint_type == "primary key"]
+        if primary:
+            keys[table] = (primary[0].columns, "primary key")
+            continue
+        for constraint in sorted(found, key=lambda c: c.name):
+            if (
+                constraint.constraint_type == "unique"
+                and constraint.columns
+                and set(constraint.columns) <= not_null.get(table, set())
+            ):
+                keys[table] = (constraint.columns, f"unique key {constraint.name}")
+                break
+    return keys
+
+
+def _rows_query(key: Key, keys: RowKeys, order: str) -> str:
+    columns, _ = keys.get(key, ((), ""))
+    if order == "physical":
+        ordering = "t.ctid"
+    elif columns:
+        ordering = ", ".join(f"t.{quoted(column)}" for column in columns)
+    else:
+        ordering = "t::text"
+    return f"SELECT coalesce(json_agg(to_jsonb(t) ORDER BY {ordering}), '[]') FROM {quoted_path(key)} t"
 
 
 def _is_ignored(table: Key, column: str, patterns: frozenset[str]) -> bool:
@@ -219,18 +260,29 @@ def _compare_table(
     key: Key,
     before: list[dict[str, Any]],
     after: list[dict[str, Any]],
-    snapshot: Snapshot,
+    keys: RowKeys,
     options: DataOptions,
 ) -> TableData:
     name = _display(key)
     columns = sorted({column for row in (*before, *after) for column in row})
     ignored = [column for column in columns if _is_ignored(key, column, options.ignore_columns)]
     kept = [column for column in columns if column not in ignored]
-    key_columns, key_kind = _row_key(key, snapshot)
+    key_columns, key_kind = keys.get(key, ((), ""))
     differences: list[RowDifference] = []
     differing: set[str] = set()
 
-    if options.match == "physical":
+    def canonical(row: dict[str, Any]) -> str:
+        return json.dumps({c: row.get(c) for c in kept}, sort_keys=True)
+
+    physical = options.match == "physical"
+    if physical and Counter(map(canonical, before)) == Counter(map(canonical, after)):
+        # The same rows in another physical order (INSERT ... SELECT ... ORDER BY random()).
+        matched_by = "whole row (any order)"
+    elif physical and not (
+        key_columns
+        and not set(key_columns) & set(ignored)
+        and _key_set(before, key_columns) == _key_set(after, key_columns)
+    ):
         matched_by = "physical order"
         for left, right in zip(before, after, strict=False):
             changed = [c for c in kept if left.get(c) != right.get(c)]
@@ -244,6 +296,7 @@ def _compare_table(
         for row in after[len(before) :]:
             differences.append(RowDifference(change="added", target=row))
     elif key_columns and not set(key_columns) & set(ignored):
+        # Also for two replays whose rows have the same keys in another order.
         matched_by = key_kind
         left_rows = {tuple(json.dumps(r.get(c), sort_keys=True) for c in key_columns): r for r in before}
         right_rows = {tuple(json.dumps(r.get(c), sort_keys=True) for c in key_columns): r for r in after}
@@ -266,10 +319,6 @@ def _compare_table(
                 )
     else:
         matched_by = "whole row (no usable key)" if not key_columns else "whole row (key columns ignored)"
-
-        def canonical(row: dict[str, Any]) -> str:
-            return json.dumps({c: row.get(c) for c in kept}, sort_keys=True)
-
         examples = {canonical(row): {c: row.get(c) for c in kept} for row in (*before, *after)}
         left_counts, right_counts = Counter(map(canonical, before)), Counter(map(canonical, after))
         for text, count in sorted((left_counts - right_counts).items()):
@@ -287,4 +336,47 @@ def _compare_table(
         differing_columns=sorted(differing),
         differences=differences[: options.report_limit],
         more=max(len(differences) - options.report_limit, 0),
+    )
+
+
+def _key_set(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(json.dumps(row.get(c), sort_keys=True) for c in columns) for row in rows)
+
+
+@dataclass(frozen=True)
+class ReplayVariation:
+    """What differs between two replays of the same history (a `match="physical"` DataDiff)."""
+
+    frozen_columns: tuple[str, ...] = ()  # "schema.table.column": values differ, row count equal
+    nondeterministic_tables: tuple[str, ...] = ()  # "schema.table": the row count differs
+    nondeterministic_sequences: tuple[str, ...] = ()  # "schema.sequence": the position differs
+
+    def merged(self, other: ReplayVariation) -> ReplayVariation:
+        tables = sorted({*self.nondeterministic_tables, *other.nondeterministic_tables})
+        columns = {*self.frozen_columns, *other.frozen_columns}
+        return ReplayVariation(
+            frozen_columns=tuple(sorted(c for c in columns if c.rpartition(".")[0] not in tables)),
+            nondeterministic_tables=tuple(tables),
+            nondeterministic_sequences=tuple(
+                sorted({*self.nondeterministic_sequences, *other.nondeterministic_sequences})
+            ),
+        )
+
+
+def replay_variation(diff: DataDiff) -> ReplayVariation:
+    """Frozen columns and non-deterministic tables, from comparing two replays of one history.
+
+    A table whose row count differs cannot be compared row by row at all, so it is listed as a
+    table and none of its columns are listed as frozen.
+    """
+    tables = sorted(
+        t.table for t in diff.tables if t.status == "different" and t.source_rows != t.target_rows
+    )
+    columns = sorted(
+        f"{t.table}.{column}" for t in diff.tables if t.table not in tables for column in t.differing_columns
+    )
+    return ReplayVariation(
+        frozen_columns=tuple(columns),
+        nondeterministic_tables=tuple(tables),
+        nondeterministic_sequences=tuple(sorted(s.sequence for s in diff.sequences)),
     )

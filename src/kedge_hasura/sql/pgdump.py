@@ -107,26 +107,40 @@ def parse_dump(text: str) -> list[DumpEntry]:
 
 
 def _clean(body: str) -> tuple[str, str | None]:
-    lines = []
+    """The entry's SQL without pg_dump's own lines around it, every byte in between kept.
+
+    Session lines, banners and meta-commands only ever stand between entries (pg_dump writes the
+    SETs for an entry before its header), so only the lines before and after the SQL are looked
+    at: a line inside a function body or a string literal that looks like one (`SET x = 1;`, a
+    line starting with a backslash) is the user's and stays. Lines are split on LF alone, so a CR
+    (a CRLF file's function body, a literal) reaches the migration unchanged.
+    """
+    lines = body.split("\n")
     access_method = None
-    for line in body.splitlines():
+    start, end = 0, len(lines)
+    while start < end and _between_entries(lines[start]):
+        start += 1
+    while end > start and _between_entries(lines[end - 1]):
+        end -= 1
+    for line in (*lines[:start], *lines[end:]):
         method = _DEFAULT_ACCESS_METHOD.match(line)
         if method:
             access_method = method.group(1) if method.group(1) != "heap" else None
-            continue
-        if _SESSION_LINE.match(line) or _BANNER.match(line):
-            continue
-        if _META_COMMAND.match(line):
-            if line.startswith(("\\restrict", "\\unrestrict")):
-                continue
+        elif _META_COMMAND.match(line) and not line.startswith(("\\restrict", "\\unrestrict")):
             raise ToolError(
                 f"pg_dump wrote the psql meta-command {line.split()[0]!r}, which run_sql cannot run"
             )
-        lines.append(line)
-    text = "\n".join(lines).strip()
-    # pg_dump's trailing "-- PostgreSQL database dump complete" block leaves a bare "--" line.
-    text = re.sub(r"(\n--\s*)+$", "", text).strip()
-    return (text if text != "--" else ""), access_method
+    return "\n".join(lines[start:end]), access_method
+
+
+def _between_entries(line: str) -> bool:
+    """A line pg_dump writes between entries: blank, a session SET, a banner, a meta-command."""
+    return (
+        not line.strip(" ")
+        or line == "--"
+        or bool(_SESSION_LINE.match(line) or _BANNER.match(line) or _META_COMMAND.match(line))
+        or bool(_DEFAULT_ACCESS_METHOD.match(line))
+    )
 
 
 def without_baseline(
@@ -209,7 +223,7 @@ def _entry_sql(entry: DumpEntry, *, idempotent: bool) -> str:
             "SET LOCAL default_table_access_method = heap;"
         )
     if entry.type in ("TABLE DATA",):
-        rows = sum(1 for line in entry.sql.splitlines() if line.startswith("\t("))
+        rows = sum(1 for line in entry.sql.split("\n") if line.startswith("\t("))
         return f"-- {rows} row{'s' if rows != 1 else ''} of {entry.label}\n{sql}"
     return sql
 

@@ -181,13 +181,16 @@ def _could_be_enum(relation: Relation) -> bool:
 def enum_rows_query(tables: list[tuple[TableKey, str]]) -> str:
     """One query returning {"<index>": [key values]} for every (table, key column), at most
     ENUM_ROW_LIMIT values each (Hasura reads them all; we only need to know they are valid)."""
+    # One VALUES row per table: a list, where a chain of UNION ALL nests one level per table.
     parts = [
-        f"SELECT '{index}' AS k, (SELECT coalesce(json_agg(x.v), '[]'::json) FROM "
+        f"('{index}', (SELECT coalesce(json_agg(x.v), '[]'::json) FROM "
         f"(SELECT {quoted(column)}::text AS v FROM {quoted_path((schema, name))} "
-        f"LIMIT {ENUM_ROW_LIMIT}) AS x) AS v"
+        f"LIMIT {ENUM_ROW_LIMIT}) AS x))"
         for index, ((schema, name), column) in enumerate(tables)
     ]
-    return "SELECT coalesce(json_object_agg(k, v), '{}'::json) FROM (" + " UNION ALL ".join(parts) + ") q"
+    if not parts:
+        return "SELECT '{}'::json"
+    return "SELECT coalesce(json_object_agg(k, v), '{}'::json) FROM (VALUES " + ", ".join(parts) + ") q(k, v)"
 
 
 def unquote(text: str) -> str:

@@ -5,8 +5,10 @@
     B       = a copy of `before` + the squashed up.sql, then its down.sql
 
 Columns whose values differ between A and A2 (now(), random UUIDs) are "frozen at squash time" and
-left out of the row comparison, column by column. The squash is accepted only if A and B have the
-same schema (nothing at warning level or above) and rows, and B after down.sql equals `before`.
+left out of the row comparison, column by column; tables whose row count differs (and sequences
+whose position does) are "non-deterministic" and left out whole. The squash is accepted only if
+A and B have the same schema (nothing at warning level or above) and rows, and B after down.sql
+equals `before`.
 Nothing is written before that, and then only through a staged copy of the folder (see
 project.staging), so an interruption leaves the project as it was or fully squashed.
 """
@@ -17,6 +19,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -25,7 +28,7 @@ from kedge_hasura.actions.squash.plan import Progress, SquashRequest, Strategy, 
 from kedge_hasura.actions.squash.steps import (
     Work,
     build_before,
-    frozen_columns,
+    find_variation,
     replay_range,
     snapshot,
     transaction_warnings,
@@ -68,6 +71,8 @@ class SquashResult(BaseModel):
     seconds_squashed: float
     seconds_total: float = 0.0
     frozen_values: list[str] = []
+    nondeterministic_tables: list[str] = []  # row count differs between replays: rows not compared
+    nondeterministic_sequences: list[str] = []  # position differs between replays: not compared
     verification: Verification
     warnings: list[str] = []
     postgres_major: int
@@ -151,6 +156,8 @@ def _write(
             ),
             postgres_major=result.postgres_major,
             frozen_values=result.frozen_values,
+            nondeterministic_tables=result.nondeterministic_tables,
+            nondeterministic_sequences=result.nondeterministic_sequences,
             pre_sql=pre_sql,
             preconditions_sql=preconditions_sql,
             exclude_schemas=request.exclude_schemas,
@@ -176,10 +183,11 @@ def _squash(work: Work) -> SquashResult:
     first_new_oid = pg_dump.last_oid(replayed.conninfo)
     report = replay_range(work, replayed)
     warnings = [*scratch.preconditions.notes, *transaction_warnings(work.selected)]
-    frozen: list[str] = []
     if request.verify:
-        frozen, frozen_notes = frozen_columns(work, before, replayed)
-        warnings += frozen_notes
+        variation, variation_notes = find_variation(work, before, replayed)
+        work = replace(work, variation=variation)
+        warnings += variation_notes
+    frozen = list(work.variation.frozen_columns)
 
     outside = pg_dump.outside_dependencies(replayed.conninfo, first_new_oid)
     if outside:
@@ -232,6 +240,8 @@ def _squash(work: Work) -> SquashResult:
         seconds_replay=report.seconds,
         seconds_squashed=seconds_squashed,
         frozen_values=frozen,
+        nondeterministic_tables=list(work.variation.nondeterministic_tables),
+        nondeterministic_sequences=list(work.variation.nondeterministic_sequences),
         verification=verification,
         warnings=warnings,
         postgres_major=scratch.major,

@@ -1,4 +1,8 @@
-"""Squash's scratch steps: build the state before the range, replay it, find frozen values.
+"""Squash's scratch steps: build the state before the range, replay it, find what varies.
+
+The replays seed random() (schemadiff.data.REPLAY_SEEDS): the first replay with the first seed,
+as `squash --check` does, so both see the same random() values; the replays that look for what
+varies with the others.
 
 Each step returns what it found, notes included, so the caller decides their order in the report.
 """
@@ -6,7 +10,7 @@ Each step returns what it found, notes included, so the caller decides their ord
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
@@ -17,7 +21,13 @@ from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, sql_findings
 from kedge_hasura.project.naming import migration_folder_name
-from kedge_hasura.schemadiff.data import DataOptions, compare_data
+from kedge_hasura.schemadiff.data import (
+    REPLAY_SEEDS,
+    DataOptions,
+    ReplayVariation,
+    compare_data,
+    replay_variation,
+)
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
 from kedge_hasura.sql.statements import parse_sql
@@ -34,6 +44,8 @@ class Work:
     cluster: ScratchCluster
     say: Progress
     scope: Scope
+    # What differs between replays of the originals (set once found, with dataclasses.replace).
+    variation: ReplayVariation = field(default_factory=ReplayVariation)
 
 
 def precondition_files(work: Work) -> tuple[Path, ...]:
@@ -71,6 +83,7 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
         progress=lambda index, count, script: work.say(
             f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
         ),
+        seed=REPLAY_SEEDS[0],
     )
 
 
@@ -79,21 +92,60 @@ def apply_scripts(
     database: ScratchDatabase,
     scripts: Sequence[SqlScript],
     progress: Callable[[int, int, SqlScript], None] | None = None,
+    seed: float | None = None,
 ) -> ReplayReport:
-    report = replay(database.conninfo, scripts, on_script=progress)
+    report = replay(database.conninfo, scripts, on_script=progress, seed=seed)
     failure = report.failed_step.failure if report.failed_step else None
     report.raise_for_failure(hint=work.cluster.missing_extension_hint(failure.message) if failure else None)
     return report
 
 
-def frozen_columns(
+def find_variation(
     work: Work, before: ScratchDatabase, replayed: ScratchDatabase
-) -> tuple[list[str], list[str]]:
-    """Columns whose values differ between two replays of the same history, and the note saying so."""
+) -> tuple[ReplayVariation, list[str]]:
+    """Columns, tables and sequences that differ between replays of the same history, and the notes.
+
+    A second replay with another random() seed finds them. Where it finds a table whose row
+    count varies, other tables could vary too and have matched by chance (a count from random()
+    or the clock), so a third replay, with a third seed, looks again.
+    """
     work.say("replaying again to find values that change on every run")
+    variation = _compare_replays(work, before, replayed, REPLAY_SEEDS[1])
+    if variation.nondeterministic_tables:
+        work.say("replaying a third time: some tables have a different number of rows on every run")
+        variation = variation.merged(_compare_replays(work, before, replayed, REPLAY_SEEDS[2]))
+    # The dump strategy writes the rows of this run; concat re-runs the statements that make them.
+    holds = "this run's" if work.request.strategy == "dump" else "new"
+    notes = []
+    if variation.frozen_columns:
+        notes.append(
+            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
+            f"squashed migration holds {holds} values): {', '.join(variation.frozen_columns)}"
+        )
+    if variation.nondeterministic_sequences:
+        notes.append(
+            "sequence positions that differ on every replay are not compared (the squashed migration "
+            f"sets {holds} positions): {', '.join(variation.nondeterministic_sequences)}"
+        )
+    if variation.nondeterministic_tables:
+        tables = variation.nondeterministic_tables
+        notes.append(
+            f"non-deterministic rows: {len(tables)} table(s) get a different number of rows on every replay "
+            "of the originals (e.g. generate_series(1, random() * n)); their rows are not compared, and the "
+            f"squashed migration holds {holds} rows: {', '.join(tables)}"
+        )
+    return variation, notes
+
+
+def _compare_replays(
+    work: Work, before: ScratchDatabase, replayed: ScratchDatabase, seed: float
+) -> ReplayVariation:
     again = work.cluster.create_database("replay_again", copy_of=before)
-    apply_scripts(work, again, scripts_for(work.selected))
-    with PsycopgExecutor(replayed.conninfo) as first, PsycopgExecutor(again.conninfo) as second:
+    apply_scripts(work, again, scripts_for(work.selected), seed=seed)
+    with (
+        PsycopgExecutor(replayed.conninfo, label="the replayed originals") as first,
+        PsycopgExecutor(again.conninfo, label="another replay of the originals") as second,
+    ):
         data = compare_data(
             (first, read_snapshot(first, work.scope)),
             (second, read_snapshot(second, work.scope)),
@@ -101,20 +153,11 @@ def frozen_columns(
             scope=work.scope,
         )
     work.cluster.drop_database(again)
-    frozen = sorted(
-        f"{table}.{column}" for table, columns in data.differing_columns().items() for column in columns
-    )
-    notes = []
-    if frozen:
-        notes.append(
-            "values frozen at squash time (they differ on every replay, e.g. now() or random UUIDs; the "
-            f"squashed migration holds the values of this run): {', '.join(frozen)}"
-        )
-    return frozen, notes
+    return replay_variation(data)
 
 
 def snapshot(conninfo: str, scope: Scope) -> Snapshot:
-    with PsycopgExecutor(conninfo) as executor:
+    with PsycopgExecutor(conninfo, label="a scratch database") as executor:
         return read_snapshot(executor, scope)
 
 

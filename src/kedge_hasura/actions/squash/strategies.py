@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kedge_hasura import __version__
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
+from kedge_hasura.pg.dependencies import object_dependencies
 from kedge_hasura.pg.scratch import ScratchDatabase
 from kedge_hasura.project.naming import archive_folder_name
 from kedge_hasura.schemadiff.drops import drop_statements
@@ -65,8 +66,7 @@ def dump_strategy(
     notes += missing_roles
     up_sql = render_up(entries, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles)
     final, start = snapshots
-    edges = [(edge.dependent, edge.depends_on) for edge in pg_dump.view_dependencies(replayed.conninfo)]
-    drops, drop_notes = drop_statements(final, start, edges)
+    drops, drop_notes = drop_statements(final, start, object_dependencies(replayed.conninfo))
     notes += drop_notes
     down_header = [
         f"Undoes {squash_folder_name(work)}: drops what its up.sql creates, dependents",
@@ -132,7 +132,7 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"{archive_folder_name(first.version, last.version)}/.",
-        "Verified: replaying the originals and applying this file build the same schema and rows."
+        _verified_line(work)
         if work.request.verify
         else "Not verified (--no-verify): nothing proves this file builds what the originals build.",
         "",
@@ -141,4 +141,21 @@ def header(work: Work, frozen: list[str]) -> list[str]:
     lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
     if frozen:
         lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
+    if work.variation.nondeterministic_tables:
+        dump = work.request.strategy == "dump"
+        holds = "; this file holds the rows of one replay" if dump else ", this file's too"
+        lines += [
+            "",
+            f"Non-deterministic tables (a different number of rows on every replay{holds}; not compared): "
+            + ", ".join(work.variation.nondeterministic_tables),
+        ]
     return lines
+
+
+def _verified_line(work: Work) -> str:
+    if work.variation.nondeterministic_tables:
+        return (
+            "Verified: replaying the originals and applying this file build the same schema, and the same "
+            "rows in every table but the non-deterministic ones listed below."
+        )
+    return "Verified: replaying the originals and applying this file build the same schema and rows."
