@@ -139,7 +139,7 @@ def _materialise(
         return
     assert scratch is not None
     # Imported here: comparing two URLs needs neither replay nor the SQL parser (0.2 s of start-up).
-    from kedge_hasura.actions.replay import replay_migrations, script_from_file
+    from kedge_hasura.actions.replay import project_preconditions, replay_migrations, script_from_file
     from kedge_hasura.pg.replay import replay
     from kedge_hasura.project.migrations import load_sql_file
 
@@ -160,7 +160,10 @@ def _materialise(
                 )
             migrations = scan.databases[name].migrations
             say(f"replaying {len(migrations)} migrations of {name} on a scratch database")
-            replay_migrations(scratch, database, migrations)
+            loaded = project()
+            replay_migrations(
+                scratch, database, migrations, preconditions=project_preconditions(loaded, name)
+            )
         else:
             path = Path(side.value)
             sql_file = load_sql_file(path)

@@ -12,6 +12,7 @@ it does not know) or cannot use (a list where it reads a string) stays an error.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ _IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "act
 # Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
-_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}}
+_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}, "databases": set()}
+_PRECONDITION_KEYS = {"sql", "migrations"}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
 SUPPORTED_CONFIG_VERSIONS = (2, 3)
 
@@ -51,10 +53,38 @@ class CheckConfig:
 
 
 @dataclass(frozen=True)
+class DatabasePreconditions:
+    """`kedge: {databases: {<db>: {preconditions: ...}}}`: what a database holds before its first
+    migration, made by someone else (Nhost's `auth` and `storage` schemas). Every command that
+    replays the migrations runs these first, and nothing generated or compared includes them.
+
+    `sql` are paths relative to the project folder (the folder of config.yaml), checked to exist.
+    """
+
+    sql: tuple[Path, ...] = ()
+    migrations: MigrationsUpTo | None = None
+
+
+@dataclass(frozen=True)
+class MigrationsUpTo:
+    """`migrations: {database: db1, up_to: VERSION}`: another database's migrations, through
+    VERSION, replayed after the SQL files (a database whose migrations need another's objects).
+    Checked against the migrations when used; `where` is config.yaml's `path:line` for errors."""
+
+    database: str
+    up_to: int
+    where: str
+
+
+@dataclass(frozen=True)
 class KedgeConfig:
     """The `kedge:` section of config.yaml: kedge-hasura's own settings."""
 
     check: CheckConfig = field(default_factory=CheckConfig)
+    preconditions: dict[str, DatabasePreconditions] = field(default_factory=dict)  # by database name
+
+    def preconditions_for(self, database: str) -> DatabasePreconditions:
+        return self.preconditions.get(database, DatabasePreconditions())
 
 
 @dataclass(frozen=True)
@@ -262,8 +292,71 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
         check=CheckConfig(
             ignore_untracked=untracked,
             ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),
-        )
+        ),
+        preconditions=_preconditions(document, kedge.get("databases"), mapping, strings),
     )
+
+
+def _preconditions(
+    document: YamlDocument,
+    section: Any,
+    mapping: Callable[[Any, tuple[str, ...], set[str]], dict[str, Any]],
+    strings: Callable[[Any, tuple[str, ...]], tuple[str, ...]],
+) -> dict[str, DatabasePreconditions]:
+    """Parse `kedge: {databases: {<db>: {preconditions: {sql: [files]}}}}`.
+
+    Raises:
+        ProjectError: an unknown key, a wrong type, or a file that does not exist (with its line).
+    """
+    at: tuple[str, ...] = (_KEDGE_KEY, "databases")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        raise ProjectError(f"{document.path}:{document.line_of(at)}: kedge.databases must be a mapping")
+    result: dict[str, DatabasePreconditions] = {}
+    for database, settings in section.items():
+        db_at = (*at, database)
+        values = mapping(settings, db_at, {"preconditions"})
+        pre_at = (*db_at, "preconditions")
+        pre = mapping(values.get("preconditions"), pre_at, _PRECONDITION_KEYS)
+        files: list[Path] = []
+        for index, name in enumerate(strings(pre.get("sql"), (*pre_at, "sql"))):
+            path = document.path.parent / name
+            if not path.is_file():
+                raise ProjectError(
+                    f"{document.path}:{document.line_of((*pre_at, 'sql', index))}: precondition file "
+                    f"{name!r} of database {database!r} does not exist ({path})",
+                    hint="write the path relative to the folder of config.yaml, or remove the entry",
+                )
+            files.append(path)
+        result[str(database)] = DatabasePreconditions(
+            sql=tuple(files),
+            migrations=_migrations_up_to(document, pre.get("migrations"), (*pre_at, "migrations")),
+        )
+    return result
+
+
+def _migrations_up_to(document: YamlDocument, value: Any, at: tuple[str, ...]) -> MigrationsUpTo | None:
+    """Parse `migrations: {database: NAME, up_to: VERSION}`.
+
+    Raises:
+        ProjectError: not that mapping (with its line).
+    """
+    if value is None:
+        return None
+    where = f"{document.path}:{document.line_of(at)}"
+    if (
+        not isinstance(value, dict)
+        or set(value) != {"database", "up_to"}
+        or not isinstance(value["database"], str)
+        or isinstance(value["up_to"], bool)
+        or not isinstance(value["up_to"], int)
+    ):
+        raise ProjectError(
+            f"{where}: {'.'.join(at)} must be {{database: NAME, up_to: VERSION}}",
+            hint="for example migrations: {database: default, up_to: 1700000000000}",
+        )
+    return MigrationsUpTo(database=value["database"], up_to=value["up_to"], where=where)
 
 
 def parse_dotenv(text: str) -> dict[str, str]:

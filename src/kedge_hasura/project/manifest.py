@@ -69,6 +69,8 @@ class ArchiveManifest(BaseModel):
     nondeterministic_sequences: list[str] = []  # "schema.sequence" whose position differs likewise
     # How the squash was made, so `squash --check` can replay the originals the same way.
     pre_sql: str | None = None  # path relative to the project folder
+    # config.yaml's precondition files then (relative to the project); None in older manifests.
+    preconditions_sql: list[str] | None = None
     exclude_schemas: list[str] = []
     hasura_preconditions: bool = True
 

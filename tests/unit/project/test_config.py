@@ -360,3 +360,54 @@ def test_empty_yaml_is_none(config_file: WriteConfig) -> None:
 )
 def test_parse_dotenv(text: str, expected: dict[str, str]) -> None:
     assert parse_dotenv(text) == expected
+
+
+# -- kedge.databases.<db>.preconditions ------------------------------------------------------------
+
+
+def test_preconditions_are_read_per_database_relative_to_the_project(tmp_path: Path) -> None:
+    (tmp_path / "preconditions").mkdir()
+    (tmp_path / "preconditions" / "auth.sql").write_text("CREATE SCHEMA auth;\n")
+    (tmp_path / "config.yaml").write_text(
+        "version: 3\n"
+        "kedge:\n"
+        "  databases:\n"
+        "    default:\n"
+        "      preconditions:\n"
+        "        sql: [preconditions/auth.sql]\n"
+    )
+
+    config = load_config(tmp_path / "config.yaml")
+
+    assert config.kedge.preconditions_for("default").sql == (tmp_path / "preconditions" / "auth.sql",)
+    assert config.kedge.preconditions_for("other").sql == ()
+
+
+def test_a_missing_precondition_file_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "version: 3\n"
+        "kedge:\n"
+        "  databases:\n"
+        "    default:\n"
+        "      preconditions:\n"
+        "        sql:\n"
+        "          - preconditions/auth.sql\n"
+    )
+
+    with pytest.raises(ProjectError) as caught:
+        load_config(tmp_path / "config.yaml")
+
+    assert f"{tmp_path / 'config.yaml'}:7:" in str(caught.value)
+    assert "preconditions/auth.sql" in str(caught.value)
+    assert "does not exist" in str(caught.value)
+
+
+def test_an_unknown_precondition_key_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "version: 3\nkedge:\n  databases:\n    default:\n      preconditions:\n        sqll: [a.sql]\n"
+    )
+
+    with pytest.raises(ProjectError) as caught:
+        load_config(tmp_path / "config.yaml")
+
+    assert f"{tmp_path / 'config.yaml'}:6: unknown key 'sqll'" in str(caught.value)

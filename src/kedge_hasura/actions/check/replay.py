@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kedge_hasura.actions.check.catalog import DatabaseCatalog, read_catalog
-from kedge_hasura.actions.replay import replay_migrations
+from kedge_hasura.actions.replay import project_preconditions, replay_migrations
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -78,7 +78,11 @@ def declared_databases(project: Project, *, only: str | None) -> Databases:
 
 
 def replay_databases(
-    names: list[str], scan: MigrationScan, cluster: Callable[[], ScratchCluster], say: Progress
+    names: list[str],
+    scan: MigrationScan,
+    cluster: Callable[[], ScratchCluster],
+    say: Progress,
+    project: Project | None = None,
 ) -> ReplayOutcome:
     """Replay each database's migrations on its own scratch database and read its catalog.
 
@@ -98,7 +102,10 @@ def replay_databases(
             migrations = scan.databases[name].migrations
             with scratch.database("check") as database:
                 say(f"replaying {len(migrations)} migration{'s' if len(migrations) != 1 else ''} of {name}")
-                report = replay_migrations(scratch, database, migrations, raise_on_failure=False)
+                preconditions = project_preconditions(project, name) if project is not None else []
+                report = replay_migrations(
+                    scratch, database, migrations, raise_on_failure=False, preconditions=preconditions
+                )
                 step = report.failed_step
                 if step is not None and step.failure is not None:
                     hint = scratch.missing_extension_hint(step.failure.message)

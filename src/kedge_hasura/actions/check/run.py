@@ -132,7 +132,7 @@ def check_project(
         replay, reasons = _with_migrations(databases, scan)
     # The replay runs in PostgreSQL while the metadata loads in Python: on two cores they overlap.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        replaying = pool.submit(replay_databases, replay, scan, cluster, say)
+        replaying = pool.submit(replay_databases, replay, scan, cluster, say, project)
         with run.timed("load"):
             metadata = _load_metadata(project, run)
             _check_files(project, metadata, scan, run)

@@ -9,6 +9,7 @@ state lost, and applied migrations edited since.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from pydantic import BaseModel
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.migration_state import compare_state
 from kedge_hasura.actions.deploy.plan import edited_versions
-from kedge_hasura.actions.replay import replay_migrations
+from kedge_hasura.actions.replay import project_preconditions, replay_migrations
 from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.cli_state import CliState
@@ -28,6 +29,7 @@ from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare
+from kedge_hasura.schemadiff.model import Extension, Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
 
 Progress = Callable[[str], None]
@@ -85,10 +87,16 @@ def verify(
             migrations = scan.databases[name]
             say(f"{name}: replaying {len(migrations.migrations)} migrations and reading the live schema")
             with scratch.database("verify") as replayed:
-                replay_migrations(scratch, replayed, migrations.migrations)
+                replay_migrations(
+                    scratch,
+                    replayed,
+                    migrations.migrations,
+                    preconditions=project_preconditions(project, name),
+                )
                 with PsycopgExecutor(replayed.conninfo, label="the replayed migrations") as local:
                     expected = read_snapshot(local, Scope())
             live = read_snapshot(RunSqlExecutor(client, source=name), Scope())
+            expected = _without_absent(expected, live, scratch.preconditions.extensions)
             diff = compare(expected, live, source_label="migrations", target_label=f"hasura:{name}")
             results.append(_state(migrations, state, ledger_sql.read_ledger(client, name), diff))
     report = client.get_inconsistent_metadata()
@@ -131,3 +139,19 @@ def _state(
             f"applied migration(s) edited since they were applied: {', '.join(map(str, edited))}"
         )
     return result
+
+
+def _without_absent(expected: Snapshot, live: Snapshot, hasura_extensions: tuple[str, ...]) -> Snapshot:
+    """`expected` without the Hasura-precondition extensions (pgcrypto) that the live database lacks.
+
+    The scratch database gets them because Hasura installs them, but on a database Hasura only
+    reaches as a data source it does so only when that database is also the metadata database or
+    has event triggers (hasura-facts-2026-12). A migration that creates one would have created it
+    live as well, so one missing live was never the migrations' to make: it is no drift.
+    """
+    absent = {(name,) for name in hasura_extensions} - set(live.of_kind(Extension.KIND))
+    if not absent:
+        return expected
+    objects = dict(expected.objects)
+    objects[Extension.KIND] = {k: v for k, v in expected.of_kind(Extension.KIND).items() if k not in absent}
+    return dataclasses.replace(expected, objects=objects)

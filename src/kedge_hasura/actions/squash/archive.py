@@ -106,6 +106,7 @@ def manifest_for(
     nondeterministic_tables: Sequence[str] = (),
     nondeterministic_sequences: Sequence[str] = (),
     pre_sql: str | None = None,
+    preconditions_sql: Sequence[str] | None = None,
     exclude_schemas: Sequence[str] = (),
     hasura_preconditions: bool = True,
 ) -> ArchiveManifest:
@@ -124,6 +125,7 @@ def manifest_for(
         nondeterministic_tables=list(nondeterministic_tables),
         nondeterministic_sequences=list(nondeterministic_sequences),
         pre_sql=pre_sql,
+        preconditions_sql=list(preconditions_sql) if preconditions_sql is not None else None,
         exclude_schemas=list(exclude_schemas),
         hasura_preconditions=hasura_preconditions,
     )

@@ -100,6 +100,9 @@ def check_squash(
             request = SquashRequest(
                 database=migrations.database, strategy=manifest.strategy or "dump",
                 pre_sql=project.root / manifest.pre_sql if manifest.pre_sql else None,
+                precondition_files=tuple(project.root / name for name in manifest.preconditions_sql)
+                if manifest.preconditions_sql is not None
+                else None,
                 exclude_schemas=tuple(manifest.exclude_schemas),
             )  # fmt: skip
             work = Work(

@@ -24,7 +24,8 @@ class SquashRequest:
     strategy: Strategy = "dump"
     dry_run: bool = False
     archive: bool = True
-    pre_sql: Path | None = None
+    pre_sql: Path | None = None  # overrides config.yaml's preconditions
+    precondition_files: tuple[Path, ...] | None = None  # squash --check: what the manifest recorded
     exclude_schemas: tuple[str, ...] = ()
     idempotent: bool = False
     verify: bool = True

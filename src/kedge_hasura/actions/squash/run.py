@@ -135,14 +135,15 @@ def _write(
 
     manifest = None
     if request.archive:
-        pre_sql = None
-        if request.pre_sql is not None:
-            resolved = request.pre_sql.resolve()
-            pre_sql = (
-                resolved.relative_to(project.root).as_posix()
-                if resolved.is_relative_to(project.root)
-                else str(resolved)
-            )
+
+        def relative(path: Path) -> str:
+            resolved = path.resolve()
+            root = project.root.resolve()
+            return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(resolved)
+
+        pre_sql = relative(request.pre_sql) if request.pre_sql is not None else None
+        configured = project.config.kedge.preconditions_for(migrations.database).sql
+        preconditions_sql = None if pre_sql is not None else [relative(path) for path in configured]
         manifest = archive.manifest_for(
             migrations,
             selected,
@@ -159,6 +160,7 @@ def _write(
             nondeterministic_tables=result.nondeterministic_tables,
             nondeterministic_sequences=result.nondeterministic_sequences,
             pre_sql=pre_sql,
+            preconditions_sql=preconditions_sql,
             exclude_schemas=request.exclude_schemas,
             hasura_preconditions=hasura_mimic,
         )

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from kedge_hasura.actions.replay import script_from_file, scripts_for
+from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
 from kedge_hasura.project.layout import Project
-from kedge_hasura.project.migrations import DatabaseMigrations, Migration, load_sql_file, sql_findings
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, sql_findings
 from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.schemadiff.data import (
     REPLAY_SEEDS,
@@ -47,12 +48,24 @@ class Work:
     variation: ReplayVariation = field(default_factory=ReplayVariation)
 
 
+def precondition_files(work: Work) -> tuple[Path, ...]:
+    """The precondition SQL files this squash runs first: the manifest's (squash --check), else
+    config.yaml's for the database (--pre-sql replaces both)."""
+    if work.request.pre_sql is not None:
+        return (work.request.pre_sql,)
+    if work.request.precondition_files is not None:
+        return work.request.precondition_files
+    return work.project.config.kedge.preconditions_for(work.migrations.database).sql
+
+
 def build_before(work: Work) -> ScratchDatabase:
-    """The state before the range: the template, the pre-SQL, and (concat) earlier migrations."""
+    """The state before the range: the template, the preconditions, and (concat) earlier migrations."""
     database = work.cluster.create_database("before")
     scripts: list[SqlScript] = []
-    if work.request.pre_sql is not None:
-        scripts.append(script_from_file(0, "pre-sql", load_sql_file(work.request.pre_sql)))
+    scripts += precondition_scripts(precondition_files(work))
+    if work.request.pre_sql is None:
+        preconditions = work.project.config.kedge.preconditions_for(work.migrations.database)
+        scripts += other_database_scripts(work.project, preconditions)
     earlier = [m for m in work.migrations.migrations if m.version < work.selected[0].version]
     scripts += scripts_for(earlier)
     if scripts:

@@ -51,8 +51,9 @@ def dump_strategy(
     entries, changed = without_baseline(entries, baseline)
     if changed:
         notes.append(
-            "the migrations change objects that existed before them (the template, --pre-sql); a squashed "
-            "migration cannot re-create those changes: " + ", ".join(f"{e.type} {e.label}" for e in changed)
+            "the migrations change objects that existed before them (the template, the preconditions); "
+            "a squashed migration cannot re-create those changes (use --strategy concat): "
+            + ", ".join(f"{e.type} {e.label}" for e in changed)
         )
     if work.request.idempotent:
         kinds = non_idempotent_kinds(entries)
