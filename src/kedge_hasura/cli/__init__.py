@@ -81,7 +81,7 @@ def root(
         typer.Option(
             "--output",
             "-o",
-            help="text or json; check also takes github and junit [env: KEDGE_OUTPUT].",
+            help="text or json; check also takes github, junit, sarif and gitlab [env: KEDGE_OUTPUT].",
             show_default=False,
         ),
     ] = None,
