@@ -11,6 +11,7 @@ from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration
+from kedge_hasura.project.seeds import Seed
 
 
 class MigrationStatus(BaseModel):
@@ -35,11 +36,20 @@ class ServerVersion(BaseModel):
     in_ledger: bool = False
 
 
+class SeedStatus(BaseModel):
+    """A seed file (`hasura seed apply` runs them in this order, after the migrations)."""
+
+    path: Path
+    statements: int
+    sha256: str
+
+
 class DatabaseStatus(BaseModel):
     database: str
     directory: Path
     migrations: list[MigrationStatus]
     archives: list[Path]
+    seeds: list[SeedStatus] = []
     server: list[ServerVersion] | None = None
 
 
@@ -72,11 +82,15 @@ def migration_status(migration: Migration) -> MigrationStatus:
     )
 
 
+def seed_status(seed: Seed) -> SeedStatus:
+    return SeedStatus(path=seed.path, statements=len(seed.file.parsed.statements), sha256=seed.file.sha256)
+
+
 def local_status(project: Project, *, database: str | None = None) -> StatusReport:
     """Scan the project's migrations and report them per database, with findings.
 
     Raises:
-        ProjectError: metadata/databases/databases.yaml is unreadable.
+        ProjectError: metadata/databases/databases.yaml is unreadable; a seed file is not UTF-8.
         UsageError: `database` has no migrations folder.
     """
     scan = project.scan_migrations()
@@ -92,6 +106,7 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
             directory=entry.directory,
             migrations=[migration_status(m) for m in entry.migrations],
             archives=list(entry.archives),
+            seeds=[seed_status(seed) for seed in project.seeds_of(name)],
         )
         for name, entry in sorted(scan.databases.items())
         if database is None or name == database
