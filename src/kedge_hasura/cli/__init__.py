@@ -86,7 +86,10 @@ def root(
         ),
     ] = None,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr (-vv for debug).")
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, show_default=False, help="More detail on stderr (-vv for debug)."
+        ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,

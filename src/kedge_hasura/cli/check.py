@@ -34,6 +34,7 @@ def check_command(
         list[str] | None,
         typer.Option(
             "--ignore",
+            metavar="CODE",
             help="Leave out findings with this code (repeatable; adds to kedge.check.ignore in config.yaml).",
             show_default=False,
         ),
@@ -53,6 +54,7 @@ def check_command(
     Exits 0 when no finding reaches --fail-on, 1 when one does, 2 on bad usage, 3 when the
     check could not run.
 
+    \b
     Examples:
       kedge-hasura check
       kedge-hasura check --output github --fail-on warning
