@@ -131,6 +131,7 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
 
     cli = CliState(client.get_catalog_state().cli_state)
     scan = project.scan_migrations(analyze_sql=False)
+    findings = list(report.findings)
     for database in report.databases:
         migrations = scan.databases[database.database]
         recorded = cli.versions(database.database)
@@ -159,5 +160,47 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
                     in_ledger=version in ledger.entries,
                 )
             )
+            findings.extend(_server_findings(database.database, version, label, version in edited))
         database.server = rows
-    return report
+    return report.model_copy(update={"findings": findings})
+
+
+def _server_findings(database: str, version: int, state: str, edited: bool) -> list[Finding]:
+    """What `deploy` would refuse (edited, dirty) or `deploy --strict` would (missing locally)."""
+    found = []
+    if edited:
+        found.append(
+            Finding(
+                code="migration-edited-since-applied",
+                severity=Severity.ERROR,
+                message=f"{database}: migration {version} was edited after the server applied it",
+                hint="restore the applied text (git log -p), or deploy --allow-edited if the edit is "
+                "harmless",
+                database=database,
+                version=version,
+            )
+        )
+    if state == "dirty":
+        found.append(
+            Finding(
+                code="migration-dirty",
+                severity=Severity.ERROR,
+                message=f"{database}: migration {version} is dirty on the server (it started and did not "
+                "finish)",
+                hint="see `kedge-hasura state show`; mark it applied or unapplied once you know which it is",
+                database=database,
+                version=version,
+            )
+        )
+    if state == "missing locally":
+        found.append(
+            Finding(
+                code="migration-missing-locally",
+                severity=Severity.WARNING,
+                message=f"{database}: the server applied version {version}, which this project does not have",
+                hint="pull the branch that added it; deploy --strict refuses until then",
+                database=database,
+                version=version,
+            )
+        )
+    return found
