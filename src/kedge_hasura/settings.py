@@ -8,15 +8,16 @@ never printed, logged or placed in JSON (`redact()` masks them wherever text cou
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator, model_validator
 
 from kedge_hasura.errors import UsageError
 
@@ -73,6 +74,26 @@ class Settings(BaseModel):
     certificate_authority: Path | None = None
     api_paths: dict[str, str] = {}
     origin: dict[str, str] = {}
+    notices: tuple[str, ...] = ()  # things the CLI should tell the user (on stderr) about these values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean_admin_secret(cls, data: Any) -> Any:
+        # Done here, before any request exists: a secret that cannot travel in a header must fail
+        # as a usage error that names its source, never as an HTTP error that echoes it.
+        if not isinstance(data, dict) or data.get("admin_secret") is None:
+            return data
+        raw = data["admin_secret"]
+        value = raw.get_secret_value() if isinstance(raw, SecretStr) else str(raw)
+        try:
+            cleaned, stripped = clean_admin_secret(value)
+        except ValueError:
+            return data  # `_check_admin_secret` reports it, with the setting's name
+        data = {**data, "admin_secret": SecretStr(cleaned) if cleaned else None}
+        if stripped:
+            source = data.get("origin", {}).get("admin_secret", "its source")
+            data["notices"] = (*data.get("notices", ()), f"{LINE_BREAK_NOTICE} (from {source})")
+        return data
 
     @field_validator("no_color", "hasura_preconditions", "insecure_skip_tls_verify", mode="before")
     @classmethod
@@ -84,6 +105,13 @@ class Settings(BaseModel):
             if lowered in _FALSE:
                 return False
             raise ValueError(f"expected true or false, got {value!r}")
+        return value
+
+    @field_validator("admin_secret", mode="before")
+    @classmethod
+    def _check_admin_secret(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            clean_admin_secret(value)
         return value
 
     @field_validator("endpoint")
@@ -139,10 +167,42 @@ def resolve_settings(layers: list[SettingsLayer]) -> Settings:
         problem = exc.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "?"
         source = origin.get(name, "default")
+        message = str(problem["msg"]).removeprefix("Value error, ")
         raise UsageError(
-            f"invalid value for {name} (from {source}): {problem['msg']}",
+            f"invalid value for {name} (from {source}): {message}",
             hint=_hint_for(name),
         ) from None
+
+
+LINE_BREAK_NOTICE = (
+    "the admin secret ended in a line break, as a secret read from a file or a Kubernetes secret "
+    "does; it was removed before use"
+)
+
+
+def clean_admin_secret(value: str) -> tuple[str, bool]:
+    """The secret ready for the `X-Hasura-Admin-Secret` header, and whether a line break was cut.
+
+    One trailing `\\n` or `\\r\\n` is removed (the usual shape of `$(cat file)` and of mounted
+    Kubernetes secrets). Anything else that a header cannot carry (another control character,
+    a non-ASCII character) is refused; the message gives the position, never the value.
+
+    Raises:
+        ValueError: the secret holds a character a header cannot carry.
+    """
+    stripped = False
+    for ending in ("\r\n", "\n"):
+        if value.endswith(ending):
+            value, stripped = value[: -len(ending)], True
+            break
+    for position, char in enumerate(value, start=1):
+        if not 0x20 <= ord(char) < 0x7F:
+            kind = "a control character" if ord(char) < 0x20 or ord(char) == 0x7F else "a non-ASCII character"
+            raise ValueError(
+                f"the admin secret holds {kind} at position {position} of {len(value)}, which an HTTP "
+                "header cannot carry; nothing was sent"
+            )
+    return value, stripped
 
 
 def _hint_for(name: str) -> str | None:
@@ -152,15 +212,22 @@ def _hint_for(name: str) -> str | None:
     return f"check the --{name.replace('_', '-')} option and the {variables[0]} variable"
 
 
+# Our own words are masked only for secrets at least this long: masking a secret such as "a" or
+# "the" everywhere would garble every message. Text that came from elsewhere (a server's answer,
+# an exception's text) is masked whatever the secret's length (`echoed=True`).
+MIN_MASKED_SECRET = 8
+
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
 _KEYWORD_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
 _SECRET_HEADER = re.compile(
     r"(?P<key>x-hasura-(?:admin-secret|access-key)['\"]?\s*[:=]\s*['\"]?)(?P<value>[^'\"\s,}]+)", re.I
 )
+# `?admin_secret=...` (and the legacy access_key) in an endpoint or an echoed URL.
+_SECRET_PARAMETER = re.compile(r"(?P<key>\b(?:admin[_-]?secret|access[_-]?key)=)(?P<value>[^&#\s'\"]+)", re.I)
 
 
 def redact_url(url: str) -> str:
-    """`postgresql://u:secret@h/db` → `postgresql://u:***@h/db`; other URLs unchanged."""
+    """`postgresql://u:secret@h/db` → `postgresql://u:***@h/db`; `?admin_secret=x` → `?admin_secret=***`."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -168,14 +235,46 @@ def redact_url(url: str) -> str:
     if parts.password is None:
         return redact(url)
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return redact(urlunsplit(parts._replace(netloc=netloc)))
 
 
-def redact(text: str, *secrets: str | None) -> str:
-    """Mask URL passwords, `password=` conninfo keywords and the given secret values in text."""
+def redact(text: str, *secrets: str | None, echoed: bool = False) -> str:
+    """Mask URL passwords, `password=` conninfo keywords, secret headers and parameters, and the
+    given secret values in text, also in the base64 and URL encodings a proxy might echo.
+
+    A secret shorter than `MIN_MASKED_SECRET` is masked only when `echoed` (text that did not come
+    from us), and only as itself: its encodings are too short to tell from ordinary text.
+    """
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        if not secret or (len(secret) < MIN_MASKED_SECRET and not echoed):
+            continue
+        text = text.replace(secret, "***")
+        if len(secret) >= MIN_MASKED_SECRET:
+            for form in _encoded_forms(secret):
+                text = text.replace(form, "***")
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
     text = _SECRET_HEADER.sub(lambda m: f"{m['key']}***", text)
+    text = _SECRET_PARAMETER.sub(lambda m: f"{m['key']}***", text)
     return _KEYWORD_PASSWORD.sub(lambda m: f"{m['key']}***", text)
+
+
+def _encoded_forms(secret: str) -> Iterator[str]:
+    """The URL encodings of the secret, and the base64 characters it alone decides.
+
+    Base64 of a longer value that holds the secret (`Basic base64(user:secret)`) depends on where
+    the secret starts modulo 3; for each of the three offsets, the characters whose 6 bits all come
+    from the secret are the same whatever surrounds it, so masking them hides the secret.
+    """
+    quoted = quote(secret, safe="")
+    lower_hex = re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), quoted)
+    for form in (quoted, quote_plus(secret, safe=""), lower_hex):
+        if form != secret:
+            yield form
+    raw = secret.encode()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        first = -(-8 * offset // 6)  # the first character without bits of the prefix
+        last = 8 * (offset + len(raw)) // 6  # characters up to here hold only the secret's bits
+        core = encoded[first:last]
+        yield core
+        yield core.translate(str.maketrans("+/", "-_"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,9 +13,11 @@ import pytest
 from kedge_hasura.cli.context import AppContext
 from kedge_hasura.errors import UsageError
 from kedge_hasura.settings import (
+    LINE_BREAK_NOTICE,
     OutputFormat,
     Settings,
     SettingsLayer,
+    clean_admin_secret,
     layer_from_environment,
     redact,
     redact_url,
@@ -335,3 +339,81 @@ def test_redact_masks_admin_secret_header() -> None:
 )
 def test_redact_url(url: str, expected: str) -> None:
     assert redact_url(url) == expected
+
+
+# -- masking the secret's encodings, and not garbling our own words ------------------------------------
+
+ECHO_SECRET = "proxy-echo-s3cr3t/+?"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        base64.b64encode(ECHO_SECRET.encode()).decode(),
+        base64.urlsafe_b64encode(ECHO_SECRET.encode()).decode(),
+        "Basic " + base64.b64encode(f"admin:{ECHO_SECRET}".encode()).decode(),
+        base64.b64encode(f"xy{ECHO_SECRET}z".encode()).decode(),
+        urllib.parse.quote(ECHO_SECRET, safe=""),
+        urllib.parse.quote(ECHO_SECRET, safe="").lower(),
+        urllib.parse.quote_plus(f"a {ECHO_SECRET}", safe=""),
+    ],
+    ids=["base64", "base64url", "basic-auth", "base64-offset-2", "url", "url-lower-hex", "url-plus"],
+)
+def test_redact_masks_encoded_echoes(echo: str) -> None:
+    masked = redact(f"upstream said: {echo}", ECHO_SECRET)
+
+    assert "***" in masked
+    for form in (ECHO_SECRET, urllib.parse.quote(ECHO_SECRET, safe="")):
+        assert form not in masked
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        assert encode(ECHO_SECRET.encode()).decode().rstrip("=")[1:-1] not in masked
+
+
+@pytest.mark.parametrize("secret", ["a", "the", "secret7"])
+def test_short_secrets_do_not_garble_our_words(secret: str) -> None:
+    text = "the deploy applied 3 migrations; a secret is never printed"
+
+    assert redact(text, secret) == text
+    assert redact(f"[{secret}]", secret, echoed=True) == "[***]"  # in a server's text, any length
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h:8080/?admin_secret=qs-value",
+        "http://h:8080/?x=1&access_key=qs-value#f",
+        "http://h/?Admin-Secret=qs-value",
+    ],
+)
+def test_redact_masks_secret_query_parameters(url: str) -> None:
+    assert "qs-value" not in redact_url(url)
+    assert "qs-value" not in redact(f"cannot reach {url}")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "stripped"),
+    [("abc\n", "abc", True), ("abc\r\n", "abc", True), ("abc", "abc", False), ("a b", "a b", False)],
+)
+def test_clean_admin_secret(value: str, expected: str, stripped: bool) -> None:
+    assert clean_admin_secret(value) == (expected, stripped)
+
+
+@pytest.mark.parametrize("value", ["abc\n\n", "a\rb", "a\tb", "caf\u00e9", "\x00"])
+def test_clean_admin_secret_refuses_without_echoing(value: str) -> None:
+    with pytest.raises(ValueError, match="nothing was sent") as caught:
+        clean_admin_secret(value)
+    assert repr(value)[1:-1] not in str(caught.value)
+
+
+def test_a_secret_with_a_line_break_gets_a_notice_naming_its_source() -> None:
+    settings = resolve_settings([SettingsLayer("environment", {"admin_secret": "abc-secret\n"})])
+
+    assert settings.admin_secret is not None
+    assert settings.admin_secret.get_secret_value() == "abc-secret"
+    assert settings.notices == (f"{LINE_BREAK_NOTICE} (from environment)",)
+
+
+def test_a_bad_secret_is_a_usage_error_naming_its_source() -> None:
+    with pytest.raises(UsageError, match=r"admin_secret \(from \.env\): the admin secret holds") as caught:
+        resolve_settings([SettingsLayer(".env", {"admin_secret": "abc\u00e9-secret"})])
+    assert "abc" not in caught.value.message

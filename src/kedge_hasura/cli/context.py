@@ -104,6 +104,9 @@ class AppContext:
                 layers.append(layer_from_environment(".env", self._project.dotenv()))
                 layers.append(SettingsLayer("config.yaml", self._project.config.settings_values()))
             self._settings = resolve_settings(layers)
+            for notice in self._settings.notices:
+                if notice not in self.output.warnings:  # settings are resolved again once a project is found
+                    self.output.warn(notice)
             if self._settings.admin_secret is not None:
                 self.output.add_secret(self._settings.admin_secret.get_secret_value())
             if self._settings.scratch_url is not None:

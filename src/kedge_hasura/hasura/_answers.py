@@ -101,7 +101,7 @@ def error_from_response(
 def _api_error(
     body: ErrorBody, status: int, operation: str, secret: str | None, item_count: int | None
 ) -> HasuraAPIError:
-    error = redact(body.error, secret)
+    error = redact(body.error, secret, echoed=True)
     internal = _redact_json(body.internal, secret)
     item_index = _bulk_item(body.path) if item_count is not None else None
     what = operation
@@ -228,7 +228,7 @@ def _not_hasura(
     text = response.text
     first = _first_line(text, secret)
     title_match = _HTML_TITLE.search(text)
-    title = redact(" ".join(title_match.group(1).split()), secret) if title_match else None
+    title = redact(" ".join(title_match.group(1).split()), secret, echoed=True) if title_match else None
     described = problem or f"a body that is not Hasura's JSON ({content_type})"
     if not first:
         message = f"{operation} got HTTP {status} {response.reason_phrase} with an empty body"
@@ -253,7 +253,7 @@ def _maybe_json(response: httpx.Response) -> Any:
 def _first_line(text: str, secret: str | None) -> str:
     for line in text.splitlines():
         if line.strip():
-            return _excerpt(redact(line.strip(), secret), _EXCERPT)
+            return _excerpt(redact(line.strip(), secret, echoed=True), _EXCERPT)
     return ""
 
 
@@ -264,7 +264,7 @@ def _excerpt(text: str, limit: int) -> str:
 def _redact_json(value: Any, secret: str | None) -> Any:
     """A copy of a JSON value with the secret masked in every string (a server could echo it)."""
     if isinstance(value, str):
-        return redact(value, secret)
+        return redact(value, secret, echoed=True)
     if isinstance(value, list):
         return [_redact_json(item, secret) for item in value]
     if isinstance(value, dict):

@@ -27,13 +27,16 @@ import httpx
 from pydantic import SecretStr
 
 from kedge_hasura import __version__
-from kedge_hasura.errors import HasuraBadResponse, HasuraError, HasuraUnreachable
+from kedge_hasura.errors import HasuraBadResponse, HasuraError, HasuraUnreachable, UsageError
 from kedge_hasura.hasura._answers import ENDPOINT_HINT, decode_json
-from kedge_hasura.settings import redact, redact_url
+from kedge_hasura.settings import clean_admin_secret, redact, redact_url
 
 LogLine = Callable[[str], None]
 
 SECRET_HEADER = "X-Hasura-Admin-Secret"  # noqa: S105 - a header name
+# The largest answer read into memory. Our biggest legitimate answers (export_metadata of a large
+# project, a catalog snapshot) are a few MiB; an endless or hostile body must not fill the memory.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "SSL", "TLS", "certificate")
 _RETRY_HINT = (
@@ -56,13 +59,15 @@ class HttpSession:
         log: LogLine | None,
         connect_retries: int,
         retry_backoff: float,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         self.base_url = base_url.rstrip("/")
-        self._secret = admin_secret
+        self._secret = _checked_secret(admin_secret)
         self._timeout = timeout
         self._log = log
         self._connect_retries = connect_retries
         self._retry_backoff = retry_backoff
+        self._max_response_bytes = max_response_bytes
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             # A dead host should fail fast; a long migration may legitimately take `timeout` to answer.
@@ -114,7 +119,7 @@ class HttpSession:
             for attempt in range(self._connect_retries + 1):
                 started = time.perf_counter()
                 try:
-                    response = self._http.send(request)
+                    response = self._receive(request, deadline=time.monotonic() + self._timeout)
                 except _NOT_SENT as exc:
                     self._log_line(request, None, started)
                     if attempt == self._connect_retries or _is_tls_failure(exc):
@@ -127,6 +132,50 @@ class HttpSession:
                 self._log_line(request, response.status_code, started)
                 return response
         raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _receive(self, request: httpx.Request, *, deadline: float) -> httpx.Response:
+        """Send and read the whole answer within one deadline and `max_response_bytes`.
+
+        httpx's read timeout bounds each wait for bytes, not the whole answer: a server that
+        trickles one byte at a time would never hit it. So the body is read in chunks against an
+        overall deadline (checked after every chunk, so it may be overrun by one read wait) and a
+        size cap (checked on the decoded bytes, so a compressed bomb is caught too).
+        """
+        response = self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._max_response_bytes:
+                raise self._too_large(request, response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self._max_response_bytes:
+                    raise self._too_large(request, response.status_code)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer did not arrive within the deadline", request=request)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        # The body is decoded already: drop the headers that would make httpx decode it again.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k not in ("content-encoding", "content-length")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
+
+    def _too_large(self, request: httpx.Request, status: int) -> HasuraBadResponse:
+        limit = self._max_response_bytes / (1024 * 1024)
+        return HasuraBadResponse(
+            f"the answer to {request.method} {request.url.path} is larger than {limit:g} MiB and was not "
+            "read; the request reached the server and may have been applied",
+            status=status,
+            hint=f"is {self.endpoint} a Hasura server? {ENDPOINT_HINT}",
+            details={"max_response_bytes": self._max_response_bytes, "may_have_reached_server": True},
+        )
 
     def _log_line(self, request: httpx.Request, status: int | None, started: float) -> None:
         # Method, path, status and time only: never headers (the secret), never bodies (SQL).
@@ -188,7 +237,22 @@ class HttpSession:
         return HasuraUnreachable(message, may_have_reached_server=sent, hint=hint, details=details)
 
     def _reason(self, exc: Exception) -> str:
-        return redact(str(exc).strip() or type(exc).__name__, self.secret)
+        return redact(str(exc).strip() or type(exc).__name__, self.secret, echoed=True)
+
+
+def _checked_secret(secret: SecretStr | None) -> SecretStr | None:
+    """The secret without a trailing line break; refused before any request if a header cannot carry it.
+
+    Settings already did this for the CLI; a library caller's value gets the same rule, so httpx
+    never sees a value it would quote back in `Illegal header value ...`.
+    """
+    if secret is None:
+        return None
+    try:
+        cleaned, _ = clean_admin_secret(secret.get_secret_value())
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="check the admin secret's source") from None
+    return SecretStr(cleaned) if cleaned else None
 
 
 def _ssl_verify(verify: bool | str | Path) -> bool | ssl.SSLContext:

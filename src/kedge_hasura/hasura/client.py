@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from kedge_hasura.errors import HasuraAPIError, HasuraBadResponse, HasuraUnsupported
 from kedge_hasura.hasura._answers import decode_json, decode_model, error_from_response
-from kedge_hasura.hasura._http import HttpSession, LogLine
+from kedge_hasura.hasura._http import MAX_RESPONSE_BYTES, HttpSession, LogLine
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.models import (
     CatalogState,
@@ -76,6 +76,7 @@ class HasuraClient:
         log: LogLine | None = None,
         connect_retries: int = 2,
         retry_backoff: float = 0.25,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ):
         secret = SecretStr(admin_secret) if isinstance(admin_secret, str) else admin_secret
         paths = {**DEFAULT_API_PATHS, **{k: v for k, v in (api_paths or {}).items() if v}}
@@ -89,6 +90,7 @@ class HasuraClient:
             log=log,
             connect_retries=connect_retries,
             retry_backoff=retry_backoff,
+            max_response_bytes=max_response_bytes,
         )
         self._version: VersionInfo | None = None
 
