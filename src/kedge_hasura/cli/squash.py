@@ -117,7 +117,11 @@ def squash_command(
     from kedge_hasura.actions.squash.plan import SquashRequest
     from kedge_hasura.actions.squash.run import squash
     from kedge_hasura.errors import SquashNotEquivalent
+    from kedge_hasura.project.naming import check_new_migration_name
 
+    _refuse_meaningless(ctx, check=check)
+    if not check:
+        check_new_migration_name(name)
     project = app_ctx.project()
     database = app_ctx.settings().database
     if check:
@@ -248,3 +252,22 @@ def archive_restore(
         app_ctx.project(), database=_database(app_ctx), name=name, dry_run=dry_run
     )
     raise typer.Exit(app_ctx.finish(result, ok=True))
+
+
+def _refuse_meaningless(ctx: typer.Context, *, check: bool) -> None:
+    """--check re-runs the archived squashes as they were made: any option of a new squash given
+    with it would be silently ignored, so it is a usage error instead."""
+    from kedge_hasura.errors import UsageError
+
+    if not check:
+        return
+    given = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name or "")
+        if param.name not in ("check", "help") and source is not None and source.name != "DEFAULT":
+            given.append(param.opts[0])
+    if given:
+        raise UsageError(
+            f"squash --check cannot be combined with {', '.join(given)}",
+            hint="--check verifies the committed squashes as they are; run it on its own",
+        )

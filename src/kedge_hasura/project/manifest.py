@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kedge_hasura.errors import ManifestError
+from kedge_hasura.errors import ManifestError, ProjectError
 
 MANIFEST_NAME = "MANIFEST.json"
 
@@ -148,7 +148,20 @@ def write_manifest(folder: Path, manifest: ArchiveManifest) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> Path:
-    """Write a file so that readers see the old content or the new, never a part of it."""
+    """Write a file so that readers see the old content or the new, never a part of it.
+
+    A path with a `..` part is refused: every path we write is built from a folder of the project
+    and names, so without `..` it stays inside the project (or inside the target of a symlink the
+    project holds, which is the project's choice), whatever a name holds.
+
+    Raises:
+        ProjectError: the path climbs out of its folder.
+    """
+    if ".." in path.parts:
+        raise ProjectError(
+            f"refusing to write {path}: it climbs out of its folder ('..'); nothing was written there",
+            hint="a name used for a file or folder holds '..'",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.kedge-tmp")
     with temporary.open("w", encoding="utf-8", newline="\n") as handle:

@@ -13,14 +13,45 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from kedge_hasura.errors import UsageError
+
 _MIGRATION_FOLDER = re.compile(r"^([0-9]+)_(.*)$", re.DOTALL)
 _FLAT_FILE = re.compile(r"^([0-9]+)_(.*)\.(up|down)\.sql$", re.DOTALL)
 _ARCHIVE_FOLDER = re.compile(r"^squashed_([0-9]+)_to_([0-9]+)$")
+# A name we give a new migration. The Hasura CLI's own pattern, `^([0-9]+)_(.*)$`, takes any one
+# line; we accept the portable part of it, the characters the console's generated names use
+# (`create_table_public_posts`) plus `-` and `.`: no separator, no `..`, no line break, nothing a
+# shell or another file system would read differently.
+_NEW_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+MAX_NAME_LENGTH = 200  # the folder name stays under the usual 255-byte limit with a 13-digit version
 
 
 def migration_folder_name(version: int, name: str) -> str:
     """`<version>_<name>`: a migration's folder, and how the CLI names the migration."""
     return f"{version}_{name}"
+
+
+def check_new_migration_name(name: str) -> str:
+    """The name if a new migration folder may carry it.
+
+    Raises:
+        UsageError: empty, too long, with `..`, a separator, a line break or another character
+            outside `A-Z a-z 0-9 _ . -` (the message shows the name with escapes, on one line).
+    """
+    if not name:
+        problem = "is empty"
+    elif len(name) > MAX_NAME_LENGTH:
+        problem = f"is longer than {MAX_NAME_LENGTH} characters"
+    elif ".." in name:
+        problem = "contains '..'"
+    elif not _NEW_NAME.match(name):
+        problem = "may hold only letters, digits, '_', '.' and '-' (and not start with '.' or '-')"
+    else:
+        return name
+    raise UsageError(
+        f"the migration name {name!r} {problem}",
+        hint="names become folder names (<version>_<name>); use e.g. --name squashed_2026",
+    )
 
 
 def archive_folder_name(from_version: int, to_version: int) -> str:

@@ -7,6 +7,11 @@ hidden name the Hasura CLI ignores), change the copy, check it, and swap the two
 atomic rename: `renameat2(RENAME_EXCHANGE)` on Linux, `renamex_np(RENAME_SWAP)` on macOS. Before
 the swap the project is untouched; after it, complete. Where neither call exists, two renames are
 used and the short window between them is documented.
+
+A folder that is a symlink (`migrations/default -> ../shared/default`) is staged and swapped at
+its target, as the Hasura CLI follows the link: the link stays, the target's content changes.
+A copy left by a process that died without cleaning up (kill -9) carries that process's id and
+is removed by the next staging of the same folder.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -26,6 +32,7 @@ from kedge_hasura.errors import ProjectError
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2  # Linux <linux/fs.h>
 _RENAME_SWAP = 2  # macOS <stdio.h>
+_TAG = re.compile(r"^([0-9]+)-[0-9a-f]{8}$")  # <pid>-<random>, after the folder's name
 
 
 class StagedFolder:
@@ -36,16 +43,23 @@ class StagedFolder:
     """
 
     def __init__(self, target: Path):
-        self.target = target
-        tag = secrets.token_hex(4)
-        self.path = target.parent / f".kedge-staging-{target.name}-{tag}"
-        self._previous = target.parent / f".kedge-previous-{target.name}-{tag}"
+        self.link = target if target.is_symlink() else None
+        self.target = Path(os.path.realpath(target)) if self.link is not None else target
+        tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.path = self.target.parent / f".kedge-staging-{self.target.name}-{tag}"
+        self._previous = self.target.parent / f".kedge-previous-{self.target.name}-{tag}"
         self.committed = False
 
     def __enter__(self) -> Self:
         if not self.target.is_dir():
-            raise ProjectError(f"{self.target} is not a folder")
-        shutil.copytree(self.target, self.path, symlinks=True)
+            raise ProjectError(f"{self.link or self.target} is not a folder")
+        _remove_abandoned(self.target)
+        try:
+            shutil.copytree(self.target, self.path, symlinks=True)
+        except BaseException:
+            # __exit__ does not run when __enter__ fails: a Ctrl-C during the copy must not leave it.
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
         return self
 
     def __exit__(
@@ -67,6 +81,25 @@ class StagedFolder:
                 self._previous.rename(self.target)
                 raise
         self.committed = True
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Delete staged copies of `target` whose process is gone (killed before it could clean up)."""
+    for prefix in (".kedge-staging-", ".kedge-previous-"):
+        for leftover in target.parent.glob(f"{prefix}{target.name}-*"):
+            tag = _TAG.match(leftover.name.removeprefix(f"{prefix}{target.name}-"))
+            if tag and not _alive(int(tag.group(1))) and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _exchange(first: Path, second: Path) -> bool:
