@@ -18,6 +18,12 @@ from kedge_hasura.errors import ProjectError
 
 YamlPath = tuple[str | int, ...]
 
+# Bounds against hostile files ("billion laughs": nine levels of ten aliases expand a 1 KiB file
+# into 10^9 values). The largest real metadata files we know are a few MiB and use few aliases;
+# an alias may be expanded, but the values built may exceed the file's own nodes only by this many.
+MAX_YAML_BYTES = 32 * 1024 * 1024
+MAX_ALIAS_EXPANSION = 100_000
+
 
 @dataclass(frozen=True)
 class IncludeTag:
@@ -61,7 +67,8 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlDocument:
     """
     if text is None:
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_YAML_BYTES + 1)
         except OSError as exc:
             raise ProjectError(f"cannot read {path}: {exc.strerror}") from exc
         try:
@@ -72,6 +79,11 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlDocument:
                 f"{path}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
                 hint="save the file as UTF-8",
             ) from None
+    if len(text) > MAX_YAML_BYTES:
+        raise ProjectError(
+            f"{path}: larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB; not read",
+            hint="metadata files are small; is this the right file?",
+        )
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -84,14 +96,52 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlDocument:
     document = YamlDocument(path=path, value=None)
     if node is not None:
         constructor = _Loader("")
+        budget = _Budget(path, _distinct_nodes(node) + MAX_ALIAS_EXPANSION)
         try:
-            document.value = _build(node, (), document, constructor)
+            document.value = _build(node, (), document, constructor, budget)
         finally:
             constructor.dispose()
     return document
 
 
-def _build(node: yaml.Node, at: YamlPath, document: YamlDocument, constructor: _Loader) -> Any:
+@dataclass
+class _Budget:
+    """How many values `_build` may still make: the file's own nodes plus a bounded alias expansion."""
+
+    path: Path
+    left: int
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ProjectError(
+                f"{self.path}: its aliases (*name) expand to more than {MAX_ALIAS_EXPANSION:,} values "
+                "beyond the file's own; not read",
+                hint="a YAML alias bomb, or aliases nested too deep; write the values out",
+            )
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    """The nodes of the composed graph, each counted once however many aliases point at it."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return len(seen)
+
+
+def _build(
+    node: yaml.Node, at: YamlPath, document: YamlDocument, constructor: _Loader, budget: _Budget
+) -> Any:
+    budget.spend()
     document.lines[at] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -102,11 +152,13 @@ def _build(node: yaml.Node, at: YamlPath, document: YamlDocument, constructor: _
                     f"{document.path}:{key_node.start_mark.line + 1}: duplicate key {key!r}",
                     hint="YAML keys must be unique within a mapping; remove one of them",
                 )
-            result[key] = _build(value_node, (*at, key), document, constructor)
+            result[key] = _build(value_node, (*at, key), document, constructor, budget)
             document.lines[(*at, key)] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*at, index), document, constructor) for index, item in enumerate(node.value)]
+        return [
+            _build(item, (*at, index), document, constructor, budget) for index, item in enumerate(node.value)
+        ]
     return _scalar(node, document, constructor)
 
 
