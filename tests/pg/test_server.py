@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from kedge_hasura.errors import DatabaseError
+from kedge_hasura.errors import DatabaseError, ToolError
 from kedge_hasura.pg import server as server_module
 from kedge_hasura.pg.binaries import PgInstallation, choose_installation
 from kedge_hasura.pg.server import ScratchServer
@@ -127,3 +128,57 @@ def test_a_server_that_fails_to_start_reports_its_log(
     assert "exited during start-up" in caught.value.message
     assert "max_connections" in caught.value.details["log"]
     assert server.folder is None  # cleaned up
+
+
+def test_kill_9_during_initdb_leaves_no_folder(tmp_path: Path) -> None:
+    # A stand-in for a slow initdb: it starts the cluster folder, leaves a marker, waits to be killed.
+    marker = f"slow-initdb-{os.getpid()}-{time.monotonic_ns()}"
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from kedge_hasura.pg.binaries import choose_installation
+            from kedge_hasura.pg.server import ScratchServer
+
+            class SlowInitdb(ScratchServer):
+                def _initdb_argv(self):
+                    return ["/bin/sh", "-c",
+                            "mkdir {{folder}}/data && head -c 1000000 /dev/zero > {{folder}}/data/base "
+                            "&& touch {{folder}}/data/{marker} && exec sleep 600"]
+
+            SlowInitdb(choose_installation()).start()
+            """
+        )
+    )
+    temp_root = Path(server_module._temp_root() or tempfile.gettempdir())
+    parent = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 60
+        found: list[Path] = []
+        while not found and time.monotonic() < deadline:
+            found = list(temp_root.glob(f"kedge-pg-*/data/{marker}"))
+            time.sleep(0.05)
+        assert found, "the stand-in initdb never ran"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    folder = found[0].parent.parent
+    deadline = time.monotonic() + 15
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists(), "the cluster folder was left behind by kill -9 during initdb"
+    assert _server_processes(folder) == []
+
+
+def test_a_failed_initdb_reports_its_output_and_leaves_no_folder(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        ScratchServer, "_initdb_argv", lambda self: ["/bin/sh", "-c", "echo initdb says no >&2; exit 3"]
+    )
+    server = ScratchServer(installation, startup_timeout=30)
+    with pytest.raises(ToolError) as caught:
+        server.start()
+    assert "exit code 3" in caught.value.message
+    assert "initdb says no" in caught.value.details["output"]
+    assert server.folder is None

@@ -1,5 +1,11 @@
-"""Watchdog for a scratch PostgreSQL server: runs it, and stops it and deletes its folder when the
-process that asked for it goes away, however it goes (normal exit, exception, Ctrl-C, kill -9).
+"""Watchdog for a scratch PostgreSQL server: creates its folder, runs initdb and the server, and
+stops it and deletes the folder when the process that asked for it goes away, however it goes
+(normal exit, exception, Ctrl-C, kill -9).
+
+The watchdog creates the folder itself and runs initdb, so the cleanup promise covers the whole
+start-up: there is no moment when the folder exists and nobody is there to delete it. It reports
+on stdout, one line each: `folder <path>`, `initdb <exit code>`, `pid <server pid>`, and
+`exit <code>` if the server stops on its own. Paths in the spec's argv say `{folder}`.
 
 Run as `python -I -S _watchdog.py <json>` by `pg.server`, in a session of its own so a Ctrl-C
 meant for the parent does not reach the server first. It holds the read end of a pipe whose
@@ -20,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -66,37 +73,81 @@ def main(spec: dict[str, Any]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     pipe_fd: int = spec["pipe_fd"]
+    uid, gid = spec.get("uid"), spec.get("gid")
+    account: dict[str, Any] = {"user": uid, "group": gid, "extra_groups": [] if uid is not None else None}
     server = None
+    folder = tempfile.mkdtemp(prefix="kedge-pg-", dir=spec["temp_root"])
     try:
-        with open(spec["log"], "ab") as log:  # noqa: PTH123 - pathlib costs start-up time here
-            server = subprocess.Popen(
-                spec["argv"],
+        if uid is not None:
+            os.chown(folder, uid, gid if gid is not None else -1)
+        _log_to(f"{folder}/watchdog.log")
+        _say(f"folder {folder}")
+
+        def fill(argv: list[str]) -> list[str]:
+            return [part.replace("{folder}", folder) for part in argv]
+
+        with open(f"{folder}/initdb.log", "ab") as log:  # noqa: PTH123 - pathlib costs start-up time here
+            initdb = subprocess.Popen(
+                fill(spec["initdb"]),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 env=spec["env"],
-                user=spec.get("uid"),
-                group=spec.get("gid"),
-                extra_groups=[] if spec.get("uid") is not None else None,
+                process_group=0,  # so that its bootstrap backend is stopped with it
                 preexec_fn=_death_signal_setter(),  # noqa: PLW1509 - single-threaded process
+                **account,
             )
-        sys.stdout.write(f"pid {server.pid}\n")
-        sys.stdout.flush()
-        reported_exit = False
-        while True:
-            readable, _, _ = select.select([pipe_fd], [], [], 0.2)
-            if readable and not os.read(pipe_fd, 4096):
-                break  # end of file: the parent closed the pipe or died
-            if not reported_exit and server.poll() is not None:
+        try:
+            while initdb.poll() is None:
+                if _parent_gone(pipe_fd, 0.05):
+                    return 0  # the finally block stops initdb and deletes the folder
+        finally:
+            if initdb.poll() is None:
+                os.killpg(initdb.pid, signal.SIGKILL)
+                initdb.wait()
+        _say(f"initdb {initdb.returncode}")
+        if initdb.returncode == 0:
+            with open(f"{folder}/server.log", "ab") as log:  # noqa: PTH123
+                server = subprocess.Popen(
+                    fill(spec["argv"]),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=spec["env"],
+                    preexec_fn=_death_signal_setter(),  # noqa: PLW1509 - single-threaded process
+                    **account,
+                )
+            _say(f"pid {server.pid}")
+        # After a failed initdb, keep the folder (and initdb.log in it) until the parent has read why.
+        reported_exit = server is None
+        while not _parent_gone(pipe_fd, 0.2):
+            if not reported_exit and server is not None and server.poll() is not None:
                 # Keep the folder (and the log in it) until the parent has read why.
-                sys.stdout.write(f"exit {server.returncode}\n")
-                sys.stdout.flush()
+                _say(f"exit {server.returncode}")
                 reported_exit = True
     finally:
         if server is not None:
             _stop(server)
-        _remove(spec["remove"])
+        _remove(folder)
     return 0
+
+
+def _parent_gone(pipe_fd: int, wait: float) -> bool:
+    """True at end of file on the pipe: the parent closed it or died."""
+    readable, _, _ = select.select([pipe_fd], [], [], wait)
+    return bool(readable) and not os.read(pipe_fd, 4096)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _log_to(path: str) -> None:
+    """Our own stderr (tracebacks) into the folder, where the parent reads it on failure."""
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 2)
+    os.close(log)
 
 
 def _remove(folder: str) -> None:

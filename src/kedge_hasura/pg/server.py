@@ -60,6 +60,7 @@ class ScratchServer:
         self.folder: Path | None = None
         self.pid: int | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._messages: _LineReader | None = None
         self._pipe_write: int | None = None
 
     @property
@@ -92,12 +93,12 @@ class ScratchServer:
             DatabaseError: the server did not start (with the end of its log).
         """
         owner = _unprivileged_owner()
-        self.folder = Path(tempfile.mkdtemp(prefix="kedge-pg-", dir=_temp_root()))
         try:
-            if owner is not None:
-                os.chown(self.folder, owner.pw_uid, owner.pw_gid)
-            self._initdb(owner)
+            # The watchdog creates the folder and runs initdb: from the folder's first moment,
+            # someone is there to delete it if we are killed (kill -9 during initdb included).
             self._launch(owner)
+            self._check_initdb(owner)
+            self._wait_until_ready()
         except BaseException:
             self.stop()
             raise
@@ -117,89 +118,86 @@ class ScratchServer:
             if self._watchdog.stdout:
                 self._watchdog.stdout.close()
             self._watchdog = None
+            self._messages = None
         elif self.folder is not None:
             _remove_tree(self.folder)
         self.folder = None
         self.pid = None
 
-    def _initdb(self, owner: pwd.struct_passwd | None) -> None:
-        assert self.folder is not None
-        argv = [
+    def _initdb_argv(self) -> list[str]:
+        return [
             str(self.installation.binary("initdb")),
-            "--pgdata", str(self.folder / "data"),
+            "--pgdata", "{folder}/data",
             "--username", SUPERUSER,
             "--auth", "trust",
             "--encoding", "UTF8",
             "--locale", "C",
             "--no-sync",
         ]  # fmt: skip
-        result = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            env=_server_environment(),
-            check=False,
-            user=owner.pw_uid if owner else None,
-            group=owner.pw_gid if owner else None,
-            extra_groups=[] if owner else None,  # drop root's supplementary groups
-        )
-        if result.returncode != 0:
-            output = (result.stderr or result.stdout).strip().splitlines()[-5:]
-            hint = None
-            if owner is not None and "ermission denied" in result.stderr:
-                hint = (
-                    f"the server runs as the unprivileged user {owner.pw_name!r}, which cannot read "
-                    f"{self.installation.bindir}; install PostgreSQL system-wide or into a folder "
-                    "that user can read"
-                )
-            raise ToolError(
-                f"initdb ({self.installation.bindir}) failed with exit code {result.returncode}",
-                hint=hint,
-                details={"output": "\n".join(output)},
+
+    def _check_initdb(self, owner: pwd.struct_passwd | None) -> None:
+        assert self.folder is not None and self._messages is not None
+        line = self._messages.next_line(timeout=self.startup_timeout) or ""
+        if not line.startswith("initdb "):
+            raise DatabaseError(
+                "initdb did not finish for the scratch PostgreSQL server",
+                details={"log": _tail(self.folder / "watchdog.log")},
             )
+        code = int(line.split()[1])
+        if code == 0:
+            return
+        log = _tail(self.folder / "initdb.log", lines=5)
+        hint = None
+        if owner is not None and "ermission denied" in log:
+            hint = (
+                f"the server runs as the unprivileged user {owner.pw_name!r}, which cannot read "
+                f"{self.installation.bindir}; install PostgreSQL system-wide or into a folder "
+                "that user can read"
+            )
+        raise ToolError(
+            f"initdb ({self.installation.bindir}) failed with exit code {code}",
+            hint=hint,
+            details={"output": log},
+        )
 
     def _launch(self, owner: pwd.struct_passwd | None) -> None:
-        assert self.folder is not None
-        argv = [
-            str(self.installation.binary("postgres")),
-            "-D",
-            str(self.folder / "data"),
-            "-k",
-            str(self.folder),
-        ]
+        argv = [str(self.installation.binary("postgres")), "-D", "{folder}/data", "-k", "{folder}"]
         for name, value in SERVER_SETTINGS.items():
             argv += ["-c", f"{name}={value}"]
         read_fd, write_fd = os.pipe()
         os.set_inheritable(write_fd, False)
         spec = {
+            "initdb": self._initdb_argv(),
             "argv": argv,
             "env": _server_environment(),
             "uid": owner.pw_uid if owner else None,
             "gid": owner.pw_gid if owner else None,
-            "log": str(self.folder / "server.log"),
-            "remove": str(self.folder),
+            "temp_root": _temp_root(),
             "pipe_fd": read_fd,
         }
-        watchdog_log = (self.folder / "watchdog.log").open("wb")
         try:
             self._watchdog = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(Path(__file__).with_name("_watchdog.py")), json.dumps(spec)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=watchdog_log,
+                stderr=subprocess.DEVNULL,  # the watchdog logs into its folder once it exists
                 pass_fds=(read_fd,),
                 start_new_session=True,  # a Ctrl-C for us must not reach the server before we clean up
                 bufsize=0,
             )
         finally:
             os.close(read_fd)
-            watchdog_log.close()
         self._pipe_write = write_fd
-        self._wait_until_ready()
+        assert self._watchdog.stdout is not None
+        self._messages = _LineReader(self._watchdog.stdout.fileno())
+        first = self._messages.next_line(timeout=self.startup_timeout) or ""
+        if not first.startswith("folder "):
+            raise DatabaseError("could not launch the scratch PostgreSQL server's watchdog")
+        self.folder = Path(first.removeprefix("folder "))
 
     def _wait_until_ready(self) -> None:
-        assert self.folder is not None and self._watchdog is not None and self._watchdog.stdout is not None
-        messages = _LineReader(self._watchdog.stdout.fileno())
+        assert self.folder is not None and self._messages is not None
+        messages = self._messages
         first = messages.next_line(timeout=self.startup_timeout) or ""
         if not first.startswith("pid "):
             raise DatabaseError(
