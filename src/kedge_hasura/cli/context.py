@@ -152,6 +152,7 @@ class AppContext:
                 verify=verify,
                 api_paths=settings.api_paths or None,
                 log=self.output.detail,
+                require_supported=True,
             )
         return self._hasura
 

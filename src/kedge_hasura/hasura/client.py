@@ -33,7 +33,7 @@ from kedge_hasura.hasura.models import (
     TrackTablesResult,
     VersionInfo,
 )
-from kedge_hasura.hasura.version import NO_TRANSACTION_SINCE, ServerVersion
+from kedge_hasura.hasura.version import NO_TRANSACTION_SINCE, OLDEST_SUPPORTED, ServerVersion
 
 DEFAULT_API_PATHS = {"v2_query": "v2/query", "v1_metadata": "v1/metadata", "version": "v1/version"}
 HEALTHZ_PATH = "healthz"  # not configurable in the official CLI either (§1.1)
@@ -77,6 +77,7 @@ class HasuraClient:
         connect_retries: int = 2,
         retry_backoff: float = 0.25,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        require_supported: bool = False,
     ):
         secret = SecretStr(admin_secret) if isinstance(admin_secret, str) else admin_secret
         paths = {**DEFAULT_API_PATHS, **{k: v for k, v in (api_paths or {}).items() if v}}
@@ -93,6 +94,9 @@ class HasuraClient:
             max_response_bytes=max_response_bytes,
         )
         self._version: VersionInfo | None = None
+        # The CLI asks for this: the first call of any kind reads /v1/version and refuses a server
+        # older than OLDEST_SUPPORTED before anything is sent to it.
+        self._require_supported = require_supported
 
     def __repr__(self) -> str:
         return f"HasuraClient(base_url={self._session.endpoint!r})"
@@ -128,6 +132,8 @@ class HasuraClient:
             response = self._session.get(self._paths["version"], operation=operation)
             data = decode_json(response, operation=operation, secret=self._session.secret, item_count=None)
             self._version = decode_model(VersionInfo, data, operation=operation)
+        if self._require_supported:
+            _refuse_unsupported(self._version)
         return self._version
 
     def server_version(self) -> ServerVersion | None:
@@ -234,6 +240,8 @@ class HasuraClient:
             body["resource_version"] = resource_version
         body["args"] = args
         item_count = len(args) if operation == "bulk" and isinstance(args, list) else None
+        if self._require_supported:
+            self.version()
         return self._session.post(
             self._paths["v1_metadata"], body, operation=operation, item_count=item_count
         )
@@ -371,6 +379,8 @@ class HasuraClient:
     # -- internals -------------------------------------------------------------------------------
 
     def _query(self, body: dict[str, Any], *, operation: str, item_count: int | None = None) -> Any:
+        if self._require_supported:
+            self.version()
         return self._session.post(self._paths["v2_query"], body, operation=operation, item_count=item_count)
 
     def _check_run_sql_features(self, items: Sequence[RunSQLArgs]) -> None:
@@ -389,6 +399,20 @@ class HasuraClient:
             hint="upgrade Hasura, or remove the `-- hasura:no-transaction` marker and the statements "
             "that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...)",
         )
+
+
+def _refuse_unsupported(info: VersionInfo) -> None:
+    parsed = info.parsed
+    if parsed is None or parsed >= OLDEST_SUPPORTED:
+        return  # a development build reports a commit hash: let it through
+    raise HasuraUnsupported(
+        f"Hasura {parsed} is older than {OLDEST_SUPPORTED}, the oldest version kedge-hasura supports "
+        "(config v3 projects need Hasura v2); nothing was sent",
+        feature="Hasura v2 metadata and migrations APIs",
+        required=str(OLDEST_SUPPORTED),
+        server_version=str(parsed),
+        hint="upgrade the server to Hasura v2 (see Hasura's upgrade guide), or check --endpoint",
+    )
 
 
 def _bool_or_names(value: bool | Sequence[str]) -> bool | list[str]:

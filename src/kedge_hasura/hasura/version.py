@@ -61,4 +61,6 @@ class ServerVersion:
 
 
 NO_TRANSACTION_SINCE = ServerVersion(2, 45, 3)
+# Config v3 (metadata v3, catalog state, /v2/query) needs a v2 server (contract §1.1).
+OLDEST_SUPPORTED = ServerVersion(2, 0, 0)
 PG_TRACK_TABLES_SINCE = ServerVersion(2, 26, 0)
