@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from kedge_hasura.errors import ProjectError
+from kedge_hasura.project.bounds import is_outside
 from kedge_hasura.project.yamlfile import IncludeTag, YamlDocument, read_yaml
 
 JsonPath = tuple[str | int, ...]
@@ -104,6 +105,8 @@ class MetadataDirectory:
     documents: dict[Path, YamlDocument] = field(default_factory=dict)  # every YAML file read, as read
     actions_sdl: str = ""
     config_version: int = 3  # 2: the config v2 layout, loaded as the one database `default`
+    # Files read from outside the metadata folder (links followed), with where each was named.
+    outside: list[tuple[Path, Location]] = field(default_factory=list)
 
     def location(self, path: JsonPath) -> Location | None:
         """The file and line of a JSON path, or of its nearest ancestor that has one."""
@@ -172,6 +175,7 @@ def load_metadata(root: Path, *, config_version: int = 3) -> MetadataDirectory:
         documents=loader.documents,
         actions_sdl=sdl.read_text(encoding="utf-8") if sdl.is_file() else "",
         config_version=config_version,
+        outside=loader.outside,
     )
     _check_sources(directory)
     return directory
@@ -209,9 +213,12 @@ class _Loader:
         self.root = root
         self.locations: dict[JsonPath, Location] = {}
         self.documents: dict[Path, YamlDocument] = {}
+        self.outside: list[tuple[Path, Location]] = []
         self._stack: list[Path] = []
 
-    def load(self, path: Path, at: JsonPath) -> Any:
+    def load(self, path: Path, at: JsonPath, *, named_at: Location | None = None) -> Any:
+        if is_outside(path, self.root):
+            self.outside.append((path, named_at or Location(path, None)))
         if path in self._stack:
             raise ProjectError(
                 f"{path}: includes itself (through {' -> '.join(str(p) for p in self._stack)})"
@@ -235,7 +242,7 @@ class _Loader:
                     f"({included})",
                     hint="fix the file name, or add the file",
                 )
-            return self.load(included, at)
+            return self.load(included, at, named_at=Location(document.path, document.line_of(inner)))
         if isinstance(value, dict):
             return {k: self._resolve(v, (*inner, k), document, (*at, k)) for k, v in value.items()}
         if isinstance(value, list):

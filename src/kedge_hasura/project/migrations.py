@@ -10,6 +10,7 @@ skipped silently by the CLI; we skip it too, but say so in a finding.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +19,7 @@ from typing import Literal
 
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.findings import Finding, Severity
+from kedge_hasura.project.bounds import OUTSIDE_CODE, is_outside
 from kedge_hasura.project.naming import (
     migration_folder_name,
     parse_archive_folder,
@@ -241,6 +243,7 @@ class _Scanner:
         # Files whose reading already produced an error finding (unreadable, not UTF-8): they must
         # not also be reported as missing.
         self.broken_files: set[Path] = set()
+        self._directory = root  # the database folder being scanned
 
     def note(
         self,
@@ -283,6 +286,7 @@ class _Scanner:
         )
 
     def scan_database(self, database: str, directory: Path) -> None:
+        self._directory = directory
         parts: dict[int, list[_Part]] = defaultdict(list)
         archives: list[Path] = []
         for entry in _entries(directory):
@@ -474,6 +478,17 @@ class _Scanner:
         return version
 
     def _read_sql(self, path: Path, database: str, version: int) -> SqlFile | None:
+        if is_outside(path, self._directory):
+            self.note(
+                OUTSIDE_CODE,
+                Severity.WARNING,
+                f"{path.name} is read from outside the migrations folder ({os.path.realpath(path)})",
+                path,
+                database=database,
+                version=version,
+                hint="copy the file into the project; `check` fails on it unless config.yaml lists "
+                f"{OUTSIDE_CODE} under kedge: check: ignore",
+            )
         try:
             raw = path.read_bytes()
         except OSError as exc:

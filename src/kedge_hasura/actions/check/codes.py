@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kedge_hasura.findings import Finding, Severity
+from kedge_hasura.project.bounds import OUTSIDE_CODE
 from kedge_hasura.project.metadata import JsonPath
 from kedge_hasura.project.metadata_model import MetadataObject, MetadataProject
 
@@ -52,6 +53,13 @@ CODES: dict[str, Code] = {
         "config", WARNING, "rename it if it is a typo; the Hasura CLI and kedge-hasura both ignore it"
     ),
     "metadata-invalid": Code("metadata", ERROR, "fix the file at that line; Hasura would reject it too"),
+    # Also made by the migration scan (a warning there): `check` decides, with this severity.
+    OUTSIDE_CODE: Code(
+        "metadata",
+        ERROR,
+        "copy the file into the project, or allow files outside it by listing file-outside-project "
+        "under kedge: check: ignore in config.yaml",
+    ),
     "table-file-not-included": Code(
         "tracking", WARNING, 'add an `- "!include <file>"` line for it to tables.yaml, or delete the file'
     ),
@@ -238,6 +246,12 @@ class FindingSink:
         )
 
     def adopt(self, finding: Finding, check: str = SCAN_CHECK) -> None:
-        """Take over a finding made elsewhere (the migration scan) as part of `check`."""
+        """Take over a finding made elsewhere (the migration scan) as part of `check`.
+
+        A code that is also in `CODES` takes its severity from there: the scan only warns about a
+        file outside the project, `check` fails on it.
+        """
         data: dict[str, Any] = finding.model_dump()
+        if finding.code in CODES:
+            data["severity"] = CODES[finding.code].severity
         self.findings.append(CheckFinding(**data, check=check))

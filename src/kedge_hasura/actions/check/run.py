@@ -9,6 +9,7 @@ checks of `codes.CHECKS`, one JUnit test case each.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,7 @@ from kedge_hasura.errors import ProjectError
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster
+from kedge_hasura.project.bounds import OUTSIDE_CODE
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.metadata_model import MetadataProject, files_not_included, load_metadata_model
 from kedge_hasura.project.migrations import MigrationScan, scan_migrations
@@ -179,6 +181,13 @@ def _check_files(project: Project, metadata: MetadataProject | None, scan: Migra
         run.skipped["roles"] = "the metadata does not load"
         return
     run.ran.add("roles")
+    for path, named_at in metadata.directory.outside:
+        run.sink.add(
+            OUTSIDE_CODE,
+            f"{path.name} is read from outside the metadata folder ({os.path.realpath(path)})",
+            path=named_at.path,
+            line=named_at.line,
+        )
     check_permissions.check_permission_rules(metadata.metadata, run.sink)
     for path in files_not_included(metadata.directory):
         run.sink.add(

@@ -150,6 +150,7 @@ def deploy(
             dry_run=request.dry_run,
             allow_inconsistent=request.allow_inconsistent,
             track_untracked=request.track_untracked,
+            warn=result.warnings.append,
         )
     return result
 

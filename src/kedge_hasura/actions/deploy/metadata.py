@@ -11,6 +11,8 @@ the source of truth.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,7 @@ def apply_metadata(
     dry_run: bool,
     allow_inconsistent: bool,
     track_untracked: bool,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> MetadataReport:
     """Apply the project's metadata (or, dry run, compare it with the server's).
 
@@ -76,6 +79,8 @@ def apply_metadata(
         HasuraInconsistentMetadata: Hasura refused inconsistent metadata (nothing applied).
     """
     directory = load_metadata(project.metadata_dir)
+    for path, named_at in directory.outside:
+        warn(f"{named_at}: {path.name} is read from outside the metadata folder ({os.path.realpath(path)})")
     if directory.actions_sdl.strip():
         raise ProjectError(
             f"{project.metadata_dir / 'actions.graphql'}: actions are defined, and building their metadata "
