@@ -10,8 +10,9 @@ from kedge_hasura.errors import UsageError
 from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
-from kedge_hasura.project.migrations import Migration
+from kedge_hasura.project.migrations import Migration, SqlFile
 from kedge_hasura.project.seeds import Seed
+from kedge_hasura.sql.statements import has_no_transaction_marker
 
 
 class MigrationStatus(BaseModel):
@@ -20,8 +21,8 @@ class MigrationStatus(BaseModel):
     path: Path
     has_up: bool
     has_down: bool
-    up_statements: int
-    down_statements: int
+    up_statements: int | None  # None: the file is too large to parse for a status
+    down_statements: int | None
     no_transaction: bool
     up_sha256: str | None
 
@@ -40,7 +41,7 @@ class SeedStatus(BaseModel):
     """A seed file (`hasura seed apply` runs them in this order, after the migrations)."""
 
     path: Path
-    statements: int
+    statements: int | None  # None: too large to parse for a status (MAX_ANALYSED_SQL_BYTES)
     sha256: str
 
 
@@ -75,15 +76,22 @@ def migration_status(migration: Migration) -> MigrationStatus:
         path=migration.location,
         has_up=up is not None,
         has_down=down is not None,
-        up_statements=len(up.parsed.statements) if up else 0,
-        down_statements=len(down.parsed.statements) if down else 0,
-        no_transaction=bool(up and up.parsed.has_no_transaction_marker),
+        up_statements=_statement_count(up),
+        down_statements=_statement_count(down),
+        no_transaction=bool(up and has_no_transaction_marker(up.text)),
         up_sha256=up.sha256 if up else None,
     )
 
 
 def seed_status(seed: Seed) -> SeedStatus:
-    return SeedStatus(path=seed.path, statements=len(seed.file.parsed.statements), sha256=seed.file.sha256)
+    return SeedStatus(path=seed.path, statements=_statement_count(seed.file), sha256=seed.file.sha256)
+
+
+def _statement_count(sql: SqlFile | None) -> int | None:
+    """Statements in the file; None when it is too large to parse here (see MAX_ANALYSED_SQL_BYTES)."""
+    if sql is None:
+        return 0
+    return len(sql.parsed.statements) if sql.analysable else None
 
 
 def local_status(project: Project, *, database: str | None = None) -> StatusReport:

@@ -26,7 +26,7 @@ def _(report: StatusReport) -> list[str]:
                 m.name,
                 "yes" if m.has_up else "missing",
                 "yes" if m.has_down else "missing",
-                str(m.up_statements),
+                str(m.up_statements) if m.up_statements is not None else "not parsed",
                 "no-transaction" if m.no_transaction else "",
             ]
             for m in database.migrations

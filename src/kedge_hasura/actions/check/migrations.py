@@ -40,8 +40,10 @@ def check_migrations(scan: MigrationScan, sink: FindingSink, *, database: str | 
             where = migration.up.path if migration.up is not None else migration.location
             down, up = migration.down, migration.up
             # A placeholder migration (comments in both files) has nothing to undo.
-            up_does_something = up is not None and bool(up.parsed.statements)
-            if down is not None and not down.parsed.statements and up_does_something:
+            # Files too large to parse are reported once by the scan (sql-not-analysed).
+            up_does_something = up is not None and (not up.analysable or bool(up.parsed.statements))
+            down_is_empty = down is not None and down.analysable and not down.parsed.statements
+            if down is not None and down_is_empty and up_does_something:
                 sink.add(
                     "empty-down",
                     f"migration {migration.key}: down.sql holds no SQL statements (only comments), "
