@@ -107,3 +107,13 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading() -> None:
             hasura.run_sql("SELECT 1")
     finally:
         next(server, None)
+
+
+def test_the_library_cuts_a_trailing_line_break_and_refuses_an_unsendable_secret() -> None:
+    from kedge_hasura.errors import UsageError
+
+    with HasuraClient(base_url="http://127.0.0.1:9", admin_secret="lib-secret-1234\r\n") as hasura:
+        assert hasura._session.secret == "lib-secret-1234"
+    with pytest.raises(UsageError, match="non-ASCII character at position 4") as caught:
+        HasuraClient(base_url="http://127.0.0.1:9", admin_secret="lib\u00e9-secret")
+    assert "lib" not in caught.value.message
