@@ -4,16 +4,22 @@ socket server that misbehaves on purpose."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
+import json
 import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
-from kedge_hasura.errors import HasuraBadResponse, HasuraUnreachable
+from kedge_hasura.errors import HasuraBadResponse, HasuraError, HasuraUnreachable
 from kedge_hasura.hasura import HasuraClient
+from kedge_hasura.render.output import Output
 
 Behaviour = Callable[[socket.socket, threading.Event], None]
 
@@ -117,3 +123,42 @@ def test_the_library_cuts_a_trailing_line_break_and_refuses_an_unsendable_secret
     with pytest.raises(UsageError, match="non-ASCII character at position 4") as caught:
         HasuraClient(base_url="http://127.0.0.1:9", admin_secret="lib\u00e9-secret")
     assert "lib" not in caught.value.message
+
+
+ECHO_SECRET = "proxy-echo-secret/+9f3a"
+ENCODED_ECHOES = {
+    "base64-basic-auth": "Authorization: Basic " + base64.b64encode(f"admin:{ECHO_SECRET}".encode()).decode(),
+    "base64url": "token=" + base64.urlsafe_b64encode(ECHO_SECRET.encode()).decode(),
+    "url-encoded": "GET /login?secret=" + urllib.parse.quote(ECHO_SECRET, safe=""),
+    "url-encoded-lower": "secret=" + urllib.parse.quote(ECHO_SECRET, safe="").lower(),
+}
+
+
+@pytest.mark.parametrize("echo", list(ENCODED_ECHOES.values()), ids=list(ENCODED_ECHOES))
+@pytest.mark.parametrize("shape", ["proxy-page", "hasura-error"])
+def test_a_proxy_echoing_the_secret_encoded_never_gets_it_printed(echo: str, shape: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if shape == "proxy-page":
+            return httpx.Response(
+                502, text=f"{echo}\n<html>bad gateway</html>", headers={"content-type": "text/html"}
+            )
+        return httpx.Response(401, json={"path": "$", "error": f"denied: {echo}", "code": "access-denied"})
+
+    with (
+        HasuraClient(
+            base_url="http://hasura.test", admin_secret=ECHO_SECRET, transport=httpx.MockTransport(answer)
+        ) as hasura,
+        pytest.raises(HasuraError) as caught,
+    ):
+        hasura.run_sql("SELECT 1")
+    rendered = io.StringIO()
+    Output(stdout=io.StringIO(), stderr=rendered, secrets=(ECHO_SECRET,)).error("run", caught.value)
+    visible = "\n".join(
+        [caught.value.message, caught.value.hint or "", json.dumps(caught.value.details), rendered.getvalue()]
+    )
+    assert "***" in visible
+    assert ECHO_SECRET not in visible
+    assert urllib.parse.quote(ECHO_SECRET, safe="") not in visible
+    assert urllib.parse.quote(ECHO_SECRET, safe="").lower() not in visible
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        assert encode(ECHO_SECRET.encode()).decode()[2:-4] not in visible
