@@ -7,7 +7,7 @@ from rich.markup import escape
 from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
 from kedge_hasura.actions.squash.check import SquashCheck
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
-from kedge_hasura.actions.squash.run import SquashResult
+from kedge_hasura.actions.squash.run import NothingToSquash, SquashResult
 from kedge_hasura.render.human import display_path, plural, render, render_table
 
 
@@ -88,6 +88,11 @@ def _(result: SquashResult) -> list[str]:
     else:
         lines.append("dry run: nothing written")
     return lines
+
+
+@render.register
+def _(result: NothingToSquash) -> list[str]:
+    return [f"nothing to squash: {escape(result.reason)}", "nothing written"]
 
 
 def _rows_note(result: SquashResult) -> str:

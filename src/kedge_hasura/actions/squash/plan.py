@@ -61,6 +61,9 @@ def select_range(
     if request.from_archive:
         migrations = _archived_originals(migrations, request)
     selected = migrations.select(request.from_version, request.to_version)
+    explicit = request.from_version is not None or request.to_version is not None
+    if not selected and not explicit:
+        return migrations, selected  # nothing to squash: the caller says so
     if len(selected) < 1:
         raise UsageError(
             f"no migrations of {name} between {request.from_version or 'the first'} and "
@@ -74,6 +77,52 @@ def select_range(
             hint="drop --from, or use --strategy concat to squash a range in the middle",
         )
     return migrations, selected
+
+
+def nothing_to_squash(
+    migrations: DatabaseMigrations, selected: tuple[Migration, ...], request: SquashRequest
+) -> tuple[str, str | None] | None:
+    """Why the range needs no squash (and the archive of the earlier squash), or None.
+
+    Squashing the one migration an earlier squash wrote would rewrite a committed, deployed file
+    (the next deploy would see it edited) and archive it into a second archive: there is nothing
+    to gain, so nothing is written.
+    """
+    if request.from_archive:
+        return None
+    if not selected:
+        return f"database {migrations.database} has no migrations", None
+    if len(selected) > 1:
+        return None
+    only = selected[0]
+    earlier = earlier_squash_of(migrations, only)
+    if earlier is None:
+        return None
+    return (
+        f"the range holds only {only.key}, which an earlier squash wrote "
+        f"(its originals are archived in {earlier.name}/); add migrations after it and squash again",
+        earlier.name,
+    )
+
+
+def earlier_squash_of(migrations: DatabaseMigrations, migration: Migration) -> Path | None:
+    """The archive whose manifest records `migration` as the migration its originals were squashed
+    into, or None (an ordinary migration)."""
+    from kedge_hasura.errors import ManifestError
+    from kedge_hasura.project.manifest import read_manifest
+
+    for folder in migrations.archives:
+        try:
+            consolidated = read_manifest(folder).consolidated
+        except ManifestError:
+            continue  # `archive verify` reports it; an unreadable archive links nothing
+        if (
+            consolidated is not None
+            and consolidated.version == migration.version
+            and consolidated.folder == migration.key
+        ):
+            return folder
+    return None
 
 
 def _archived_originals(migrations: DatabaseMigrations, request: SquashRequest) -> DatabaseMigrations:

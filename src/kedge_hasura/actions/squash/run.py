@@ -24,7 +24,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions.squash.plan import Progress, SquashRequest, Strategy, select_range
+from kedge_hasura.actions.squash.plan import (
+    Progress,
+    SquashRequest,
+    Strategy,
+    nothing_to_squash,
+    select_range,
+)
 from kedge_hasura.actions.squash.roundtrip import claim_lines, first_verified, with_claim
 from kedge_hasura.actions.squash.steps import (
     Work,
@@ -79,6 +85,17 @@ class SquashResult(BaseModel):
     postgres_major: int
 
 
+class NothingToSquash(BaseModel):
+    """The result of `kedge-hasura squash` when the range needs no squash: nothing is written."""
+
+    database: str
+    reason: str
+    migrations: list[str]  # the range (empty, or the one migration an earlier squash wrote)
+    earlier_archive: Path | None = None  # that squash's archive
+    dry_run: bool
+    written: bool = False
+
+
 def squash(
     project: Project,
     request: SquashRequest,
@@ -86,8 +103,11 @@ def squash(
     cluster: Callable[[], ScratchCluster],
     progress: Progress | None = None,
     step: Callable[[str], None] | None = None,
-) -> SquashResult:
+) -> SquashResult | NothingToSquash:
     """Build, verify and (unless dry-run) write the squashed migration and the archive.
+
+    A range with nothing to squash (no migrations, or only the one an earlier squash wrote, see
+    plan.nothing_to_squash) returns NothingToSquash without starting PostgreSQL or writing.
 
     `step` is called with the name of each file-writing step (a seam for interruption tests).
 
@@ -100,6 +120,16 @@ def squash(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     migrations, selected = select_range(project, request)
+    nothing = nothing_to_squash(migrations, selected, request)
+    if nothing is not None:
+        reason, earlier = nothing
+        return NothingToSquash(
+            database=migrations.database,
+            reason=reason,
+            migrations=[m.key for m in selected],
+            earlier_archive=migrations.directory / earlier if earlier else None,
+            dry_run=request.dry_run,
+        )
     with cluster() as scratch:
         say(f"started {scratch.describe()}")
         work = Work(
