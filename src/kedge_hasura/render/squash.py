@@ -171,11 +171,9 @@ def _(result: ArchiveList) -> list[str]:
             rows.append([info.folder.name, info.database, "", "", "", f"unreadable: {info.error}"])
             continue
         check = info.check
-        state = (
-            "ok"
-            if check and check.ok
-            else f"{len((check.mismatched + check.missing + check.unexpected) if check else [])} problem(s)"
-        )
+        problems = len((check.mismatched + check.missing + check.unexpected) if check else [])
+        problems += len(info.chain_problems)
+        state = "ok" if not problems else f"{problems} problem(s)"
         rows.append([
             info.folder.name, info.database, str(len(manifest.migrations)),
             manifest.consolidated.folder if manifest.consolidated else "(not squashed)",
@@ -189,6 +187,15 @@ def _(result: ArchiveList) -> list[str]:
             for label, paths in (("changed", info.check.mismatched), ("missing", info.check.missing),
                                  ("not in the manifest", info.check.unexpected)):  # fmt: skip
                 lines += [f"  {escape(info.folder.name)}: {label}: {escape(path)}" for path in paths]
+    for info in result.archives:
+        lines += [f"  {escape(info.folder.name)}: {escape(problem)}" for problem in info.chain_problems]
+    chained = [(info, info.manifest.earlier_archives) for info in result.archives if info.manifest]
+    for info, earlier in chained:
+        if earlier:
+            lines.append(
+                f"  {escape(info.folder.name)}: squashed again an earlier squash, whose originals are in "
+                + escape(", ".join(earlier))
+            )
     return lines
 
 
@@ -199,6 +206,10 @@ def _(result: ArchiveChange) -> list[str]:
     lines = [f"{len(result.migrations)} migration(s) {head} ({escape(display_path(result.archive))}):"]
     lines += [f"  {escape(name)}" for name in result.migrations]
     lines += [f"  removed the squashed migration {escape(display_path(path))}" for path in result.removed]
+    lines += [
+        f"  with the earlier squash's archive {escape(display_path(path))} (the chain of squashes)"
+        for path in result.earlier_archives
+    ]
     if result.dry_run:
         lines.append("dry run: nothing changed")
     return lines

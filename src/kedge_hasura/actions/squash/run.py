@@ -28,6 +28,7 @@ from kedge_hasura.actions.squash.plan import (
     Progress,
     SquashRequest,
     Strategy,
+    earlier_squash_of,
     nothing_to_squash,
     select_range,
 )
@@ -193,6 +194,11 @@ def _write(
             preconditions_sql=preconditions_sql,
             exclude_schemas=request.exclude_schemas,
             hasura_preconditions=hasura_mimic,
+            # The migration an earlier squash wrote moves into this archive; link to that squash's
+            # archive so its originals stay reachable (project.chain).
+            earlier_archives=[
+                earlier.name for m in selected if (earlier := earlier_squash_of(migrations, m)) is not None
+            ],
         )
     archive.write_squash(
         migrations,
