@@ -88,3 +88,15 @@ def _exchange(first: Path, second: Path) -> bool:
     if error in (38, 22, 95):  # ENOSYS, EINVAL, EOPNOTSUPP: the filesystem cannot exchange
         return False
     raise OSError(error, os.strerror(error), str(first))
+
+
+def keep_candidate(label: str, files: dict[str, str]) -> Path:
+    """Write `files` (name → text) into a new folder of the system's temporary directory, kept for
+    the user to inspect (a squash that failed its verification writes nothing into the project)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=f"kedge-squash-{label}-"))
+    for name, text in files.items():
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return folder

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.squash import failure
 from kedge_hasura.actions.squash.plan import (
     Progress,
     SquashRequest,
@@ -39,10 +40,12 @@ from kedge_hasura.actions.squash.steps import (
     find_variation,
     replay_range,
     snapshot,
+    squash_folder_name,
     transaction_warnings,
 )
 from kedge_hasura.actions.squash.strategies import concat_strategy, dump_strategy
 from kedge_hasura.actions.squash.verify import Verification, verify
+from kedge_hasura.errors import MigrationFailed, SquashNotEquivalent
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -243,9 +246,17 @@ def _squash(work: Work) -> SquashResult:
     verification, seconds_squashed = Verification(verified=False), 0.0
     if request.verify:
         candidates = [up_sql] if built.round_trip_up is None else [built.round_trip_up, up_sql]
-        up_sql, (verification, seconds_squashed) = first_verified(
-            candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
-        )
+        try:
+            up_sql, (verification, seconds_squashed) = first_verified(
+                candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
+            )
+        except MigrationFailed as exc:  # the last candidate's failure: name the real cause
+            raise failure.candidate_failed(
+                exc, folder_name=squash_folder_name(work), up_sql=up_sql, down_sql=down_sql,
+                warnings=warnings, changed=built.changed,
+            ) from exc  # fmt: skip
+        except SquashNotEquivalent as exc:
+            raise failure.not_equivalent(exc, warnings=warnings, changed=built.changed) from exc
     all_rows_compared = not work.variation.nondeterministic_tables
     if verification.verified and not (verification.schema_identical and all_rows_compared):
         others = len(verification.schema_differences) - len(verification.equivalent_only)

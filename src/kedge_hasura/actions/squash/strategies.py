@@ -29,6 +29,8 @@ class SquashedSql:
     down_sql: str
     notes: tuple[str, ...] = ()
     round_trip_up: str | None = None  # up.sql with forms that print back as the originals (dump)
+    # Objects that existed before the range and that the migrations change (dump): "TABLE auth.users"
+    changed: tuple[str, ...] = ()
 
 
 def dump_strategy(
@@ -80,7 +82,9 @@ def dump_strategy(
         "first. Extensions and schemas that existed before are left alone; nothing is dropped with CASCADE.",
     ]
     down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
-    return SquashedSql(up_sql, down_sql, tuple(notes), round_trip_up)
+    return SquashedSql(
+        up_sql, down_sql, tuple(notes), round_trip_up, tuple(f"{e.type} {e.label}" for e in changed)
+    )
 
 
 def _roles(work: Work, replayed: ScratchDatabase, first_new_oid: int) -> tuple[list[str], list[str]]:
