@@ -12,7 +12,6 @@ squashes the same range.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +39,9 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def kept_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the failed candidate is kept: the test's own temporary folder, not the system's."""
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
+def kept_in(kept_candidates: Path) -> Path:
+    """Where the failed candidate is kept (tests/pg/conftest.py: the test's own folder)."""
+    return kept_candidates
 
 
 def test_the_failure_names_the_kept_candidate_the_cause_and_concat(
