@@ -150,10 +150,21 @@ def test_a_missing_earlier_archive_breaks_the_chain_verify_says_so(
 
     code, envelope, _ = _run(run_cli, squashed_twice, "archive", "verify")
     restored, _, _ = _run(run_cli, squashed_twice, "archive", "restore", LATER)
+    checked = run_cli("-o", "json", "--project", str(squashed_twice), "check")
 
     assert code == 1
     (later,) = envelope["result"]["archives"]
-    assert later["chain_problems"] == [
-        f"{LATER} links to the earlier squash's archive {EARLIER}, which is missing"
-    ]
+    missing = f"{LATER} links to the earlier squash's archive {EARLIER}, which is missing"
+    assert later["chain_problems"] == [missing]
     assert restored == 3  # refused: the chain's originals are not all reachable
+    assert missing in checked.stdout and "archive-chain-broken" in checked.stdout
+
+
+def test_a_dry_run_from_the_archive_squashes_every_original_of_the_chain(
+    squashed_twice: Path, run_cli: Any
+) -> None:
+    code, envelope, stderr = _run(run_cli, squashed_twice, "squash", "--dry-run", "--from-archive")
+
+    assert code == 0, stderr
+    originals = sorted((SQUASH_FIXTURES / CASE / "migrations" / "default").iterdir())
+    assert envelope["result"]["migrations"] == [p.name for p in originals]

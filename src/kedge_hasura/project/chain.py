@@ -115,7 +115,8 @@ def later_archive(migrations: DatabaseMigrations, name: str) -> Path | None:
 
 
 def chain_problems(migrations: DatabaseMigrations, folder: Path, manifest: ArchiveManifest) -> list[str]:
-    """What breaks the links from the archive in `folder` to its earlier squashes' archives.
+    """What breaks the links from the archive in `folder` to its earlier squashes' archives (each
+    message names that archive).
 
     Each earlier archive must exist with a readable manifest that records a squash, and this archive
     must hold that squash's migration exactly as it was written (its up.sql checksum), so that
@@ -131,16 +132,19 @@ def chain_problems(migrations: DatabaseMigrations, folder: Path, manifest: Archi
             continue
         consolidated = earlier.consolidated
         if consolidated is None:
-            problems.append(f"links to {name}, which records no squash")
+            problems.append(f"{folder.name} links to {name}, which records no squash")
             continue
         held = archived.get((consolidated.version, consolidated.name))
         if held is None:
-            problems.append(f"links to {name} but does not hold its squashed migration {consolidated.folder}")
+            problems.append(
+                f"{folder.name} links to {name} but does not hold that squash's migration "
+                f"{consolidated.folder}"
+            )
             continue
         up = [f.sha256 for f in held.files if f.path in (f"{consolidated.folder}/up.sql",)]
         if up != [consolidated.up_sha256]:
             problems.append(
-                f"holds {consolidated.folder} edited after the squash archived in {name} "
+                f"{folder.name} holds {consolidated.folder} edited after the squash archived in {name} "
                 "(its up.sql differs from that manifest's checksum)"
             )
     return problems

@@ -188,7 +188,7 @@ def _(result: ArchiveList) -> list[str]:
                                  ("not in the manifest", info.check.unexpected)):  # fmt: skip
                 lines += [f"  {escape(info.folder.name)}: {label}: {escape(path)}" for path in paths]
     for info in result.archives:
-        lines += [f"  {escape(info.folder.name)}: {escape(problem)}" for problem in info.chain_problems]
+        lines += [f"  {escape(problem)}" for problem in info.chain_problems]
     chained = [(info, info.manifest.earlier_archives) for info in result.archives if info.manifest]
     for info, earlier in chained:
         if earlier:

@@ -276,7 +276,7 @@ def restore_archive(
         _require_archive_ok(archive, manifest)
         problems = chain_problems(migrations, archive, manifest)
         if problems:
-            raise ManifestError(f"{archive}: {problems[0]}", hint="run `kedge-hasura archive verify`")
+            raise ManifestError(problems[0], hint="run `kedge-hasura archive verify`")
     removed: list[Path] = []
     consolidated = manifests[folder].consolidated
     if consolidated is not None:

@@ -127,22 +127,27 @@ def earlier_squash_of(migrations: DatabaseMigrations, migration: Migration) -> P
 
 def _archived_originals(migrations: DatabaseMigrations, request: SquashRequest) -> DatabaseMigrations:
     """The originals of the database's squashed archive, as if they were still the migrations."""
+    from kedge_hasura.project.chain import expanded_originals, later_archive
     from kedge_hasura.project.manifest import read_manifest
-    from kedge_hasura.project.migrations import scan_database_folder
 
     if not request.dry_run:
         raise UsageError(
             "--from-archive squashes originals that are already squashed: it only shows the report",
             hint="add --dry-run",
         )
-    squashed = [folder for folder in migrations.archives if read_manifest(folder).consolidated is not None]
+    # A chain of squashes (project.chain) counts once: its newest archive, expanded to the originals.
+    squashed = [
+        folder
+        for folder in migrations.archives
+        if read_manifest(folder).consolidated is not None and later_archive(migrations, folder.name) is None
+    ]
     if len(squashed) != 1:
         raise UsageError(
             f"--from-archive needs exactly one squashed archive for {migrations.database}; "
             f"found {len(squashed)}",
             hint="see `kedge-hasura archive list`",
         )
-    archived = scan_database_folder(migrations.database, squashed[0]).databases[migrations.database]
+    originals = tuple(original.migration for original in expanded_originals(migrations, squashed[0]))
     return DatabaseMigrations(
-        database=migrations.database, directory=migrations.directory, migrations=archived.migrations
+        database=migrations.database, directory=migrations.directory, migrations=originals
     )
