@@ -69,6 +69,11 @@ def test_the_second_squash_archives_flat_and_links_to_the_first(squashed_twice: 
         f"{LAST}_seed_orders",
         "MANIFEST.json",
     ]
+    header = (database / f"{LAST}_squashed" / "up.sql").read_text()
+    assert (
+        f"-- {FIRST}_first was written by an earlier squash; its originals are archived in {EARLIER}/."
+        in header
+    )
     earlier = json.loads((database / EARLIER / "MANIFEST.json").read_text())
     assert earlier["consolidated"]["folder"] == f"{FIRST}_first"  # untouched by the second squash
     # Every original of the fixture is still kept, byte for byte, somewhere in the chain.

@@ -25,6 +25,10 @@ def _(result: SquashResult) -> list[str]:
         lines.append(f"  originals:     {escape(display_path(result.archive_folder))}/ (with MANIFEST.json)")
     else:
         lines.append("  originals:     deleted (--no-archive)")
+    for earlier in result.earlier_archives:
+        lines.append(
+            f"                 linked to {escape(display_path(earlier))}/, the earlier squash's originals"
+        )
     verification = result.verification
     if verification.verified:
         notes = [

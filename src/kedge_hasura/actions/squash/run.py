@@ -70,6 +70,8 @@ class SquashResult(BaseModel):
     migrations: list[str]
     folder: Path  # the new migration's folder (written, or that would be written)
     archive_folder: Path | None
+    # Archives of earlier squashes whose migration is in the range: the new archive links to them.
+    earlier_archives: list[Path] = []
     dry_run: bool
     written: bool
     up_sql: str
@@ -199,9 +201,7 @@ def _write(
             hasura_preconditions=hasura_mimic,
             # The migration an earlier squash wrote moves into this archive; link to that squash's
             # archive so its originals stay reachable (project.chain).
-            earlier_archives=[
-                earlier.name for m in selected if (earlier := earlier_squash_of(migrations, m)) is not None
-            ],
+            earlier_archives=[earlier.name for earlier in result.earlier_archives],
         )
     archive.write_squash(
         migrations,
@@ -281,6 +281,9 @@ def _squash(work: Work) -> SquashResult:
         archive_folder=(work.migrations.directory / archive_folder_name(work.selected[0].version, to.version))
         if request.archive
         else None,
+        earlier_archives=[
+            e for m in work.selected if (e := earlier_squash_of(work.migrations, m)) is not None
+        ],
         dry_run=request.dry_run,
         written=False,
         up_sql=up_sql,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
+from kedge_hasura.actions.squash.plan import earlier_squash_of
 from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM, round_trip_entries
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
@@ -150,6 +151,13 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         "Originals (version_name  sha256 of up.sql):",
     ]
     lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
+    for migration in work.selected:
+        if (earlier := earlier_squash_of(work.migrations, migration)) is not None:
+            lines += [
+                "",
+                f"{migration.key} was written by an earlier squash; its originals are archived in "
+                f"{earlier.name}/.",
+            ]
     if frozen:
         lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
     if work.variation.nondeterministic_tables:
