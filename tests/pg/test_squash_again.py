@@ -173,3 +173,19 @@ def test_a_dry_run_from_the_archive_squashes_every_original_of_the_chain(
     assert code == 0, stderr
     originals = sorted((SQUASH_FIXTURES / CASE / "migrations" / "default").iterdir())
     assert envelope["result"]["migrations"] == [p.name for p in originals]
+
+
+def test_no_archive_is_refused_when_the_range_holds_an_earlier_squash_s_migration(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    root = tmp_path / "hasura"
+    shutil.copytree(SQUASH_FIXTURES / CASE, root)
+    code, _, stderr = _run(run_cli, root, "squash", "--to", str(FIRST), "--name", "first")
+    assert code == 0, stderr
+    before = _tree(root)
+
+    code, envelope, _ = _run(run_cli, root, "squash", "--no-archive")
+
+    assert code == 2
+    assert f"the range holds {FIRST}_first, which an earlier squash wrote" in envelope["error"]["message"]
+    assert _tree(root) == before

@@ -105,6 +105,27 @@ def nothing_to_squash(
     )
 
 
+def refuse_orphaning(
+    migrations: DatabaseMigrations, selected: tuple[Migration, ...], request: SquashRequest
+) -> None:
+    """--no-archive must not delete the migration an earlier squash wrote: its archive would then
+    record a squash whose migration is gone, and the chain to those originals would be lost.
+
+    Raises:
+        UsageError: the range holds an earlier squash's migration and --no-archive was given.
+    """
+    if request.archive or request.dry_run:
+        return
+    for migration in selected:
+        earlier = earlier_squash_of(migrations, migration)
+        if earlier is not None:
+            raise UsageError(
+                f"the range holds {migration.key}, which an earlier squash wrote (its originals are in "
+                f"{earlier.name}/); --no-archive would delete it and cut that archive off",
+                hint="drop --no-archive: the new archive then links to the earlier one",
+            )
+
+
 def earlier_squash_of(migrations: DatabaseMigrations, migration: Migration) -> Path | None:
     """The archive whose manifest records `migration` as the migration its originals were squashed
     into, or None (an ordinary migration)."""

@@ -31,6 +31,7 @@ from kedge_hasura.actions.squash.plan import (
     Strategy,
     earlier_squash_of,
     nothing_to_squash,
+    refuse_orphaning,
     select_range,
 )
 from kedge_hasura.actions.squash.roundtrip import claim_lines, first_verified, with_claim
@@ -136,6 +137,7 @@ def squash(
             earlier_archive=migrations.directory / earlier if earlier else None,
             dry_run=request.dry_run,
         )
+    refuse_orphaning(migrations, selected, request)
     with cluster() as scratch:
         say(f"started {scratch.describe()}")
         work = Work(
