@@ -76,3 +76,33 @@ def test_a_server_with_a_prefix_of_the_earlier_squash_gets_every_remaining_origi
     assert rows[NEWER] == _sha(newer)  # the newer original, never the second squash's SQL
     verified = cli(shipped_project, "verify")
     assert verified.exit_code == 0, verified
+
+
+def test_prune_then_rollback_of_the_newest_squash_forgets_every_original_of_the_chain(
+    cli: Cli,
+    hasura_double: HasuraDouble,
+    kedge_project: Path,
+    shipped_project: Path,
+    use_session_server: str,
+) -> None:
+    """After prune, the server knows only the newest squash's version; its down.sql undoes every
+    original of the chain, so the ledger rows of all of them go (those of the earlier squash too)."""
+    add_migration(
+        shipped_project,
+        NEWER,
+        "add_users_nickname",
+        f"ALTER TABLE {KEDGE_SCHEMA}.users ADD COLUMN nickname text;\n",
+        f"ALTER TABLE {KEDGE_SCHEMA}.users DROP COLUMN nickname;\n",
+    )
+    assert cli(shipped_project, "squash", "--name", "second").exit_code == 0
+    assert cli.deploy(kedge_project, "--skip-metadata").exit_code == 0
+    assert cli.deploy(shipped_project).exit_code == 0
+    pruned = cli(shipped_project, "state", "prune")
+    assert pruned.exit_code == 0, pruned
+    assert versions(hasura_double) == {NEWER: False}
+
+    run = cli(shipped_project, "rollback", "--steps", "1")
+
+    assert run.exit_code == 0, run
+    assert versions(hasura_double) == {}
+    assert ledger(hasura_double) == []

@@ -19,6 +19,7 @@ from kedge_hasura.actions.deploy.plan import Step
 from kedge_hasura.errors import HasuraPostgresError, ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.project.chain import expanded_originals
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
 
@@ -107,12 +108,13 @@ def _database(project: Project, name: str | None) -> DatabaseMigrations:
 def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Step:
     migration = _source_of(migrations, version, recorded)
     # The squashed migration's down.sql (not an original's) undoes every original of its squash,
-    # which a server that ran them (and was pruned since) still has ledger rows for.
+    # which a server that ran them (and was pruned since) still has ledger rows for; a squash of an
+    # earlier squash undoes that squash's originals too (project.chain).
     also_forget = [
-        v
+        original.migration.version
         for squash in squashed_ranges(migrations)
         if version == squash.consolidated_version and migration.location.parent == migrations.directory
-        for v in squash.versions[:-1]
+        for original in expanded_originals(migrations, migrations.directory / squash.archive)[:-1]
     ]
     down = migration.down
     if down is None or not down.parsed.statements:
