@@ -90,3 +90,32 @@ def test_concat_squashes_the_range_the_dump_strategy_cannot(project: Path, run_c
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["result"]["verification"]["verified"]
+
+
+def test_a_migration_altering_what_another_database_s_migrations_made_names_the_cause(
+    tmp_path: Path, kept_in: Path, run_cli: Any
+) -> None:
+    """The same class with the other precondition kind: db2 builds on db1's migrations
+    (config.yaml), and a db2 migration alters a table that db1's migrations created."""
+    from .test_preconditions import _project
+
+    root = _project(tmp_path)
+    write_migration(
+        root / "migrations" / "db2",
+        1900000100000,
+        "alter_profiles",
+        "ALTER TABLE profiles.profiles ADD COLUMN bio text;\n"
+        "CREATE INDEX profiles_bio ON profiles.profiles (bio);\n",
+        "DROP INDEX profiles.profiles_bio;\nALTER TABLE profiles.profiles DROP COLUMN bio;\n",
+    )
+    before = tree_digest(root)
+
+    result = run_cli("-o", "json", "--project", str(root), "squash", "--database", "db2")
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert error["message"].startswith("the dump strategy cannot represent this range")
+    assert "profiles.profiles" in error["message"] and "--strategy concat" in error["hint"]
+    assert "change objects that existed before them" in error["details"]["warnings"]
+    assert str(root / "migrations" / "db2" / "1900000100000_squashed") not in result.stdout
+    assert tree_digest(root) == before
