@@ -189,3 +189,20 @@ def test_no_archive_is_refused_when_the_range_holds_an_earlier_squash_s_migratio
     assert code == 2
     assert f"the range holds {FIRST}_first, which an earlier squash wrote" in envelope["error"]["message"]
     assert _tree(root) == before
+
+
+def test_a_database_whose_migrations_are_all_archived_has_nothing_to_squash(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    root = tmp_path / "hasura"
+    shutil.copytree(SQUASH_FIXTURES / CASE, root)
+    code, _, stderr = _run(run_cli, root, "archive", "create", "--database", "default")
+    assert code == 0, stderr
+    before = _tree(root)
+
+    code, envelope, stderr = _run(run_cli, root, "squash")
+
+    assert code == 0, stderr
+    assert envelope["result"]["reason"] == "database default has no migrations"
+    assert envelope["result"]["migrations"] == []
+    assert _tree(root) == before
