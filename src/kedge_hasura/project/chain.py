@@ -141,7 +141,7 @@ def chain_problems(migrations: DatabaseMigrations, folder: Path, manifest: Archi
                 f"{consolidated.folder}"
             )
             continue
-        up = [f.sha256 for f in held.files if f.path in (f"{consolidated.folder}/up.sql",)]
+        up = [f.sha256 for f in held.files if f.path == f"{consolidated.folder}/up.sql"]
         if up != [consolidated.up_sha256]:
             problems.append(
                 f"{folder.name} holds {consolidated.folder} edited after the squash archived in {name} "
