@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.cli.context import AppContext
+from kedge_hasura.cli.context import AppContext, GlobalOptions
 from kedge_hasura.errors import UsageError
 from kedge_hasura.settings import (
     OutputFormat,
@@ -75,7 +75,7 @@ def test_highest_layer_wins(make_project: BuildTree, name: str, top: int) -> Non
     flags: dict[str, Any] = {"project_dir": root}
     if top == 0:
         flags[name] = flag
-    context = AppContext.create(flags, environ=dict(environ) if top <= 1 else {})
+    context = AppContext.create(GlobalOptions(**flags), environ=dict(environ) if top <= 1 else {})
     context.project()
 
     settings = context.settings()

@@ -103,9 +103,13 @@ def diff_command(
         raise UsageError(
             f"unknown --ignore category {', '.join(unknown)}", hint=f"use: {', '.join(IGNORABLE)}"
         )
+    sides = (diff_action.parse_side(source), diff_action.parse_side(target))
+    # Settings (and so the project) only when a side leaves its database to --database/KEDGE_DATABASE.
+    picks = any(side.kind in ("migrations", "hasura") and not side.value for side in sides)
     request = diff_action.DiffRequest(
-        source=diff_action.parse_side(source),
-        target=diff_action.parse_side(target),
+        source=sides[0],
+        target=sides[1],
+        database=app_ctx.settings().database if picks else None,
         scope=Scope(include=tuple(schema or ()), exclude=(*HASURA_SCHEMAS, *(exclude_schema or ()))),
         compare_options=CompareOptions(compare_owners=compare_owners, ignore=frozenset(ignore or ())),
         data=DataOptions(

@@ -145,15 +145,7 @@ def squash_command(
 
 
 def _database(app_ctx: AppContext) -> str:
-    from kedge_hasura.errors import UsageError
-
-    database = app_ctx.settings().database
-    if database:
-        return database
-    scan = app_ctx.project().scan_migrations(analyze_sql=False)
-    if len(scan.databases) == 1:
-        return next(iter(scan.databases))
-    raise UsageError("the project has several databases", hint="choose one with --database")
+    return app_ctx.project().require_database(app_ctx.settings().database).database
 
 
 def archive_list(ctx: typer.Context) -> None:

@@ -37,7 +37,6 @@ from kedge_hasura.errors import (
     HasuraUnreachable,
     MigrationFailed,
     ProjectError,
-    UsageError,
 )
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
@@ -102,6 +101,7 @@ def deploy(
         HasuraError: Hasura could not be reached or refused (state is left settled or dirty, never wrong).
     """
     say = progress or (lambda message: None)
+    databases = _databases(project, request)  # a wrong --database fails before any request
     info = client.version()
     options = PlanOptions(
         transaction=request.transaction,
@@ -111,7 +111,6 @@ def deploy(
         supports_no_transaction=client.supports_no_transaction(),
         server_version=info.version,
     )
-    databases = _databases(project, request)
     result = DeployResult(
         endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]
     )
@@ -155,18 +154,10 @@ def deploy(
 
 
 def _databases(project: Project, request: DeployRequest) -> list[DatabaseMigrations]:
-    scan = project.scan_migrations()
-    if scan.errors:
-        first = scan.errors[0]
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s), e.g. {first.location()}: {first.message}",
-            hint="run `kedge-hasura status` and fix them before deploying",
-        )
-    names = list(request.databases) or sorted(scan.databases)
-    unknown = [name for name in names if name not in scan.databases]
-    if unknown:
-        raise UsageError(f"no migrations for database(s) {', '.join(unknown)}", hint="check --database")
-    return [scan.databases[name] for name in names]
+    # Analysed: a statement run_sql cannot run (COPY FROM STDIN) must stop the deploy before it starts.
+    if not request.databases:
+        return project.databases(None, analyze_sql=True)
+    return [project.migrations_of(name, analyze_sql=True) for name in request.databases]
 
 
 def _copy_legacy_state(client: HasuraClient, state: CliState, *, say: Progress) -> int:

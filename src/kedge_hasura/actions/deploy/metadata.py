@@ -121,7 +121,7 @@ def _managed_schemas(project: Project, directory: MetadataDirectory) -> dict[str
             name = table_name(entry.get("table") if isinstance(entry, dict) else None)
             if name:
                 managed.setdefault(str(source.get("name")), set()).add(name[0])
-    for database, migrations in project.scan_migrations(analyze_sql=False).databases.items():
+    for database, migrations in project.scan_migrations().databases.items():
         for migration in migrations.migrations:
             if migration.up is not None:
                 managed.setdefault(database, set()).update(created_schemas(migration.up.text))
