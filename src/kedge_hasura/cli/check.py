@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from kedge_hasura.cli.context import AppContext
-from kedge_hasura.errors import ExitCode
 from kedge_hasura.findings import Severity
 from kedge_hasura.settings import OutputFormat
 
@@ -59,7 +58,7 @@ def check_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.run import CheckOptions, check_project
-    from kedge_hasura.render.check import render_github, render_junit
+    from kedge_hasura.render.check import render_check, render_github, render_junit
 
     project = app_ctx.project()
     configured = project.config.kedge.check
@@ -79,9 +78,5 @@ def check_command(
             progress=progress.update,
         )
     app_ctx.output.detail(", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.timings.items()))
-    output_format = app_ctx.output.format
-    if output_format in (OutputFormat.GITHUB, OutputFormat.JUNIT):
-        text = render_github(report) if output_format is OutputFormat.GITHUB else render_junit(report)
-        app_ctx.output.write_text(text)
-        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED)
-    raise typer.Exit(app_ctx.finish(report, ok=report.ok, supports=(OutputFormat.GITHUB, OutputFormat.JUNIT)))
+    preformatted = {OutputFormat.GITHUB: render_github, OutputFormat.JUNIT: render_junit}
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_check, preformatted=preformatted))

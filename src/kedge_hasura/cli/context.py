@@ -8,12 +8,13 @@ Hasura client) on first use, so a command that needs neither never looks for a p
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedge_hasura.errors import ExitCode, ProjectError, UsageError
-from kedge_hasura.render.output import Output
+from kedge_hasura.render.output import Output, R
 from kedge_hasura.settings import (
     ENVIRONMENT_VARIABLES,
     OutputFormat,
@@ -25,8 +26,6 @@ from kedge_hasura.settings import (
 )
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from kedge_hasura.hasura.client import HasuraClient
     from kedge_hasura.pg.scratch import ScratchCluster
     from kedge_hasura.project.layout import Project
@@ -224,16 +223,29 @@ class AppContext:
             self._hasura.close()
             self._hasura = None
 
-    def finish(self, result: BaseModel, *, ok: bool, supports: tuple[OutputFormat, ...] = ()) -> ExitCode:
-        """Emit a command's result and return its exit code (0 ok, 1 problems found)."""
-        allowed = (OutputFormat.TEXT, OutputFormat.JSON, *supports)
+    def finish(
+        self,
+        result: R,
+        *,
+        ok: bool,
+        text: Callable[[R], list[str]],
+        preformatted: Mapping[OutputFormat, Callable[[R], str]] | None = None,
+    ) -> ExitCode:
+        """Emit a command's result and return its exit code (0 ok, 1 problems found).
+
+        Every command passes its own renderer: `text` for humans (JSON needs none), and for the
+        formats only it offers (`check`: GitHub annotations, JUnit XML) one in `preformatted`.
+        """
+        allowed = (OutputFormat.TEXT, OutputFormat.JSON, *(preformatted or {}))
         if self.output.format not in allowed:
             raise UsageError(
                 f"--output {self.output.format.value} is not available for {self.command}",
                 hint=f"use one of: {', '.join(f.value for f in allowed)}",
             )
         exit_code = ExitCode.OK if ok else ExitCode.CHECK_FAILED
-        self.output.emit(self.command, result, ok=ok, exit_code=exit_code)
+        self.output.emit(
+            self.command, result, ok=ok, exit_code=exit_code, text=text, preformatted=preformatted
+        )
         return exit_code
 
 

@@ -94,6 +94,7 @@ def diff_command(
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions import diff as diff_action
     from kedge_hasura.errors import UsageError
+    from kedge_hasura.render.diff import render_schema_diff
     from kedge_hasura.schemadiff.compare import IGNORABLE, CompareOptions
     from kedge_hasura.schemadiff.data import DataOptions
     from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
@@ -128,5 +129,5 @@ def diff_command(
             hasura_executor=app_ctx.hasura_schema_executor,
             progress=progress.update,
         )
-    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on))
+    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on), text=render_schema_diff)
     raise typer.Exit(exit_code if exit_code is ExitCode.OK else ExitCode.CHECK_FAILED)
