@@ -70,7 +70,28 @@ class UsageError(KedgeError):
 
 
 class ProjectError(KedgeError):
-    """The Hasura project on disk cannot be used as it is."""
+    """The Hasura project on disk cannot be used as it is.
+
+    `path` and `line` say where, when a file is at fault; the message starts with them
+    (`path:line: problem`), and `problem` is the rest, so `check` can annotate the file without
+    parsing the message back.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        self.problem = message
+        self.path = path
+        self.line = line
+        if path is not None:
+            message = f"{path}:{line}: {message}" if line else f"{path}: {message}"
+        super().__init__(message, hint=hint, details=details)
 
 
 class ToolError(KedgeError):

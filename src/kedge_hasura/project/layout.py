@@ -74,13 +74,13 @@ class Project:
         document = read_yaml(path)
         sources = document.value or []
         if isinstance(sources, IncludeTag | str):
-            raise ProjectError(f"{path}:1: expected a list of databases, found an include")
+            raise ProjectError("expected a list of databases, found an include", path=path, line=1)
         if not isinstance(sources, list):
-            raise ProjectError(f"{path}:1: expected a list of databases")
+            raise ProjectError("expected a list of databases", path=path, line=1)
         kinds: dict[str, str] = {}
         for index, source in enumerate(sources):
             if not isinstance(source, dict) or not isinstance(source.get("name"), str):
-                raise ProjectError(f"{path}:{document.line_of((index,))}: every database needs a name")
+                raise ProjectError("every database needs a name", path=path, line=document.line_of((index,)))
             kinds[source["name"]] = str(source.get("kind") or "postgres")
         return kinds
 
