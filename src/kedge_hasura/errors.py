@@ -18,8 +18,8 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     │       ├── HasuraAuthError        access-denied: admin secret missing or wrong, or not admin
     │       ├── HasuraConflict         409: resource_version did not match
     │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
-    │       └── HasuraInconsistentMetadata  the result would be inconsistent (objects in `internal`)
-    ├── SquashNotEquivalent            verification found a difference; nothing was written
+    │       └── HasuraInconsistentMetadata  (hasura.models) the result would be inconsistent
+    ├── SquashNotEquivalent            (actions.squash.equivalence) a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
 
@@ -258,18 +258,6 @@ class HasuraPostgresError(HasuraAPIError):
         self.statement = statement
 
 
-class HasuraInconsistentMetadata(HasuraAPIError):
-    """The call would leave the metadata inconsistent, so Hasura refused it (contract §7.2).
-
-    `inconsistent_objects` holds `kedge_hasura.hasura.models.InconsistentObject` values (typed as
-    Any here because this module imports nothing internal).
-    """
-
-    def __init__(self, message: str, *, inconsistent_objects: tuple[Any, ...], **kwargs: Any):
-        super().__init__(message, **kwargs)
-        self.inconsistent_objects = inconsistent_objects
-
-
 class DeployInProgress(KedgeError):
     """kedge-hasura's deploy lock on a database stayed taken: another deploy is applying a batch."""
 
@@ -279,23 +267,6 @@ class DeployInProgress(KedgeError):
             f"(it still held the deploy lock after {seconds:.0f} s)",
             hint="run the deploy again when the other one has finished (raise --timeout to wait longer)",
         )
-
-
-class SquashNotEquivalent(KedgeError):
-    """The squashed migration does not build the same database as the originals; nothing was written.
-
-    `schema` and `data` hold the comparison (schemadiff results) for rendering.
-    """
-
-    def __init__(self, message: str, *, schema: Any = None, data: Any = None, hint: str | None = None):
-        details: dict[str, Any] = {}
-        if schema is not None:
-            details["schema_differences"] = [d.model_dump(mode="json") for d in schema.differences]
-        if data is not None:
-            details["data"] = data.model_dump(mode="json")
-        super().__init__(message, hint=hint, details=details)
-        self.schema = schema
-        self.data = data
 
 
 class ManifestError(KedgeError):

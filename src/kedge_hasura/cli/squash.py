@@ -108,9 +108,9 @@ def squash_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash.check import check_squash
+    from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
     from kedge_hasura.actions.squash.plan import SquashRequest
     from kedge_hasura.actions.squash.run import squash
-    from kedge_hasura.errors import SquashNotEquivalent
     from kedge_hasura.render.squash import render_squash, render_squash_check
 
     project = app_ctx.project()

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
@@ -20,6 +20,10 @@ from rich.markup import escape
 
 from kedge_hasura.errors import ExitCode, KedgeError
 from kedge_hasura.settings import OutputFormat, Verbosity, redact
+
+if TYPE_CHECKING:
+    from kedge_hasura.schemadiff.compare import SchemaDiff
+    from kedge_hasura.schemadiff.data import DataDiff
 
 JSON_SCHEMA_VERSION = 1
 R = TypeVar("R", bound=BaseModel)
@@ -134,12 +138,12 @@ class Output:
         for line in text(result):
             self.out.print(self.redact(line))
 
-    def show_comparison(self, schema: Any, data: Any) -> None:
+    def show_comparison(self, schema: SchemaDiff, data: DataDiff | None) -> None:
         """Show why a verification failed: the schema diff (and rows) on stderr, in text mode.
 
         With --output json the same facts are in the error envelope's details.
         """
-        if self.format is not OutputFormat.TEXT or schema is None:
+        if self.format is not OutputFormat.TEXT:
             return
         # Imported here: the diff rendering loads schemadiff, which most commands never need.
         from kedge_hasura.render.diff import render_schema_diff

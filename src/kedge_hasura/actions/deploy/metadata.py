@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kedge_hasura.errors import HasuraInconsistentMetadata, ProjectError
+from kedge_hasura.errors import ProjectError
 from kedge_hasura.hasura.client import HasuraClient
-from kedge_hasura.hasura.models import InconsistentObject, QualifiedTable
+from kedge_hasura.hasura.models import HasuraInconsistentMetadata, InconsistentObject, QualifiedTable
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.manifest import atomic_write
 from kedge_hasura.project.metadata import (
