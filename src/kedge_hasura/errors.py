@@ -63,6 +63,12 @@ class KedgeError(Exception):
         return type(self).__name__
 
 
+def _known(facts: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """An error's facts plus the caller's extra details, leaving out the ones not known (None)."""
+    merged = {**facts, **(extra or {})}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
 class UsageError(KedgeError):
     """A bad option, value or combination of options. Nothing was changed."""
 
@@ -126,8 +132,7 @@ class MigrationFailed(DatabaseError):
             "postgres_message": pg_message,
             "statement": statement_excerpt,
         }
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.version = version
         self.path = path
         self.line = line
@@ -174,9 +179,8 @@ class HasuraBadResponse(HasuraError):
         hint: str | None = None,
         details: dict[str, Any] | None = None,
     ):
-        facts: dict[str, Any] = {"status": status, "body": excerpt}
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        facts = {"status": status, "body": excerpt}
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.status = status
         self.excerpt = excerpt
 
@@ -214,9 +218,8 @@ class HasuraAPIError(HasuraError):
         hint: str | None = None,
         details: dict[str, Any] | None = None,
     ):
-        facts: dict[str, Any] = {"status": status, "code": code, "path": path, "item_index": item_index}
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        facts = {"status": status, "code": code, "path": path, "item_index": item_index}
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.status = status
         self.code = code
         self.error = error
