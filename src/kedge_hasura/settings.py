@@ -75,7 +75,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project_dir: Path | None = None
-    endpoint: str = "http://localhost:8080"
+    endpoint: str = "http://localhost:8080"  # as given: the client normalises a trailing `/`, once
     admin_secret: SecretStr | None = None
     database: str | None = None
     output: OutputFormat = OutputFormat.TEXT
@@ -102,12 +102,6 @@ class Settings(BaseModel):
                 return False
             raise ValueError(f"expected true or false, got {value!r}")
         return value
-
-    @field_validator("endpoint")
-    @classmethod
-    def _strip_endpoint(cls, value: str) -> str:
-        # The CLI accepts "http://host:8080/" and "http://host:8080" alike.
-        return value.rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -248,8 +248,14 @@ def test_bad_flag_value_names_the_command_line() -> None:
     ],
     ids=["one-slash", "several-slashes", "with-path", "no-slash"],
 )
-def test_endpoint_trailing_slash_is_stripped(endpoint: str, expected: str) -> None:
-    assert _settings_from({"environment": {"HASURA_GRAPHQL_ENDPOINT": endpoint}}).endpoint == expected
+def test_endpoint_trailing_slash_is_stripped(tmp_path: Path, endpoint: str, expected: str) -> None:
+    context = AppContext.create(GlobalOptions(endpoint=endpoint), environ={})
+    context.cwd = tmp_path  # no project: flags and environment alone
+
+    try:
+        assert context.hasura().endpoint == expected
+    finally:
+        context.close()
 
 
 # -- secrets ------------------------------------------------------------------------------------------
