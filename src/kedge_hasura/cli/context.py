@@ -98,7 +98,7 @@ class AppContext:
         Raises:
             UsageError: a flag or environment value does not fit its setting.
         """
-        resolve_settings(self._layers(None))
+        self._mask_secrets(resolve_settings(self._layers(None)))
 
     def project(self) -> Project:
         """The Hasura project (found upward from the cwd, or --project).
@@ -156,11 +156,14 @@ class AppContext:
                 if root is not None:
                     self._open(root)
             self._settings = resolve_settings(self._layers(self._project))
-            if self._settings.admin_secret is not None:
-                self.output.add_secret(self._settings.admin_secret.get_secret_value())
-            if self._settings.scratch_url is not None:
-                self.output.add_secret(self._settings.scratch_url.get_secret_value())
+            self._mask_secrets(self._settings)
         return self._settings
+
+    def _mask_secrets(self, settings: Settings) -> None:
+        if settings.admin_secret is not None:
+            self.output.add_secret(settings.admin_secret.get_secret_value())
+        if settings.scratch_url is not None:
+            self.output.add_secret(settings.scratch_url.get_secret_value())
 
     def _layers(self, project: Project | None) -> list[SettingsLayer]:
         layers = [self.options.layer(), layer_from_environment("environment", self.environ)]
