@@ -26,6 +26,8 @@ class OutputFormat(StrEnum):
     JSON = "json"
     GITHUB = "github"  # GitHub Actions workflow commands (check only)
     JUNIT = "junit"  # JUnit XML (check only)
+    SARIF = "sarif"  # SARIF 2.1.0 for GitHub code scanning (check only)
+    GITLAB = "gitlab"  # GitLab Code Quality JSON (check only)
 
 
 # Environment variables per setting, most specific first. The HASURA_GRAPHQL_* names are the

@@ -67,6 +67,7 @@ def deploy_command(
     migrations are recognised from their archives. Then the metadata is applied, reloaded and
     checked, and every table of the managed schemas must be tracked.
 
+    \b
     Examples:
       kedge-hasura deploy --dry-run
       kedge-hasura deploy --endpoint https://hasura.example.com
@@ -110,6 +111,7 @@ def rollback_command(
     Refuses when a down.sql is missing or empty. For a squashed history, uses the archived
     original's down.sql when the server ran the originals.
 
+    \b
     Examples:
       kedge-hasura rollback --steps 1 --dry-run
       kedge-hasura rollback --to 1718000000000
@@ -132,6 +134,7 @@ def verify_command(ctx: typer.Context) -> None:
     replayed on a scratch database; recorded versions must agree with the ledger (nothing dirty,
     pending, lost or edited); the metadata must be consistent. Exit 1 with the differences.
 
+    \b
     Examples:
       kedge-hasura verify
       kedge-hasura verify --database default -o json
@@ -151,6 +154,7 @@ def verify_command(ctx: typer.Context) -> None:
 def state_show(ctx: typer.Context) -> None:
     """Show recorded migration state, the ledger and the project side by side.
 
+    \b
     Examples:
       kedge-hasura state show
     """
@@ -163,10 +167,12 @@ def state_show(ctx: typer.Context) -> None:
 
 
 def state_mark_applied(
-    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(metavar="VERSION", help="The version.", show_default=False)],
 ) -> None:
     """Record a version as applied without running it (its SQL was applied by other means).
 
+    \b
     Examples:
       kedge-hasura state mark-applied 1718000000000
     """
@@ -174,10 +180,12 @@ def state_mark_applied(
 
 
 def state_mark_unapplied(
-    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(metavar="VERSION", help="The version.", show_default=False)],
 ) -> None:
     """Record a version as not applied (its SQL was undone by other means).
 
+    \b
     Examples:
       kedge-hasura state mark-unapplied 1718000000000
     """
@@ -205,6 +213,7 @@ def state_prune(ctx: typer.Context) -> None:
     The squashed migration reuses the last original's version, so it is recorded already; the
     other originals' versions only show as "Not Present" in `hasura migrate status`.
 
+    \b
     Examples:
       kedge-hasura state prune --database default
     """

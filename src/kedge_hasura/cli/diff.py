@@ -20,19 +20,25 @@ def diff_command(
     source: Annotated[
         str,
         typer.Argument(
+            metavar="SOURCE",
             help="SOURCE: a PostgreSQL URL, `migrations[:db]`, a .sql file, or `hasura[:db]`.",
             show_default=False,
         ),
     ],
-    target: Annotated[str, typer.Argument(help="TARGET: same forms as SOURCE.", show_default=False)],
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="TARGET: same forms as SOURCE.", show_default=False)
+    ],
     schema: Annotated[
         list[str] | None,
-        typer.Option("--schema", help="Compare only this schema (repeatable).", show_default=False),
+        typer.Option(
+            "--schema", metavar="SCHEMA", help="Compare only this schema (repeatable).", show_default=False
+        ),
     ] = None,
     exclude_schema: Annotated[
         list[str] | None,
         typer.Option(
             "--exclude-schema",
+            metavar="SCHEMA",
             help="Also leave out this schema (repeatable; hdb_catalog and hdb_views always are).",
             show_default=False,
         ),
@@ -45,6 +51,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--ignore",
+            metavar="CATEGORY",
             help="Leave out a category: column-order, "
             "comments, grants, owners, probably-equivalent, renames (repeatable).",
             show_default=False,
@@ -60,6 +67,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--data-table",
+            metavar="SCHEMA.TABLE",
             help="Compare the rows of this table (schema.table, globs allowed; repeatable; implies --data).",
             show_default=False,
         ),
@@ -71,6 +79,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--ignore-column",
+            metavar="SCHEMA.TABLE.COLUMN",
             help="Leave a column out of row "
             "comparison: schema.table.column, table.column or column (globs; repeatable).",
             show_default=False,
@@ -86,6 +95,7 @@ def diff_command(
     to the same tree are reported as "probably equivalent" (info). Exit 0 when nothing at or
     above --fail-on differs, 1 otherwise.
 
+    \b
     Examples:
       kedge-hasura diff migrations postgresql://postgres@localhost:5432/app
       kedge-hasura diff migrations squashed.sql --data --ignore-column created_at

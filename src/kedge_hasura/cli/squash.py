@@ -60,7 +60,12 @@ def squash_command(
     ] = None,
     exclude_schema: Annotated[
         list[str] | None,
-        typer.Option("--exclude-schema", help="Leave this schema out (repeatable).", show_default=False),
+        typer.Option(
+            "--exclude-schema",
+            metavar="SCHEMA",
+            help="Leave this schema out (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     idempotent: Annotated[
         bool,
@@ -99,6 +104,7 @@ def squash_command(
     originals see it as applied; the originals move to `squashed_<from>_to_<to>/` with a
     MANIFEST.json of checksums.
 
+    \b
     Examples:
       kedge-hasura squash --dry-run
       kedge-hasura squash --name consolidated
@@ -152,6 +158,7 @@ def _database(app_ctx: AppContext) -> str:
 def archive_list(ctx: typer.Context) -> None:
     """List archives of original migrations, with their manifests and a checksum check.
 
+    \b
     Examples:
       kedge-hasura archive list
     """
@@ -171,6 +178,7 @@ def archive_verify(
 ) -> None:
     """Check every archived file against its manifest's size and sha256; exit 1 on a mismatch.
 
+    \b
     Examples:
       kedge-hasura archive verify
       kedge-hasura archive verify squashed_1709284463417_to_1748864944213
@@ -198,6 +206,7 @@ def archive_create(
     The Hasura CLI ignores the archive folder, so those migrations no longer run on fresh
     environments: use this for migrations whose effect another migration already contains.
 
+    \b
     Examples:
       kedge-hasura archive create --from 1709284463417 --to 1709906571093 --dry-run
     """
@@ -224,6 +233,7 @@ def archive_restore(
     Refuses when a file would be overwritten by a different one, when an archived file no longer
     matches its checksum, or when the squashed migration was edited after the squash.
 
+    \b
     Examples:
       kedge-hasura archive restore squashed_1709284463417_to_1748864944213
     """

@@ -32,6 +32,7 @@ def status_command(
     and files the CLI skips, missing down.sql, statements that cannot run in a transaction,
     explicit BEGIN/COMMIT). Exits 1 when there are errors.
 
+    \b
     Examples:
       kedge-hasura status
       kedge-hasura status --database default --output json

@@ -31,10 +31,11 @@ _USED_KEYS = {
     "api_paths",
     "metadata_directory",
     "migrations_directory",
+    "seeds_directory",
     "insecure_skip_tls_verify",
     "certificate_authority",
 }
-_IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "actions", "access_key"}
+_IGNORED_KEYS = {"disable_interactive", "metadata_file", "actions", "access_key"}
 # Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
@@ -97,6 +98,7 @@ class HasuraConfig:
     admin_secret: str | None = field(default=None, repr=False)
     metadata_directory: str = "metadata"
     migrations_directory: str = "migrations"
+    seeds_directory: str = "seeds"
     insecure_skip_tls_verify: bool | None = None
     certificate_authority: str | None = None
     api_paths: dict[str, str] = field(default_factory=dict)
@@ -199,6 +201,7 @@ def load_config(path: Path) -> HasuraConfig:
         admin_secret=admin_secret,
         metadata_directory=text("metadata_directory") or "metadata",
         migrations_directory=text("migrations_directory") or "migrations",
+        seeds_directory=text("seeds_directory") or "seeds",
         insecure_skip_tls_verify=skip_tls,
         certificate_authority=text("certificate_authority"),
         api_paths={str(k): str(v).lstrip("/") for k, v in api_paths.items()},

@@ -9,6 +9,7 @@ from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.project.config import HasuraConfig, load_config, parse_dotenv
 from kedge_hasura.project.metadata import V2_DATABASE
 from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan, scan_migrations
+from kedge_hasura.project.seeds import Seed, scan_seeds, seeds_folder
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
 
 CONFIG_FILE = "config.yaml"
@@ -34,6 +35,19 @@ class Project:
     @property
     def metadata_dir(self) -> Path:
         return self.root / self.config.metadata_directory
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.root / self.config.seeds_directory
+
+    def seeds_of(self, database: str) -> list[Seed]:
+        """The database's seed files in the order `hasura seed apply` runs them ([] when none).
+
+        Raises:
+            ProjectError: a seed file is unreadable or not UTF-8.
+        """
+        folder = seeds_folder(self.seeds_dir, database, config_version=self.config.version)
+        return scan_seeds(folder, database)
 
     @property
     def dotenv_path(self) -> Path:

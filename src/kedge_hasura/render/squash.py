@@ -63,7 +63,7 @@ def render_squash(result: SquashResult) -> list[str]:
             "apply time",
             f"{result.seconds_replay:.2f} s",
             f"{result.seconds_squashed:.2f} s",
-            f"{speedup:.1f}x faster" if speedup else "",
+            _speed(speedup),
         ],
     ]
     for kind in sorted(set(result.statements.before) | set(result.statements.after)):
@@ -163,11 +163,13 @@ def render_archive_list(result: ArchiveList) -> list[str]:
             rows.append([info.folder.name, info.database, "", "", "", f"unreadable: {info.error}"])
             continue
         check = info.check
-        state = (
-            "ok"
-            if check and check.ok
-            else f"{len((check.mismatched + check.missing + check.unexpected) if check else [])} problem(s)"
-        )
+        if check is None:
+            state = "not checked"
+        elif check.ok:
+            state = f"ok ({plural(check.checked, 'file')} checked)"
+        else:
+            problems = len(check.mismatched) + len(check.missing) + len(check.unexpected)
+            state = f"{plural(problems, 'problem')} in {plural(check.checked, 'file')}"
         rows.append([
             info.folder.name, info.database, str(len(manifest.migrations)),
             manifest.consolidated.folder if manifest.consolidated else "(not squashed)",
@@ -187,9 +189,20 @@ def render_archive_list(result: ArchiveList) -> list[str]:
 def render_archive_change(result: ArchiveChange) -> list[str]:
     verb = {"create": "archived", "restore": "restored"}[result.action]
     head = "would be " + verb if result.dry_run else verb
-    lines = [f"{len(result.migrations)} migration(s) {head} ({escape(display_path(result.archive))}):"]
+    count = len(result.migrations)
+    lines = [f"{plural(count, 'migration')} {head} ({escape(display_path(result.archive))}):"]
     lines += [f"  {escape(name)}" for name in result.migrations]
-    lines += [f"  removed the squashed migration {escape(display_path(path))}" for path in result.removed]
+    removal = "would remove" if result.dry_run else "removed"
+    lines += [f"  {removal} the squashed migration {escape(display_path(path))}" for path in result.removed]
     if result.dry_run:
         lines.append("dry run: nothing changed")
     return lines
+
+
+def _speed(ratio: float) -> str:
+    """The squashed migration's apply time against the originals': `2.3x faster`, `1.2x slower`."""
+    if not ratio:
+        return ""
+    if ratio >= 1:
+        return f"{ratio:.1f}x faster"
+    return f"{1 / ratio:.1f}x slower"

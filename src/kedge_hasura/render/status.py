@@ -36,6 +36,13 @@ def render_status(report: StatusReport) -> list[str]:
             )
         for archive in database.archives:
             lines.append(f"archive: {escape(display_path(archive))}")
+        if database.seeds:
+            folder = display_path(database.seeds[0].path.parent)
+            names = ", ".join(seed.path.name for seed in database.seeds)
+            lines.append(
+                f"seeds: {len(database.seeds)} file{'s' if len(database.seeds) != 1 else ''} in "
+                f"{escape(folder)}: {escape(names)}"
+            )
         if database.server is not None:
             lines.append("server:")
             server_rows = [

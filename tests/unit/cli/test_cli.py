@@ -236,7 +236,23 @@ def test_usage_errors_exit_2(run_cli: RunCli, kedge_project: Path, args: tuple[s
 
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Error:" in result.stderr
+    # our own words, as for every other error: no Click "Error:" or "Usage:" block beside them
+    assert result.stderr.startswith("error: ") and "\nhint: see 'kedge-hasura" in result.stderr
+    assert "Error:" not in result.stderr and "Usage:" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("-o", "json", "status", "--bogus"), ("status", "--output=json", "extra"), ("-ojson", "nosuch")],
+)
+def test_usage_errors_are_one_json_document_when_json_is_asked_for(
+    run_cli: RunCli, kedge_project: Path, args: tuple[str, ...]
+) -> None:
+    result = run_cli(*args, cwd=kedge_project)
+
+    assert result.exit_code == 2
+    envelope = json.loads(result.stdout)
+    assert (envelope["ok"], envelope["exit_code"], envelope["error"]["type"]) == (False, 2, "UsageError")
 
 
 def test_junit_output_is_a_usage_error_for_status(run_cli: RunCli, kedge_project: Path) -> None:

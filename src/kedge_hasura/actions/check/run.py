@@ -203,6 +203,20 @@ def _record_replay(
             version=failure.version,
         )
         reasons.append(f"the migrations of {failure.database} do not replay")
+    for failure in outcome.seed_failures:
+        seed = failure.path.name if failure.path is not None else "a seed file"
+        run.sink.add(
+            "seed-replay-failed",
+            f"seed {seed} fails after the migrations: {failure.message}",
+            path=failure.path,
+            line=failure.line,
+            hint=failure.hint,
+            database=failure.database,
+        )
+    if outcome.seeds_replayed or outcome.seed_failures:
+        run.ran.add("seeds")
+    else:
+        run.skipped["seeds"] = "no seed files" if outcome.catalogs else "the migrations did not replay"
     if metadata is None:
         reasons.append("the metadata does not load")
     if replay:
