@@ -8,11 +8,12 @@ from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
 from kedge_hasura.actions.squash.check import SquashCheck
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
 from kedge_hasura.actions.squash.run import NothingToSquash, SquashResult
-from kedge_hasura.render.human import display_path, plural, render, render_table
+from kedge_hasura.render.human import display_path, plural, render_table
 
 
-@render.register
-def _(result: SquashResult) -> list[str]:
+def render_squash(result: SquashResult | NothingToSquash) -> list[str]:
+    if isinstance(result, NothingToSquash):
+        return [f"nothing to squash: {escape(result.reason)}", "nothing written"]
     count = len(result.migrations)
     lines = [
         f"[bold]Squash of {count} migration{'s' if count != 1 else ''}[/bold] of database "
@@ -94,11 +95,6 @@ def _(result: SquashResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: NothingToSquash) -> list[str]:
-    return [f"nothing to squash: {escape(result.reason)}", "nothing written"]
-
-
 def _rows_note(result: SquashResult) -> str:
     """ "rows identical" only when every table was compared and found equal."""
     verification = result.verification
@@ -112,8 +108,7 @@ def _rows_note(result: SquashResult) -> str:
     )
 
 
-@render.register
-def _(result: SquashCheck) -> list[str]:
+def render_squash_check(result: SquashCheck) -> list[str]:
     if not result.items:
         return ["no squashed migrations to check (no archive records one)"]
     lines = []
@@ -164,8 +159,7 @@ def _equivalents(definitions: list[EquivalentDefinition]) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: ArchiveList) -> list[str]:
+def render_archive_list(result: ArchiveList) -> list[str]:
     if not result.archives:
         return ["no archives"]
     rows = []
@@ -208,8 +202,7 @@ def _(result: ArchiveList) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: ArchiveChange) -> list[str]:
+def render_archive_change(result: ArchiveChange) -> list[str]:
     verb = {"create": "archived", "restore": "restored"}[result.action]
     head = "would be " + verb if result.dry_run else verb
     count = len(result.migrations)

@@ -95,14 +95,7 @@ def _mark(cli: CliState, database: str, versions: list[int], *, applied: bool) -
 
 
 def _database(project: Project, name: str | None) -> DatabaseMigrations:
-    scan = project.scan_migrations(analyze_sql=False)
-    if name is None:
-        if len(scan.databases) != 1:
-            raise UsageError("the project has several databases", hint="choose one with --database")
-        return next(iter(scan.databases.values()))
-    if name not in scan.databases:
-        raise UsageError(f"no migrations for database {name!r}", hint="check --database")
-    return scan.databases[name]
+    return project.require_database(name)
 
 
 def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Step:

@@ -360,15 +360,7 @@ def _require_unedited(folder: Path, consolidated: Consolidated) -> None:
 
 
 def _database(project: Project, database: str) -> DatabaseMigrations:
-    scan = project.scan_migrations(analyze_sql=False)
-    if scan.errors:
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s): {scan.errors[0].message}",
-            hint="run `kedge-hasura status` and fix them first",
-        )
-    if database not in scan.databases:
-        raise UsageError(f"no migrations for database {database!r}", hint="check --database")
-    return scan.databases[database]
+    return project.migrations_of(database)
 
 
 def _move_originals(

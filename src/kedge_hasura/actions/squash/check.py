@@ -12,7 +12,6 @@ from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, build_before
 from kedge_hasura.actions.squash.verify import compare_states
-from kedge_hasura.errors import ProjectError
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -67,15 +66,9 @@ def check_squash(
     from kedge_hasura.project.migrations import scan_database_folder
 
     say = progress or (lambda message: None)
-    scan = project.scan_migrations(analyze_sql=False)
-    if scan.errors:
-        raise ProjectError(
-            f"the migrations have errors: {scan.errors[0].message}", hint="run `kedge-hasura status`"
-        )
     squashes = [
         (migrations, folder, read_manifest(folder))
-        for name, migrations in sorted(scan.databases.items())
-        if database is None or name == database
+        for migrations in project.databases(database)
         for folder in migrations.archives
     ]
     squashes = [(m, f, manifest) for m, f, manifest in squashes if manifest.consolidated is not None]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kedge_hasura.errors import MigrationFailed, SquashNotEquivalent
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
+from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.project.staging import keep_candidate
 
 # MigrationFailed's own facts; the rest of its details are carried over as they are.

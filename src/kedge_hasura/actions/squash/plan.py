@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kedge_hasura.errors import ProjectError, UsageError
+from kedge_hasura.errors import UsageError
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration
 
@@ -42,22 +42,8 @@ def select_range(
         ProjectError: the migrations have errors.
         UsageError: no such database, an empty range, or dump without the first migration.
     """
-    scan = project.scan_migrations()
-    if scan.errors:
-        first = scan.errors[0]
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s), e.g. {first.location()}: {first.message}",
-            hint="run `kedge-hasura status` and fix them before squashing",
-        )
-    if request.database is None and len(scan.databases) > 1:
-        raise UsageError(
-            f"the project has several databases ({', '.join(sorted(scan.databases))})",
-            hint="choose one with --database",
-        )
-    name = request.database or next(iter(scan.databases), "default")
-    if name not in scan.databases:
-        raise UsageError(f"no migrations for database {name!r}", hint="check --database")
-    migrations = scan.databases[name]
+    migrations = project.require_database(request.database, analyze_sql=True)
+    name = migrations.database
     if request.from_archive:
         migrations = _archived_originals(migrations, request)
     selected = migrations.select(request.from_version, request.to_version)

@@ -25,6 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kedge_hasura.actions.squash import failure
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
 from kedge_hasura.actions.squash.plan import (
     Progress,
     SquashRequest,
@@ -46,7 +47,7 @@ from kedge_hasura.actions.squash.steps import (
 )
 from kedge_hasura.actions.squash.strategies import concat_strategy, dump_strategy
 from kedge_hasura.actions.squash.verify import Verification, verify
-from kedge_hasura.errors import MigrationFailed, SquashNotEquivalent
+from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
