@@ -75,6 +75,7 @@ def deploy_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
+    from kedge_hasura.render.deploy import render_deploy
 
     settings = app_ctx.settings()
     request = DeployRequest(
@@ -90,7 +91,7 @@ def deploy_command(
     )
     with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
         result = deploy(app_ctx.project(), app_ctx.hasura(), request, progress=progress.update)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
 
 
 def rollback_command(
@@ -117,12 +118,13 @@ def rollback_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.rollback import RollbackRequest, rollback
+    from kedge_hasura.render.deploy import render_rollback
 
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
     result = rollback(app_ctx.project(), app_ctx.hasura(), request)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
 def verify_command(ctx: typer.Context) -> None:
@@ -139,13 +141,14 @@ def verify_command(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.verify import verify
+    from kedge_hasura.render.deploy import render_verify
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
             app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
             database=app_ctx.settings().database, progress=progress.update,
         )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_verify))
 
 
 def state_show(ctx: typer.Context) -> None:
@@ -157,9 +160,10 @@ def state_show(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import show_state
+    from kedge_hasura.render.deploy import render_state
 
     result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state))
 
 
 def state_mark_applied(
@@ -191,6 +195,7 @@ def state_mark_unapplied(
 def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import mark
+    from kedge_hasura.render.deploy import render_state_change
 
     result = mark(
         app_ctx.project(),
@@ -199,7 +204,7 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
         version=version,
         applied=applied,
     )
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
 
 
 def state_prune(ctx: typer.Context) -> None:
@@ -214,6 +219,7 @@ def state_prune(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import prune
+    from kedge_hasura.render.deploy import render_state_change
 
     result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
