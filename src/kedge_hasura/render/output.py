@@ -242,6 +242,7 @@ _RENDERING_OF = {
     "kedge_hasura.actions.deploy.rollback": "kedge_hasura.render.deploy",
     "kedge_hasura.actions.deploy.state": "kedge_hasura.render.deploy",
     "kedge_hasura.actions.deploy.verify": "kedge_hasura.render.deploy",
+    "kedge_hasura.actions.deploy.rehearse": "kedge_hasura.render.rehearse",
     "kedge_hasura.actions.check.run": "kedge_hasura.render.check",
 }
 
