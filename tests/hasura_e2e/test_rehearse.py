@@ -309,17 +309,18 @@ def test_migrations_that_cannot_run_in_a_transaction_are_listed_not_rehearsed(
 
 
 def test_hidden_internal_errors_make_it_inconclusive_not_wrong(
-    cli: Cli,
     start_double: StartDouble,
     tmp_path: Path,
-    run_cli,
-    use_session_server: str,  # type: ignore[no-untyped-def]
+    run_cli,  # type: ignore[no-untyped-def]
+    use_session_server: str,
 ) -> None:
+    # Two doubles on one database: one shows `internal` (to deploy the base), one hides it.
+    shown = start_double()
     double = start_double(hide_internal_errors=True)
-    hidden = Cli(run_cli, double)
-    project = _populated(hidden, double, tmp_path)
+    project = _populated(Cli(run_cli, shown), shown, tmp_path)
     _history(project, 5, [], seed=1)
     before = fingerprint(double)
+    hidden = Cli(run_cli, double)
 
     run = hidden.deploy(project, "--rehearse", "--skip-metadata")
 
@@ -327,6 +328,7 @@ def test_hidden_internal_errors_make_it_inconclusive_not_wrong(
     assert "hides the error's details" in run.stderr
     assert "HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS" in run.stderr
     assert fingerprint(double) == before
+    assert not hidden.secrets_leaked()
 
 
 def test_rehearse_refuses_bad_timeouts_and_dry_run(

@@ -34,7 +34,12 @@ def deploy_command(
         ),
     ] = "all",
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan and the metadata changes; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show the plan and the metadata changes, and check the metadata against the schema the "
+            "migrations build (replayed offline); change nothing.",
+        ),
     ] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when the server has versions this project does not.")
@@ -69,10 +74,14 @@ def deploy_command(
         ),
     ] = False,
     lock_timeout: Annotated[
-        float, typer.Option("--lock-timeout", help="--rehearse: seconds to wait for a lock.")
+        float,
+        typer.Option("--lock-timeout", metavar="SECONDS", help="--rehearse: how long to wait for a lock."),
     ] = 5.0,
     statement_timeout: Annotated[
-        float, typer.Option("--statement-timeout", help="--rehearse: seconds per statement.")
+        float,
+        typer.Option(
+            "--statement-timeout", metavar="SECONDS", help="--rehearse: the longest a statement may run."
+        ),
     ] = 300.0,
     keep_going: Annotated[
         bool,
@@ -106,7 +115,7 @@ def deploy_command(
         return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
 
     if rehearse:
-        _rehearse(app_ctx, dry_run, skip_metadata, lock_timeout, statement_timeout, keep_going, allow_edited,
+        _rehearse(app_ctx, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
                   None if skip_metadata else metadata_check)  # fmt: skip
         return
     request = DeployRequest(
@@ -131,7 +140,6 @@ def deploy_command(
 def _rehearse(
     app_ctx: AppContext,
     dry_run: bool,
-    skip_metadata: bool,
     lock_timeout: float,
     statement_timeout: float,
     keep_going: bool,
