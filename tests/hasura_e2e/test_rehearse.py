@@ -432,3 +432,19 @@ def test_concurrent_reader_sees_nothing_of_a_rehearsal(
         done.set()
         watcher.join()
     assert seen and set(seen) == {0}
+
+
+def test_the_shipped_project_rehearses_clean_and_changes_nothing(
+    cli: Cli, hasura_double: HasuraDouble, shipped_project: Path
+) -> None:
+    before, state_before = fingerprint(hasura_double), snapshot(hasura_double)
+
+    run = cli(shipped_project, "-o", "json", "deploy", "--rehearse")
+
+    assert run.exit_code == 0, run
+    result = run.json()["result"]
+    assert result["metadata_checked"] is True and result["metadata_findings"] == []
+    [database] = result["databases"]
+    assert database["rehearsed"] and database["failures"] == [] and database["not_rehearsed"] == []
+    assert fingerprint(hasura_double) == before
+    assert snapshot(hasura_double) == state_before
