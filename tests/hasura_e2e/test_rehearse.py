@@ -448,3 +448,31 @@ def test_the_shipped_project_rehearses_clean_and_changes_nothing(
     assert database["rehearsed"] and database["failures"] == [] and database["not_rehearsed"] == []
     assert fingerprint(hasura_double) == before
     assert snapshot(hasura_double) == state_before
+
+
+def test_a_label_added_by_an_earlier_migration_is_not_a_failure(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _populated(cli, hasura_double, tmp_path)
+    add_migration(project, BASE + 1, "mood", f"CREATE TYPE {SCHEMA}.mood AS ENUM ('ok');\n")
+    add_migration(project, BASE + 2, "sad", f"ALTER TYPE {SCHEMA}.mood ADD VALUE 'sad';\n")
+    add_migration(project, BASE + 3, "use_sad", f"SELECT 'sad'::{SCHEMA}.mood;\n")
+    add_migration(
+        project, BASE + 4, "later", f"ALTER TABLE {SCHEMA}.people ALTER COLUMN nick SET NOT NULL;\n"
+    )
+    before = fingerprint(hasura_double)
+
+    run = cli(project, "-o", "json", "deploy", "--rehearse", "--skip-metadata")
+
+    assert run.exit_code == 1, run
+    database = run.json()["result"]["databases"][0]
+    assert [item["version"] for item in database["not_rehearsed"]] == [BASE + 3]
+    assert "enum label" in database["not_rehearsed"][0]["reason"]
+    [failure] = database["failures"]
+    assert (failure["version"], failure["sqlstate"], failure["possibly_caused_by_earlier"]) == (
+        BASE + 4,
+        "23502",
+        True,
+    )
+    assert database["rehearsed"] == [BASE + 1, BASE + 2, BASE + 4]
+    assert fingerprint(hasura_double) == before
