@@ -73,4 +73,9 @@ def _database(database: DatabaseRehearsal) -> list[str]:
         )
     if database.stopped:
         lines.append(f"  {escape(database.stopped)}")
+    if database.sequences_advanced:
+        lines.append(
+            "  sequences advanced (PostgreSQL never rolls nextval back): "
+            + escape(", ".join(database.sequences_advanced))
+        )
     return lines
