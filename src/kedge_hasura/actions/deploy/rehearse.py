@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.plan import PlanOptions, Step, plan_database
-from kedge_hasura.errors import HasuraError, HasuraPostgresError, ProjectError, UsageError
+from kedge_hasura.errors import HasuraError, HasuraPostgresError, HasuraUnreachable, ProjectError, UsageError
 from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
@@ -147,11 +147,21 @@ def rehearse(
         databases=[],
     )
     databases = _databases(project, request)
-    for migrations in databases:
-        say(f"rehearsing {migrations.database}")
-        ledger = ledger_sql.read_ledger(client, migrations.database)
-        plan = plan_database(migrations, state, ledger, options)
-        result.databases.append(_rehearse_database(client, plan.database, plan.steps, request, say))
+    try:
+        for migrations in databases:
+            say(f"rehearsing {migrations.database}")
+            ledger = ledger_sql.read_ledger(client, migrations.database)
+            plan = plan_database(migrations, state, ledger, options)
+            result.databases.append(_rehearse_database(client, plan.database, plan.steps, request, say))
+    except HasuraUnreachable as exc:
+        # Every request of a rehearsal is read-only or ends in the sentinel: say so, instead of
+        # the generic "the SQL may have been applied".
+        raise HasuraUnreachable(
+            f"{exc.message}; a rehearsal's requests are read-only or end in a statement that always "
+            "fails, so nothing of it was committed",
+            may_have_reached_server=exc.may_have_reached_server,
+            hint="run the rehearsal again",
+        ) from exc
     if metadata_check is not None:
         say("checking the metadata against the migrated schema (offline replay)")
         result.metadata_findings = metadata_check([m.database for m in databases])
