@@ -346,6 +346,8 @@ def test_rehearse_refuses_bad_timeouts_and_dry_run(
     project = _populated(cli, hasura_double, tmp_path)
     assert cli.deploy(project, "--rehearse", "--lock-timeout", "0").exit_code == 2
     assert cli.deploy(project, "--rehearse", "--statement-timeout", "nan").exit_code == 2
+    assert cli.deploy(project, "--rehearse", "--statement-timeout", "inf").exit_code == 2
+    assert cli.deploy(project, "--rehearse", "--lock-timeout", "-1").exit_code == 2
     assert cli.deploy(project, "--rehearse", "--dry-run").exit_code == 2
 
 

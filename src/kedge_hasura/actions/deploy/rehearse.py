@@ -49,6 +49,7 @@ SENTINEL_MESSAGE = "kedge-hasura rehearsal: rolled back"
 # A lock or statement timeout ends the rehearsal: retrying later migrations would wait again.
 _TIMEOUTS = {"55P03": "lock_timeout", "57014": "statement_timeout"}
 _UNSAFE_NEW_ENUM_VALUE = "55P04"
+_MAX_TIMEOUT = 2_147_483  # seconds: INT_MAX milliseconds
 _ENUM_IN_TRANSACTION = 120000  # ALTER TYPE ... ADD VALUE runs inside a transaction from PG 12
 
 
@@ -129,8 +130,15 @@ def rehearse(
         ProjectError: the migrations have errors, or the plan is not safe (as for deploy).
         HasuraError: the server could not be asked, or hides the errors a rehearsal needs.
     """
-    if not request.lock_timeout > 0 or not request.statement_timeout > 0:
-        raise UsageError("--lock-timeout and --statement-timeout must be positive numbers of seconds")
+    for option, value in (
+        ("--lock-timeout", request.lock_timeout),
+        ("--statement-timeout", request.statement_timeout),
+    ):
+        # PostgreSQL takes whole milliseconds up to INT_MAX; nan and inf are not durations.
+        if not 0.001 <= value <= _MAX_TIMEOUT:
+            raise UsageError(
+                f"{option} must be a number of seconds from 0.001 to {_MAX_TIMEOUT}, not {value}"
+            )
     say = progress or (lambda message: None)
     info = client.version()
     options = PlanOptions(
