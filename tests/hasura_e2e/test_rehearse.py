@@ -487,3 +487,26 @@ def test_a_label_added_by_an_earlier_migration_is_not_a_failure(
     )
     assert database["rehearsed"] == [BASE + 1, BASE + 2, BASE + 4]
     assert fingerprint(hasura_double) == before
+
+
+def test_versions_recorded_by_an_old_cli_are_not_rehearsed_again(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _populated(cli, hasura_double, tmp_path)
+    add_migration(project, BASE + 1, "done_long_ago", f"CREATE TABLE {SCHEMA}.old (id int);\n")
+    add_migration(project, BASE + 2, "pending", f"CREATE TABLE {SCHEMA}.new (id int);\n")
+    with psycopg.connect(hasura_double.config.database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE {SCHEMA}.old (id int)")
+        conn.execute(
+            "CREATE TABLE hdb_catalog.schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);"
+            f"INSERT INTO hdb_catalog.schema_migrations VALUES ({BASE}, false), ({BASE + 1}, false);"
+        )
+        # As on a server the v1 CLI deployed: catalog state has not been copied yet.
+        conn.execute("UPDATE hdb_catalog.hdb_version SET cli_state = '{}'::jsonb")
+    before = snapshot(hasura_double, (SCHEMA,))
+
+    run = cli(project, "-o", "json", "deploy", "--rehearse", "--skip-metadata")
+
+    assert run.exit_code == 0, run
+    assert run.json()["result"]["databases"][0]["rehearsed"] == [BASE + 2]
+    assert snapshot(hasura_double, (SCHEMA,)) == before

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.apply import _copy_legacy_state
 from kedge_hasura.actions.deploy.plan import PlanOptions, Step, plan_database
 from kedge_hasura.errors import HasuraError, HasuraPostgresError, HasuraUnreachable, ProjectError, UsageError
 from kedge_hasura.findings import Finding, Severity
@@ -147,6 +148,10 @@ def rehearse(
         server_version=info.version,
     )
     state = CliState(client.get_catalog_state().cli_state)
+    if not state.is_state_copy_completed:
+        # As deploy plans: versions an old CLI recorded in hdb_catalog.schema_migrations count as
+        # applied (copied in memory only; a rehearsal writes no state).
+        _copy_legacy_state(client, state, say=say)
     result = RehearsalResult(
         endpoint=client.endpoint,
         server_version=info.version,
