@@ -20,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+# A CI script, not the package: it talks on stderr like the shell steps it runs.
+# ruff: noqa: T201
+
 ACTION = Path(__file__).resolve().parent.parent / "action.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*([a-z_.-]+)\s*\}\}")
 
@@ -54,7 +57,8 @@ def main(argv: list[str]) -> int:
             env["PATH"] = os.pathsep.join([*extra_path, env["PATH"]])
             cwd = workspace / expand(step.get("working-directory", "."))
             print(f"harness: step {step.get('name', '(unnamed)')!r} in {cwd}", file=sys.stderr)
-            done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=cwd, env=env)
+            script = ["bash", "-e", "-o", "pipefail", "-c", step["run"]]
+            done = subprocess.run(script, cwd=cwd, env=env, check=False)
             if done.returncode != 0:
                 return done.returncode
             lines = github_path.read_text(encoding="utf-8").splitlines()

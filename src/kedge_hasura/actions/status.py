@@ -130,7 +130,7 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
     from kedge_hasura.hasura.cli_state import CliState
 
     cli = CliState(client.get_catalog_state().cli_state)
-    scan = project.scan_migrations(analyze_sql=False)
+    scan = project.scan_migrations()  # the one local_status made (cached)
     findings = list(report.findings)
     for database in report.databases:
         migrations = scan.databases[database.database]

@@ -15,10 +15,10 @@ from typing import Annotated, Any
 import typer
 
 from kedge_hasura import __version__
-from kedge_hasura.cli.context import AppContext
+from kedge_hasura.cli.context import AppContext, GlobalOptions
 from kedge_hasura.errors import ExitCode, KedgeError, UsageError
 from kedge_hasura.render.output import Output
-from kedge_hasura.settings import OutputFormat
+from kedge_hasura.settings import OutputFormat, Verbosity
 
 HELP = """Keep Hasura v2 migrations and metadata healthy.
 
@@ -154,28 +154,28 @@ def root(
     """Keep Hasura v2 migrations and metadata healthy."""
     state: _State = ctx.obj
     state.debug = debug
-    flags: dict[str, Any] = {
-        "project_dir": project,
-        "endpoint": endpoint,
-        "admin_secret": admin_secret,
-        "database": database,
-        "output": output,
-        "verbosity": -1 if quiet else min(verbose, 2),
-        "no_color": True if no_color else None,
-        "scratch_url": scratch_url,
-        "pg_version": pg_version,
-        "pg_bindir": pg_bindir,
-        "hasura_preconditions": hasura_preconditions,
-        "timeout": timeout,
-        "insecure_skip_tls_verify": insecure_skip_tls_verify,
-        "certificate_authority": certificate_authority,
-    }
-    context = AppContext.create({k: v for k, v in flags.items() if v is not None})
+    options = GlobalOptions(
+        project_dir=project,
+        endpoint=endpoint,
+        admin_secret=admin_secret,
+        database=database,
+        output=output,
+        verbosity=Verbosity.from_flags(verbose=verbose, quiet=quiet),
+        no_color=True if no_color else None,
+        scratch_url=scratch_url,
+        pg_version=pg_version,
+        pg_bindir=pg_bindir,
+        hasura_preconditions=hasura_preconditions,
+        timeout=timeout,
+        insecure_skip_tls_verify=insecure_skip_tls_verify,
+        certificate_authority=certificate_authority,
+    )
+    context = AppContext.create(options)
     context.command = ctx.invoked_subcommand or ""
     state.context = context
     ctx.obj = context
     ctx.call_on_close(context.close)
-    context.settings()  # validate flags and environment now; errors are reported through the context
+    context.validate()  # flags and environment now; errors are reported through the context
 
 
 def _register_commands() -> None:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from kedge_hasura.cli.context import AppContext
-from kedge_hasura.errors import ExitCode
 from kedge_hasura.findings import Severity
 from kedge_hasura.settings import OutputFormat
 
@@ -64,7 +63,7 @@ def check_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.run import CheckOptions, check_project
-    from kedge_hasura.render.check import render_github, render_junit
+    from kedge_hasura.render.check import render_check, render_github, render_junit
     from kedge_hasura.render.ci_reports import render_gitlab, render_sarif
 
     project = app_ctx.project()
@@ -85,14 +84,10 @@ def check_command(
             progress=progress.update,
         )
     app_ctx.output.detail(", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.timings.items()))
-    output_format = app_ctx.output.format
-    ci_renderers = {
+    preformatted = {
         OutputFormat.GITHUB: render_github,
         OutputFormat.JUNIT: render_junit,
         OutputFormat.SARIF: render_sarif,
         OutputFormat.GITLAB: render_gitlab,
     }
-    if output_format in ci_renderers:
-        app_ctx.output.write_text(ci_renderers[output_format](report))
-        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED)
-    raise typer.Exit(app_ctx.finish(report, ok=report.ok, supports=tuple(ci_renderers)))
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_check, preformatted=preformatted))

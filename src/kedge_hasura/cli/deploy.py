@@ -107,6 +107,7 @@ def deploy_command(
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.for_deploy import metadata_findings
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
+    from kedge_hasura.render.deploy import render_deploy
 
     settings = app_ctx.settings()
     project = app_ctx.project()
@@ -134,7 +135,7 @@ def deploy_command(
             project, app_ctx.hasura(), request, progress=progress.update,
             metadata_check=metadata_check if dry_run else None,
         )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
 
 
 def _rehearse(
@@ -147,6 +148,7 @@ def _rehearse(
     metadata_check: Callable[[list[str]], list[Finding]] | None,
 ) -> None:
     from kedge_hasura.actions.deploy.rehearse import RehearseRequest, rehearse
+    from kedge_hasura.render.rehearse import render_rehearsal
 
     if dry_run:
         raise UsageError("--rehearse and --dry-run do not go together: a rehearsal changes nothing either")
@@ -163,7 +165,7 @@ def _rehearse(
             app_ctx.project(), app_ctx.hasura(), request, metadata_check=metadata_check,
             progress=progress.update,
         )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_rehearsal))
 
 
 def rollback_command(
@@ -190,12 +192,13 @@ def rollback_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.rollback import RollbackRequest, rollback
+    from kedge_hasura.render.deploy import render_rollback
 
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
     result = rollback(app_ctx.project(), app_ctx.hasura(), request)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
 def verify_command(ctx: typer.Context) -> None:
@@ -212,13 +215,14 @@ def verify_command(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.verify import verify
+    from kedge_hasura.render.deploy import render_verify
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
             app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
             database=app_ctx.settings().database, progress=progress.update,
         )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_verify))
 
 
 def state_show(ctx: typer.Context) -> None:
@@ -230,9 +234,10 @@ def state_show(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import show_state
+    from kedge_hasura.render.deploy import render_state
 
     result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state))
 
 
 def state_mark_applied(
@@ -264,6 +269,7 @@ def state_mark_unapplied(
 def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import mark
+    from kedge_hasura.render.deploy import render_state_change
 
     result = mark(
         app_ctx.project(),
@@ -272,7 +278,7 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
         version=version,
         applied=applied,
     )
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
 
 
 def state_prune(ctx: typer.Context) -> None:
@@ -287,6 +293,7 @@ def state_prune(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import prune
+    from kedge_hasura.render.deploy import render_state_change
 
     result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))

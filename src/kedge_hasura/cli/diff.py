@@ -104,6 +104,7 @@ def diff_command(
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions import diff as diff_action
     from kedge_hasura.errors import UsageError
+    from kedge_hasura.render.diff import render_schema_diff
     from kedge_hasura.schemadiff.compare import IGNORABLE, CompareOptions
     from kedge_hasura.schemadiff.data import DataOptions
     from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
@@ -113,9 +114,13 @@ def diff_command(
         raise UsageError(
             f"unknown --ignore category {', '.join(unknown)}", hint=f"use: {', '.join(IGNORABLE)}"
         )
+    sides = (diff_action.parse_side(source), diff_action.parse_side(target))
+    # Settings (and so the project) only when a side leaves its database to --database/KEDGE_DATABASE.
+    picks = any(side.kind in ("migrations", "hasura") and not side.value for side in sides)
     request = diff_action.DiffRequest(
-        source=diff_action.parse_side(source),
-        target=diff_action.parse_side(target),
+        source=sides[0],
+        target=sides[1],
+        database=app_ctx.settings().database if picks else None,
         scope=Scope(include=tuple(schema or ()), exclude=(*HASURA_SCHEMAS, *(exclude_schema or ()))),
         compare_options=CompareOptions(compare_owners=compare_owners, ignore=frozenset(ignore or ())),
         data=DataOptions(
@@ -134,5 +139,5 @@ def diff_command(
             hasura_executor=app_ctx.hasura_schema_executor,
             progress=progress.update,
         )
-    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on))
+    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on), text=render_schema_diff)
     raise typer.Exit(exit_code if exit_code is ExitCode.OK else ExitCode.CHECK_FAILED)

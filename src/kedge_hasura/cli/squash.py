@@ -114,9 +114,10 @@ def squash_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash.check import check_squash
+    from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
     from kedge_hasura.actions.squash.plan import SquashRequest
     from kedge_hasura.actions.squash.run import squash
-    from kedge_hasura.errors import SquashNotEquivalent
+    from kedge_hasura.render.squash import render_squash, render_squash_check
 
     project = app_ctx.project()
     database = app_ctx.settings().database
@@ -125,7 +126,7 @@ def squash_command(
             report = check_squash(
                 project, database=database, cluster=app_ctx.scratch_cluster, progress=progress.update
             )
-        raise typer.Exit(app_ctx.finish(report, ok=report.ok))
+        raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_squash_check))
     request = SquashRequest(
         database=database,
         from_version=from_version,
@@ -147,19 +148,11 @@ def squash_command(
     except SquashNotEquivalent as exc:
         app_ctx.output.show_comparison(exc.schema, exc.data)
         raise
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_squash))
 
 
 def _database(app_ctx: AppContext) -> str:
-    from kedge_hasura.errors import UsageError
-
-    database = app_ctx.settings().database
-    if database:
-        return database
-    scan = app_ctx.project().scan_migrations(analyze_sql=False)
-    if len(scan.databases) == 1:
-        return next(iter(scan.databases))
-    raise UsageError("the project has several databases", hint="choose one with --database")
+    return app_ctx.project().require_database(app_ctx.settings().database).database
 
 
 def archive_list(ctx: typer.Context) -> None:
@@ -171,9 +164,10 @@ def archive_list(ctx: typer.Context) -> None:
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_list
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_list))
 
 
 def archive_verify(
@@ -191,9 +185,10 @@ def archive_verify(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_list
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database, name=name)
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_archive_list))
 
 
 def archive_create(
@@ -217,12 +212,13 @@ def archive_create(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_change
 
     result = archive.create_archive(
         app_ctx.project(), database=_database(app_ctx), from_version=from_version, to_version=to_version,
         dry_run=dry_run,
     )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_change))
 
 
 def archive_restore(
@@ -243,8 +239,9 @@ def archive_restore(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_change
 
     result = archive.restore_archive(
         app_ctx.project(), database=_database(app_ctx), name=name, dry_run=dry_run
     )
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_change))

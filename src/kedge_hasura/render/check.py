@@ -19,7 +19,7 @@ from rich.markup import escape
 from kedge_hasura.actions.check.codes import CheckFinding
 from kedge_hasura.actions.check.run import CheckReport, CheckRun
 from kedge_hasura.findings import Finding, Severity
-from kedge_hasura.render.human import display_path, render, render_findings, render_table
+from kedge_hasura.render.human import display_path, render_findings, render_table
 
 _ANNOTATION = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # Characters XML 1.0 does not allow, even escaped (all C0 controls but tab, LF and CR; surrogates).
@@ -50,8 +50,7 @@ def _run_state(run: CheckRun) -> str:
     return f"{run.status}{detail}"
 
 
-@render.register
-def _(report: CheckReport) -> list[str]:
+def render_check(report: CheckReport) -> list[str]:
     databases = ", ".join(report.databases) or "none replayed"
     mode = "online" if report.online else "offline"
     lines = [f"Checked {escape(display_path(report.project))} (databases: {escape(databases)}; {mode})"]

@@ -12,11 +12,10 @@ from kedge_hasura.actions.deploy.state import StateChange, StateReport
 from kedge_hasura.actions.deploy.verify import VerifyResult
 from kedge_hasura.findings import Severity
 from kedge_hasura.render.diff import difference_lines
-from kedge_hasura.render.human import display_path, plural, render, render_table
+from kedge_hasura.render.human import display_path, plural, render_table
 
 
-@render.register
-def _(result: DeployResult) -> list[str]:
+def render_deploy(result: DeployResult) -> list[str]:
     lines = [f"Hasura {escape(result.server_version)} at {escape(result.endpoint)}"]
     if result.legacy_versions_copied:
         verb = "would copy" if result.dry_run else "copied"
@@ -83,8 +82,7 @@ def _(result: DeployResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: RollbackResult) -> list[str]:
+def render_rollback(result: RollbackResult) -> list[str]:
     verb = "would roll back" if result.dry_run else "rolled back"
     if not result.versions:
         return [f"{escape(result.database)}: nothing to roll back"]
@@ -96,8 +94,7 @@ def _(result: RollbackResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: VerifyResult) -> list[str]:
+def render_verify(result: VerifyResult) -> list[str]:
     lines = []
     for database in result.databases:
         state = "ok" if database.ok else "[red]differs[/red]"
@@ -121,8 +118,7 @@ def _(result: VerifyResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: StateReport) -> list[str]:
+def render_state(result: StateReport) -> list[str]:
     lines = []
     for database in result.databases:
         lines.append(
@@ -140,8 +136,7 @@ def _(result: StateReport) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: StateChange) -> list[str]:
+def render_state_change(result: StateChange) -> list[str]:
     if not result.versions:
         return [f"{escape(result.database)}: {escape(result.action)}: nothing to change"]
     return [f"{escape(result.database)}: {escape(result.action)}: {', '.join(map(str, result.versions))}"]

@@ -6,7 +6,7 @@ from rich.markup import escape
 
 from kedge_hasura.actions.deploy.rehearse import DatabaseRehearsal, RehearsalResult
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.human import display_path, plural, render
+from kedge_hasura.render.human import display_path, plural
 
 
 def render_rehearsal(result: RehearsalResult) -> list[str]:
@@ -78,7 +78,3 @@ def _database(database: DatabaseRehearsal) -> list[str]:
             + escape(", ".join(database.sequences_advanced))
         )
     return lines
-
-
-# One line to drop when commands pass their renderer to finish() (the "shape" branch).
-render.register(RehearsalResult)(render_rehearsal)

@@ -154,6 +154,9 @@ CODES: dict[str, Code] = {
         "archives", ERROR, "archived migrations are history: restore the file from version control"
     ),
     "archive-file-missing": Code("archives", ERROR, "restore the file from version control"),
+    "archive-chain-broken": Code(
+        "archives", ERROR, "restore the earlier squash's archive from version control: it holds its originals"
+    ),
     "archive-file-unexpected": Code(
         "archives", WARNING, "move it out of the archive folder: archives hold only what the manifest lists"
     ),

@@ -32,11 +32,10 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
-from kedge_hasura.actions.deploy.apply import _copy_legacy_state
+from kedge_hasura.actions.deploy.keeper import StateKeeper
 from kedge_hasura.actions.deploy.plan import PlanOptions, Step, plan_database
-from kedge_hasura.errors import HasuraError, HasuraPostgresError, HasuraUnreachable, ProjectError, UsageError
+from kedge_hasura.errors import HasuraError, HasuraPostgresError, HasuraUnreachable, UsageError
 from kedge_hasura.findings import Finding, Severity
-from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
@@ -147,11 +146,13 @@ def rehearse(
         supports_no_transaction=True,  # not run here: listed as not rehearsed instead
         server_version=info.version,
     )
-    state = CliState(client.get_catalog_state().cli_state)
-    if not state.is_state_copy_completed:
+    # The keeper only reads here: a rehearsal never writes catalog state.
+    keeper = StateKeeper.read(client)
+    if not keeper.state.is_state_copy_completed:
         # As deploy plans: versions an old CLI recorded in hdb_catalog.schema_migrations count as
-        # applied (copied in memory only; a rehearsal writes no state).
-        _copy_legacy_state(client, state, say=say)
+        # applied (copied in memory only, never saved).
+        keeper.copy_legacy(say=say)
+    state = keeper.state
     result = RehearsalResult(
         endpoint=client.endpoint,
         server_version=info.version,
@@ -183,18 +184,10 @@ def rehearse(
 
 
 def _databases(project: Project, request: RehearseRequest) -> list[DatabaseMigrations]:
-    scan = project.scan_migrations()
-    if scan.errors:
-        first = scan.errors[0]
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s), e.g. {first.location()}: {first.message}",
-            hint="run `kedge-hasura status` and fix them before rehearsing",
-        )
-    names = list(request.databases) or sorted(scan.databases)
-    unknown = [name for name in names if name not in scan.databases]
-    if unknown:
-        raise UsageError(f"no migrations for database(s) {', '.join(unknown)}", hint="check --database")
-    return [scan.databases[name] for name in names]
+    # The one database-selection rule of every command (Project.databases), as deploy uses it.
+    if not request.databases:
+        return project.databases(None, analyze_sql=True)
+    return [project.migrations_of(name, analyze_sql=True) for name in request.databases]
 
 
 def _server_version_num(client: HasuraClient, database: str) -> int:
