@@ -140,6 +140,7 @@ def rehearse(
                 f"{option} must be a number of seconds from 0.001 to {_MAX_TIMEOUT}, not {value}"
             )
     say = progress or (lambda message: None)
+    databases = _databases(project, request)  # a wrong --database fails before any request
     info = client.version()
     options = PlanOptions(
         allow_edited=request.allow_edited,
@@ -160,7 +161,6 @@ def rehearse(
         statement_timeout=request.statement_timeout,
         databases=[],
     )
-    databases = _databases(project, request)
     try:
         for migrations in databases:
             say(f"rehearsing {migrations.database}")
