@@ -231,24 +231,38 @@ def test_a_clean_history_rehearses_ok_and_the_deploy_then_applies_it(
     assert fingerprint(hasura_double) != before
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_injected_faults_never_leave_a_change(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path, seed: int
 ) -> None:
+    """Seeded faults at a random request: 5xx, a reset after the work, an answer held past the
+    client's timeout, a 401. Whatever the outcome, the database is as it was."""
     project = _populated(cli, hasura_double, tmp_path)
     _history(project, 25, ["failing-cast", "check-over-violating-rows", "seed-row-exists"], seed=seed)
     before = fingerprint(hasura_double)
     rng = random.Random(seed)
     nth = rng.randint(1, 12)
-    if seed % 2:
-        hasura_double.faults.drop_connection_after("run_sql", nth=nth)
-    else:
+    kind = seed % 4
+    if kind == 0:
         hasura_double.faults.fail("run_sql", status=rng.choice([500, 502, 503]), nth=nth)
+    elif kind == 1:
+        hasura_double.faults.drop_connection_after("run_sql", nth=nth)
+    elif kind == 2:
+        hasura_double.faults.delay("run_sql", 3.0, nth=nth)
+    else:
+        denied = {
+            "path": "$",
+            "error": "invalid x-hasura-admin-secret/x-hasura-access-key",
+            "code": "access-denied",
+        }
+        hasura_double.faults.fail("run_sql", status=401, body=denied, nth=nth)
 
-    run = cli.deploy(project, "--rehearse", "--keep-going", "--skip-metadata")
+    run = cli.deploy(
+        project, "--rehearse", "--keep-going", "--skip-metadata", timeout=1.0 if kind == 2 else None
+    )
 
     assert run.exit_code in (1, 3), run
-    if seed % 2 and run.exit_code == 3:
+    if kind in (1, 2) and run.exit_code == 3:
         assert "nothing of it was committed" in run.stderr
     hasura_double.faults.clear()
     assert fingerprint(hasura_double) == before
