@@ -410,6 +410,7 @@ def test_dry_run_passes_when_the_metadata_fits(cli: Cli, hasura_double: HasuraDo
     run = cli.deploy(project, "--dry-run")
 
     assert run.exit_code == 0, run
+    assert "fits the schema the pending migrations build (replayed offline)" in run.stdout
 
 
 def test_rehearse_checks_the_metadata_offline_too(

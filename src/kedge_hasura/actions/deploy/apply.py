@@ -85,6 +85,8 @@ class DeployResult(BaseModel):
     databases: list[DatabaseDeploy]
     metadata: MetadataReport | None = None
     legacy_versions_copied: int = 0
+    # Dry run: the metadata was checked against the schema the migrations build (and fits).
+    metadata_checked: bool = False
     warnings: list[str] = []
 
     @property
@@ -153,6 +155,7 @@ def deploy(
     if request.dry_run and not request.skip_metadata and metadata_check is not None:
         say("checking the metadata against the migrated schema (offline replay)")
         raise_for_metadata_findings(metadata_check([m.database for m in databases]))
+        result.metadata_checked = True
     if not request.skip_metadata:
         say("applying metadata" if not request.dry_run else "comparing metadata")
         result.metadata = apply_metadata(
