@@ -35,6 +35,10 @@ Where it differs from a real server (do not rely on these behaving like Hasura):
   PostgreSQL 18's grammar (the real server's splitter is unknown, §11).
 - A lost source database gives 500 `unexpected`, not Hasura's source-connection errors; the
   metadata database is assumed to be up (/healthz never answers plain `ERROR`).
+- `internal` is always sent with an error unless DoubleConfig.hide_internal_errors (a real server
+  decides by HASURA_GRAPHQL_DEV_MODE / HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS, §2.6); run_sql's
+  BEGIN, the text and COMMIT run on one connection, so `SET LOCAL` and a RAISE at the end of the
+  text roll back everything before it (test_behaviour.py checks this on a live server).
 - Sources: `default` is the database it was started with; more through DoubleConfig.extra_sources.
 
 Start it on its own with `python -m tests.hasura_double --port 8089` (see __main__.py), or in

@@ -50,6 +50,9 @@ class DoubleConfig:
     extra_sources: dict[str, str] = field(default_factory=dict)
     unsupported_operations: frozenset[str] = frozenset()  # answered like a server that lacks them
     legacy_reload_response: bool = False  # reload_metadata answers only {"message": "success"} (#8129)
+    # Errors without `internal`, as a server with HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false answers
+    # (contract §2.6): no SQLSTATE, no message, no statement reach the caller.
+    hide_internal_errors: bool = False
 
     def version_at_least(self, major: int, minor: int, patch: int) -> bool:
         match = _VERSION.match(self.version)

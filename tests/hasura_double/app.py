@@ -106,6 +106,8 @@ class DoubleApp:
             result = await run_in_threadpool(operation_handler, envelope)
             response: Response = JSONResponse(result)
         except QErr as error:
+            if self.api.config.hide_internal_errors:
+                error.internal = None
             response = JSONResponse(error.body(), status_code=error.status)
         return await self._finish(response, fault)
 

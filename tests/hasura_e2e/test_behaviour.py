@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import secrets
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,6 +69,64 @@ def test_the_whole_string_is_one_transaction(hasura: HasuraClient, schema: str) 
         hasura.run_sql(f"CREATE TABLE {schema}.kept (id int);\nCREATE TABLE {schema}.kept (id int);")
     assert caught.value.sqlstate == "42P07"
     assert not exists(hasura, f"{schema}.kept")  # rolled back with the failing statement
+
+
+def test_a_final_raise_rolls_back_the_whole_text_and_comes_back_with_its_sqlstate(
+    hasura: HasuraClient, schema: str
+) -> None:
+    """`deploy --rehearse` relies on this: a sentinel RAISE with its own SQLSTATE at the end of the
+    text undoes everything before it, and (when `internal` is shown) comes back by SQLSTATE and
+    message, so it is told apart from a migration's own failure."""
+    sql = (
+        f"CREATE TABLE {schema}.rehearsed (id int);\nINSERT INTO {schema}.rehearsed VALUES (1);\n"
+        "DO $kedge$ BEGIN RAISE EXCEPTION USING ERRCODE = 'P0K01', MESSAGE = 'kedge-hasura rehearsal: "
+        "rolled back'; END $kedge$;"
+    )
+    with pytest.raises(HasuraPostgresError) as caught:
+        hasura.run_sql(sql, check_metadata_consistency=False)
+    error = caught.value
+    assert (error.status, error.code) == (400, "postgres-error")
+    if error.sqlstate is not None:  # `internal` shown (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS)
+        assert (error.sqlstate, error.pg_message) == ("P0K01", "kedge-hasura rehearsal: rolled back")
+    assert not exists(hasura, f"{schema}.rehearsed")
+
+
+def test_set_local_lock_timeout_applies_to_the_rest_of_the_text(
+    target: Target, hasura: HasuraClient, schema: str
+) -> None:
+    """run_sql runs BEGIN, the text and COMMIT on one connection: `SET LOCAL lock_timeout` holds for
+    the statements after it, and the lock they waited for is not held once the call fails."""
+    hasura.run_sql(f"CREATE TABLE {schema}.locked (id int);")
+    with target.client(timeout=60.0) as holder_client, pytest.raises(HasuraPostgresError) as caught:
+        # The holder: a second run_sql that keeps ACCESS EXCLUSIVE for 5 s (pg_sleep inside it).
+        holding = threading.Thread(
+            target=lambda: holder_client.run_sql(
+                f"LOCK TABLE {schema}.locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5);",
+                check_metadata_consistency=False,
+            )
+        )
+        holding.start()
+        try:
+            for _ in range(100):  # until the holder has its lock (no timing assumption beyond that)
+                held = hasura.run_sql(
+                    f"SELECT count(*) FROM pg_locks WHERE relation = '{schema}.locked'::regclass "
+                    "AND mode = 'AccessExclusiveLock' AND granted",
+                    read_only=True,
+                )
+                if held.rows == [["1"]]:
+                    break
+            hasura.run_sql(
+                f"SET LOCAL lock_timeout = '100ms';\nALTER TABLE {schema}.locked ADD note text;",
+                check_metadata_consistency=False,
+            )
+        finally:
+            holding.join()
+    if caught.value.sqlstate is not None:
+        assert caught.value.sqlstate == "55P03"
+    mine = hasura.run_sql(
+        f"SELECT count(*) FROM pg_locks WHERE relation = '{schema}.locked'::regclass", read_only=True
+    )
+    assert mine.rows == [["0"]]
 
 
 def test_read_only_rejects_writes(hasura: HasuraClient, schema: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import typer
 
 from kedge_hasura.cli.context import AppContext
+from kedge_hasura.errors import UsageError
+from kedge_hasura.findings import Finding
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +34,12 @@ def deploy_command(
         ),
     ] = "all",
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan and the metadata changes; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show the plan and the metadata changes, and check the metadata against the schema the "
+            "migrations build (replayed offline); change nothing.",
+        ),
     ] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when the server has versions this project does not.")
@@ -57,6 +65,28 @@ def deploy_command(
             help="Track untracked tables and views of the managed schemas, and write their table files.",
         ),
     ] = False,
+    rehearse: Annotated[
+        bool,
+        typer.Option(
+            "--rehearse",
+            help="Run the pending migrations on the server in a transaction that always rolls back, "
+            "report each failure with file and line, then check the metadata offline.",
+        ),
+    ] = False,
+    lock_timeout: Annotated[
+        float,
+        typer.Option("--lock-timeout", metavar="SECONDS", help="--rehearse: how long to wait for a lock."),
+    ] = 5.0,
+    statement_timeout: Annotated[
+        float,
+        typer.Option(
+            "--statement-timeout", metavar="SECONDS", help="--rehearse: the longest a statement may run."
+        ),
+    ] = 300.0,
+    keep_going: Annotated[
+        bool,
+        typer.Option("--keep-going", help="--rehearse: after a failure, rehearse the later migrations too."),
+    ] = False,
 ) -> None:
     """Apply pending migrations and the metadata to a Hasura server, atomically.
 
@@ -72,12 +102,23 @@ def deploy_command(
       kedge-hasura deploy --dry-run
       kedge-hasura deploy --endpoint https://hasura.example.com
       kedge-hasura deploy --database default --transaction each --skip-metadata
+      kedge-hasura deploy --rehearse --lock-timeout 2 --keep-going
     """
     app_ctx: AppContext = ctx.obj
+    from kedge_hasura.actions.check.for_deploy import metadata_findings
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
     from kedge_hasura.render.deploy import render_deploy
 
     settings = app_ctx.settings()
+    project = app_ctx.project()
+
+    def metadata_check(databases: list[str]) -> list[Finding]:
+        return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
+
+    if rehearse:
+        _rehearse(app_ctx, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
+                  None if skip_metadata else metadata_check)  # fmt: skip
+        return
     request = DeployRequest(
         databases=(settings.database,) if settings.database else (),
         transaction=transaction,
@@ -90,8 +131,41 @@ def deploy_command(
         track_untracked=track_untracked,
     )
     with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
-        result = deploy(app_ctx.project(), app_ctx.hasura(), request, progress=progress.update)
+        result = deploy(
+            project, app_ctx.hasura(), request, progress=progress.update,
+            metadata_check=metadata_check if dry_run else None,
+        )  # fmt: skip
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
+
+
+def _rehearse(
+    app_ctx: AppContext,
+    dry_run: bool,
+    lock_timeout: float,
+    statement_timeout: float,
+    keep_going: bool,
+    allow_edited: bool,
+    metadata_check: Callable[[list[str]], list[Finding]] | None,
+) -> None:
+    from kedge_hasura.actions.deploy.rehearse import RehearseRequest, rehearse
+    from kedge_hasura.render.rehearse import render_rehearsal
+
+    if dry_run:
+        raise UsageError("--rehearse and --dry-run do not go together: a rehearsal changes nothing either")
+    settings = app_ctx.settings()
+    request = RehearseRequest(
+        databases=(settings.database,) if settings.database else (),
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        keep_going=keep_going,
+        allow_edited=allow_edited,
+    )
+    with app_ctx.output.progress("Rehearsing") as progress:
+        result = rehearse(
+            app_ctx.project(), app_ctx.hasura(), request, metadata_check=metadata_check,
+            progress=progress.update,
+        )  # fmt: skip
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_rehearsal))
 
 
 def rollback_command(

@@ -58,6 +58,8 @@ def render_deploy(result: DeployResult) -> list[str]:
             for change in metadata.changes:
                 parts = [f"+{len(change.added)}", f"-{len(change.removed)}", f"~{len(change.changed)}"]
                 lines.append(f"  {escape(change.part)}: {' '.join(parts)}")
+            if result.metadata_checked:
+                lines.append("  fits the schema the pending migrations build (replayed offline)")
         else:
             state = "consistent" if metadata.consistent else "[red]inconsistent[/red]"
             lines.append(f"[bold]Metadata[/bold]: applied, {state}")

@@ -60,6 +60,7 @@ COMMANDS = {
     "archive create": ("archive", "create", "--dry-run"),
     "archive restore": ("archive", "restore", "squashed_1_to_2", "--dry-run"),
     "deploy": ("deploy", "--dry-run"),
+    "deploy --rehearse": ("deploy", "--rehearse"),
     "rollback": ("rollback", "--steps", "1", "--dry-run"),
     "verify": ("verify",),
     "state show": ("state", "show"),

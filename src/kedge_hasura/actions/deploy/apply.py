@@ -40,6 +40,7 @@ from kedge_hasura.errors import (
     MigrationFailed,
     ProjectError,
 )
+from kedge_hasura.findings import Finding
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
@@ -84,6 +85,8 @@ class DeployResult(BaseModel):
     databases: list[DatabaseDeploy]
     metadata: MetadataReport | None = None
     legacy_versions_copied: int = 0
+    # Dry run: the metadata was checked against the schema the migrations build (and fits).
+    metadata_checked: bool = False
     warnings: list[str] = []
 
     @property
@@ -92,9 +95,17 @@ class DeployResult(BaseModel):
 
 
 def deploy(
-    project: Project, client: HasuraClient, request: DeployRequest, *, progress: Progress | None = None
+    project: Project,
+    client: HasuraClient,
+    request: DeployRequest,
+    *,
+    progress: Progress | None = None,
+    metadata_check: Callable[[list[str]], list[Finding]] | None = None,
 ) -> DeployResult:
     """Plan and (unless dry-run) apply pending migrations and the metadata.
+
+    A dry run with `metadata_check` (the offline replay of `check`) also checks the metadata
+    against the schema the migrations build, and fails as the deploy would.
 
     Raises:
         ProjectError: the project or the plan is not safe to apply (each message says why).
@@ -141,6 +152,10 @@ def deploy(
         result.warnings += plan.warnings
     if unsaved_copy:
         keeper.save_legacy_copy()
+    if request.dry_run and not request.skip_metadata and metadata_check is not None:
+        say("checking the metadata against the migrated schema (offline replay)")
+        raise_for_metadata_findings(metadata_check([m.database for m in databases]))
+        result.metadata_checked = True
     if not request.skip_metadata:
         say("applying metadata" if not request.dry_run else "comparing metadata")
         result.metadata = apply_metadata(
@@ -153,6 +168,29 @@ def deploy(
             warn=result.warnings.append,
         )
     return result
+
+
+def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:
+    """Refuse, as replace_metadata would, when the metadata does not fit the migrated schema.
+
+    Raises:
+        ProjectError: one line per finding, `file:line: message`, in details.
+    """
+    if not findings:
+        return
+    first = findings[0]
+    raise ProjectError(
+        f"the metadata would be inconsistent after the pending migrations: {len(findings)} problem(s), "
+        f"e.g. {first.location() or 'metadata'}: {first.message}",
+        hint="fix the metadata (or the migrations) and run the dry run again; "
+        "`kedge-hasura check` shows the same findings",
+        details={
+            "findings": "\n".join(
+                f"{finding.location() or 'metadata'}: {finding.code}: {finding.message}"
+                for finding in findings
+            )
+        },
+    )
 
 
 def _databases(project: Project, request: DeployRequest) -> list[DatabaseMigrations]:

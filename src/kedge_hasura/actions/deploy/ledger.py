@@ -30,6 +30,9 @@ LEDGER = f"{LEDGER_SCHEMA}.migration_ledger"
 _LOCK_KEY = 4_703_651_922_071_774
 CONCURRENT_DEPLOY = "kedge-hasura: applied meanwhile by another deploy"
 PROBE = "kedge-hasura probe"
+# The SQLSTATE of kedge-hasura's never-committing requests (class P0, raise_exception, with a
+# code of our own): matched together with the message, so no migration's own RAISE passes for it.
+SENTINEL_SQLSTATE = "P0K01"
 _MISSING = {"42P01", "3F000"}  # undefined table, undefined schema: no ledger yet
 _LOCK_NOT_AVAILABLE = "55P03"
 _CREATE_LEDGER = (
@@ -139,11 +142,25 @@ def forget(*versions: int) -> str:
 
 def probe() -> str:
     """A statement that always fails with a known message: ends a request that must not commit."""
-    return f"DO $kedge$ BEGIN RAISE EXCEPTION '{PROBE}'; END $kedge$;\n"
+    return sentinel(PROBE)
+
+
+def sentinel(message: str) -> str:
+    """A statement that always fails with SQLSTATE P0K01 and `message` (a literal without quotes)."""
+    return (
+        f"DO $kedge$ BEGIN RAISE EXCEPTION USING ERRCODE = '{SENTINEL_SQLSTATE}', "
+        f"MESSAGE = {quote_literal(message)}; END $kedge$;\n"
+    )
+
+
+def is_sentinel(error: HasuraPostgresError, message: str) -> bool:
+    """Whether `error` is our sentinel: its SQLSTATE and its message (absent when the server hides
+    `internal`, contract §2.6: then it cannot be told from a real failure, and is not taken as one)."""
+    return error.sqlstate == SENTINEL_SQLSTATE and error.pg_message == message
 
 
 def is_probe(error: HasuraPostgresError) -> bool:
-    return PROBE in (error.pg_message or "")
+    return is_sentinel(error, PROBE)
 
 
 def is_concurrent_deploy(error: HasuraPostgresError) -> bool:
