@@ -127,3 +127,66 @@ def test_a_server_that_fails_to_start_reports_its_log(
     assert "exited during start-up" in caught.value.message
     assert "max_connections" in caught.value.details["log"]
     assert server.folder is None  # cleaned up
+
+
+def _initdb_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = ScratchServer._initdb
+
+    def counting(self: ScratchServer, owner: object) -> None:
+        calls.append(1)
+        real(self, owner)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScratchServer, "_initdb", counting)
+    return calls
+
+
+def _select_one(server: ScratchServer) -> object:
+    with psycopg.connect(server.conninfo()) as connection:
+        return connection.execute("SELECT 1").fetchone()
+
+
+def test_a_cached_initdb_folder_is_copied_instead_of_running_initdb_again(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls = _initdb_calls(monkeypatch)
+    for _ in range(2):
+        server = ScratchServer(installation).start()
+        folder = server.socket_dir
+        try:
+            assert _select_one(server) == (1,)
+        finally:
+            server.stop()
+        assert not folder.exists()
+    assert calls == [1]
+    (entry,) = (tmp_path / "cache" / "kedge-hasura" / "initdb").iterdir()
+    assert entry.stat().st_mode & 0o077 == 0  # private to this user
+    assert not (entry / "postmaster.pid").exists()  # stored before the server first ran
+
+
+def test_a_cache_entry_others_can_write_is_not_used(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    calls = _initdb_calls(monkeypatch)
+    with ScratchServer(installation):
+        pass
+    (entry,) = (tmp_path / "cache" / "kedge-hasura" / "initdb").iterdir()
+    entry.chmod(0o777)
+    with ScratchServer(installation) as server:
+        assert _select_one(server) == (1,)
+    assert calls == [1, 1]
+
+
+def test_the_initdb_cache_can_be_turned_off(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KEDGE_INITDB_CACHE", "off")
+    calls = _initdb_calls(monkeypatch)
+    for _ in range(2):
+        with ScratchServer(installation) as server:
+            assert _select_one(server) == (1,)
+    assert calls == [1, 1]
+    assert not (tmp_path / "cache").exists()

@@ -1,7 +1,9 @@
 """A private, throwaway PostgreSQL server: initdb into a temporary folder, Unix socket only.
 
-The server listens on a socket inside its own temporary folder (no TCP port, nothing shared), with
-durability off (fsync, synchronous_commit, full_page_writes) because its data is thrown away. It
+The cluster is a copy of a cached initdb'd one when there is one (pg.datadir), else made by
+initdb (and then cached). The server listens on a socket inside its own temporary folder (no TCP
+port, nothing shared), with durability off (fsync, synchronous_commit, full_page_writes) because
+its data is thrown away. It
 is run by `_watchdog.py`, which stops it and deletes the folder when this process closes the pipe
 or dies, even by kill -9. PostgreSQL refuses to run as root, so as root the server runs as the
 `postgres` user when it exists, else `nobody`.
@@ -24,6 +26,7 @@ from typing import Self
 from psycopg.conninfo import make_conninfo
 
 from kedge_hasura.errors import DatabaseError, ToolError
+from kedge_hasura.pg import datadir
 from kedge_hasura.pg.binaries import PgInstallation
 
 SUPERUSER = "postgres"
@@ -49,6 +52,16 @@ SERVER_SETTINGS = {
     "TimeZone": "UTC",
     "log_min_messages": "warning",
 }
+
+
+# initdb's arguments besides --pgdata (they also key the cache of initdb'd folders, pg.datadir).
+_INITDB_ARGUMENTS = [
+    "--username", SUPERUSER,
+    "--auth", "trust",
+    "--encoding", "UTF8",
+    "--locale", "C",
+    "--no-sync",
+]  # fmt: skip
 
 
 class ScratchServer:
@@ -96,7 +109,11 @@ class ScratchServer:
         try:
             if owner is not None:
                 os.chown(self.folder, owner.pw_uid, owner.pw_gid)
-            self._initdb(owner)
+            data = self.folder / "data"
+            entry = datadir.cache_entry(self.installation, _INITDB_ARGUMENTS)
+            if not datadir.restore(entry, data, owner=(owner.pw_uid, owner.pw_gid) if owner else None):
+                self._initdb(owner)
+                datadir.store(data, entry)
             self._launch(owner)
         except BaseException:
             self.stop()
@@ -124,15 +141,8 @@ class ScratchServer:
 
     def _initdb(self, owner: pwd.struct_passwd | None) -> None:
         assert self.folder is not None
-        argv = [
-            str(self.installation.binary("initdb")),
-            "--pgdata", str(self.folder / "data"),
-            "--username", SUPERUSER,
-            "--auth", "trust",
-            "--encoding", "UTF8",
-            "--locale", "C",
-            "--no-sync",
-        ]  # fmt: skip
+        argv = [str(self.installation.binary("initdb")), "--pgdata", str(self.folder / "data")]
+        argv += _INITDB_ARGUMENTS
         result = subprocess.run(
             argv,
             capture_output=True,
