@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -53,6 +55,7 @@ REPLAY_SEEDS = (0.25, -0.5, 0.75)
 NONDETERMINISTIC = "non-deterministic: its rows differ between two replays of the same migrations"
 # Tables per batch of row queries: bounds the JSON a batch holds in memory (and, through Hasura's
 # run_sql, the size of one response); the count queries are tiny and go in one batch.
+_T = TypeVar("_T")
 _ROWS_BATCH_TABLES = 100
 _ROWS_BATCH_ROWS = 200_000
 
@@ -111,8 +114,7 @@ def compare_data(
     tables = _common_tables(source_snap, target_snap, options)
     result = DataDiff()
     if tables:
-        source_counts = _fetch_counts(source_exec, tables)
-        target_counts = _fetch_counts(target_exec, tables)
+        source_counts, target_counts = _on_both(lambda e: _fetch_counts(e, tables), source_exec, target_exec)
         selected: list[Key] = []
         sizes: dict[Key, int] = {}
         for key, counts in zip(tables, zip(source_counts, target_counts, strict=True), strict=True):
@@ -138,31 +140,35 @@ def compare_data(
         order = "physical" if options.match == "physical" else "key"
         source_keys, target_keys = _row_keys(source_snap), _row_keys(target_snap)
         source_columns, target_columns = _table_columns(source_snap), _table_columns(target_snap)
-        ignored = {
+        ignored = {  # table → {is the source side: its ignored columns}
             key: {
-                side: [c for c in columns[key] if _is_ignored(key, c, options.ignore_columns)]
-                for side, columns in (("source", source_columns), ("target", target_columns))
+                is_source: [c for c in columns.get(key, []) if _is_ignored(key, c, options.ignore_columns)]
+                for is_source, columns in ((True, source_columns), (False, target_columns))
             }
             for key in selected
         }
-        source_digests = _fetch_digests(source_exec, selected, {k: v["source"] for k, v in ignored.items()})
-        target_digests = _fetch_digests(target_exec, selected, {k: v["target"] for k, v in ignored.items()})
+        source_digests, target_digests = _on_both(
+            lambda e: _fetch_digests(e, selected, {k: v[e is source_exec] for k, v in ignored.items()}),
+            source_exec,
+            target_exec,
+        )
         differing: list[Key] = []
         for key, source_digest, target_digest in zip(selected, source_digests, target_digests, strict=True):
             if source_digest == target_digest:
                 rows = source_digest[0]
-                columns = sorted({*source_columns[key], *target_columns[key]}) if rows else []
+                columns = sorted({*source_columns.get(key, []), *target_columns.get(key, [])}) if rows else []
                 result.tables.append(_identical_table(key, rows, columns, source_keys, options))
             else:
                 differing.append(key)
         for batch in _batches(differing, sizes):
-            source_rows = _fetch_rows(source_exec, batch, source_keys, order)
-            target_rows = _fetch_rows(target_exec, batch, target_keys, order)
+            source_rows, target_rows = _on_both(
+                _RowsFetch(batch, source_exec, source_keys, target_keys, order), source_exec, target_exec
+            )
             for key, left, right in zip(batch, source_rows, target_rows, strict=True):
                 result.tables.append(_compare_table(key, left, right, source_keys, options))
         position = {_display(key): index for index, key in enumerate(tables)}
         result.tables.sort(key=lambda table: position[table.table])
-    before, after = sequence_positions(source_exec, scope), sequence_positions(target_exec, scope)
+    before, after = _on_both(lambda e: sequence_positions(e, scope), source_exec, target_exec)
     result.sequences = [
         SequenceData(sequence=name, source=before.get(name), target=after.get(name))
         for name in sorted(before.keys() & after.keys())
@@ -179,6 +185,17 @@ def sequence_positions(executor: Executor, scope: Scope) -> dict[str, Any]:
 
 
 # -- internals ---------------------------------------------------------------------------------
+
+
+def _on_both(fetch: Callable[[Executor], _T], source: Executor, target: Executor) -> tuple[_T, _T]:
+    """`fetch` from both sides at once: each executor is its own connection, and the work is the
+    servers' (the answers are read while the other side computes)."""
+    if source is target:
+        return fetch(source), fetch(target)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fetch, source)
+        answer = fetch(target)
+        return pending.result(), answer
 
 
 def _display(key: Key) -> str:
@@ -219,10 +236,11 @@ def _fetch_digests(
 ) -> list[tuple[int, str | None]]:
     """Per table: the row count and a digest of the multiset of its rows (ignored columns left out).
 
-    The digest is the sum of the rows' md5 (as two 64-bit halves): independent of row order, so
-    it needs no sort, and of constant size, so no table is too large for it. Equal digests mean
-    equal rows (up to an md5 collision); only tables whose digests differ have their rows read
-    and compared here, which is what makes a comparison of large seed data cheap.
+    The digest is the sum, per seed, of two 64-bit hashes of each row's JSON text (PostgreSQL's
+    hashtextextended, cheaper than md5 and well mixed): independent of row order, so it needs no
+    sort, and of constant size, so no table is too large for it. Sums, not XOR, so duplicate rows
+    do not cancel out. Equal digests mean equal rows (barring a 128-bit collision); only tables
+    whose digests differ have their rows read and compared here.
     """
     queries = {str(i): _digest_query(key, ignored.get(key, [])) for i, key in enumerate(tables)}
     answers = executor.fetch_json_batch(queries, session=SESSION_SETTINGS)
@@ -237,12 +255,9 @@ def _digest_query(key: Key, ignored: list[str]) -> str:
     row = "to_jsonb(t)"
     if ignored:
         row = f"({row} - ARRAY[{literal_list(ignored)}]::text[])"
-    halves = ", ".join(
-        f"sum(('x' || substr(h, {start}, 16))::bit(64)::bigint::numeric)::text" for start in (1, 17)
-    )
     return (
-        f"SELECT json_build_array(count(*), concat_ws('/', {halves})) "
-        f"FROM (SELECT md5({row}::text) AS h FROM {quoted_path(key)} t) d"
+        "SELECT json_build_array(count(*), concat_ws('/', sum(hashtextextended(r, 0))::text, "
+        f"sum(hashtextextended(r, 1))::text)) FROM (SELECT {row}::text AS r FROM {quoted_path(key)} t) d"
     )
 
 
@@ -289,6 +304,21 @@ def _fetch_rows(
 
 
 RowKeys = dict[Key, tuple[tuple[str, ...], str]]
+
+
+@dataclass(frozen=True)
+class _RowsFetch:
+    """Reads one batch of tables' rows from either side (for `_on_both`)."""
+
+    tables: list[Key]
+    source: Executor
+    source_keys: RowKeys
+    target_keys: RowKeys
+    order: str
+
+    def __call__(self, executor: Executor) -> list[list[dict[str, Any]]]:
+        keys = self.source_keys if executor is self.source else self.target_keys
+        return _fetch_rows(executor, self.tables, keys, self.order)
 
 
 def _row_keys(snapshot: Snapshot) -> RowKeys:

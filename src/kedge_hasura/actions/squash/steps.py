@@ -4,17 +4,25 @@ The replays seed random() (schemadiff.data.REPLAY_SEEDS): the first replay with 
 as `squash --check` does, so both see the same random() values; the replays that look for what
 varies with the others.
 
+The second replay (the first one that looks for what varies) runs at the same time as the first,
+in another database of the scratch server, when the migrations touch nothing cluster-wide (roles,
+tablespaces, databases, server settings: `_CLUSTER_WIDE`), so neither can see the other's work.
+Should it fail anyway, it is run again on its own afterwards, as it would have been before.
+
 Each step returns what it found, notes included, so the caller decides their order in the report.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
+from kedge_hasura.errors import KedgeError
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
@@ -46,6 +54,20 @@ class Work:
     scope: Scope
     # What differs between replays of the originals (set once found, with dataclasses.replace).
     variation: ReplayVariation = field(default_factory=ReplayVariation)
+    # The second replay while it runs beside the first (see the module docstring); shared by the
+    # copies dataclasses.replace makes, and emptied when it is collected.
+    background: dict[str, Future[ScratchDatabase]] = field(default_factory=dict, compare=False)
+
+
+# Statements whose effect is not confined to one database: two replays at once could see each
+# other's (CREATE ROLE guarded by a pg_roles lookup would race). Matched anywhere in the text,
+# strings and comments included, so a match only means "replay one at a time".
+_CLUSTER_WIDE = re.compile(
+    r"\b(?:(?:CREATE|ALTER|DROP)\s+(?:ROLE|USER|GROUP|TABLESPACE|DATABASE)|ALTER\s+SYSTEM|REASSIGN\s+OWNED"
+    r"|ON\s+(?:ROLE|DATABASE|TABLESPACE)|GRANT\s+(?!ALL\b|SELECT\b|INSERT\b|UPDATE\b|DELETE\b|USAGE\b"
+    r"|EXECUTE\b|TRUNCATE\b|REFERENCES\b|TRIGGER\b|CREATE\b|CONNECT\b|TEMP)\w+(?:\s*,\s*\w+)*\s+TO)\b",
+    re.IGNORECASE,
+)
 
 
 def precondition_files(work: Work) -> tuple[Path, ...]:
@@ -71,20 +93,46 @@ def build_before(work: Work) -> ScratchDatabase:
     if scripts:
         work.say(f"preparing the state before the range ({len(scripts)} script(s))")
         apply_scripts(work, database, scripts)
+    if work.request.verify and not any(_CLUSTER_WIDE.search(s.sql) for s in scripts_for(work.selected)):
+        again = work.cluster.create_database("replay_again", copy_of=database)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
+        work.background["replay_again"] = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1])
+        pool.shutdown(wait=False)  # the thread ends with its replay
     return database
+
+
+def _replay_again(work: Work, database: ScratchDatabase, seed: float) -> ScratchDatabase:
+    apply_scripts(work, database, scripts_for(work.selected), seed=seed)
+    return database
+
+
+def _collect_background(work: Work) -> ScratchDatabase | None:
+    """The database of the second replay run beside the first; None if there was none, or if it
+    failed (the caller replays again on its own; the failed copy is dropped)."""
+    future = work.background.pop("replay_again", None)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except KedgeError:
+        return None
 
 
 def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
     total = len(work.selected)
-    return apply_scripts(
-        work,
-        database,
-        scripts_for(work.selected),
-        progress=lambda index, count, script: work.say(
-            f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
-        ),
-        seed=REPLAY_SEEDS[0],
-    )
+    try:
+        return apply_scripts(
+            work,
+            database,
+            scripts_for(work.selected),
+            progress=lambda index, count, script: work.say(
+                f"replaying {index + 1}/{total}: {migration_folder_name(script.version, script.name)}"
+            ),
+            seed=REPLAY_SEEDS[0],
+        )
+    except BaseException:
+        _collect_background(work)  # not to stop the server under a replay still running
+        raise
 
 
 def apply_scripts(
@@ -110,7 +158,7 @@ def find_variation(
     or the clock), so a third replay, with a third seed, looks again.
     """
     work.say("replaying again to find values that change on every run")
-    variation = _compare_replays(work, before, replayed, REPLAY_SEEDS[1])
+    variation = _compare_replays(work, before, replayed, REPLAY_SEEDS[1], again=_collect_background(work))
     if variation.nondeterministic_tables:
         work.say("replaying a third time: some tables have a different number of rows on every run")
         variation = variation.merged(_compare_replays(work, before, replayed, REPLAY_SEEDS[2]))
@@ -138,22 +186,39 @@ def find_variation(
 
 
 def _compare_replays(
-    work: Work, before: ScratchDatabase, replayed: ScratchDatabase, seed: float
+    work: Work,
+    before: ScratchDatabase,
+    replayed: ScratchDatabase,
+    seed: float,
+    *,
+    again: ScratchDatabase | None = None,
 ) -> ReplayVariation:
-    again = work.cluster.create_database("replay_again", copy_of=before)
-    apply_scripts(work, again, scripts_for(work.selected), seed=seed)
+    """Replay the originals with `seed` on a copy of `before` (unless `again` already holds that
+    replay) and compare it with `replayed`."""
+    if again is None:
+        again = work.cluster.create_database("replay_again", copy_of=before)
+        apply_scripts(work, again, scripts_for(work.selected), seed=seed)
     with (
         PsycopgExecutor(replayed.conninfo, label="the replayed originals") as first,
         PsycopgExecutor(again.conninfo, label="another replay of the originals") as second,
     ):
+        first_snapshot, second_snapshot = read_both(first, second, work.scope)
         data = compare_data(
-            (first, read_snapshot(first, work.scope)),
-            (second, read_snapshot(second, work.scope)),
+            (first, first_snapshot),
+            (second, second_snapshot),
             DataOptions(max_rows=10**9, match="physical"),
             scope=work.scope,
         )
     work.cluster.drop_database(again)
     return replay_variation(data)
+
+
+def read_both(first: PsycopgExecutor, second: PsycopgExecutor, scope: Scope) -> tuple[Snapshot, Snapshot]:
+    """Both snapshots at once (two connections; the catalog queries are the server's work)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(read_snapshot, first, scope)
+        second_snapshot = read_snapshot(second, scope)
+        return pending.result(), second_snapshot
 
 
 def snapshot(conninfo: str, scope: Scope) -> Snapshot:
