@@ -6,7 +6,7 @@ varies with the others.
 
 The second replay (the first one that looks for what varies) runs at the same time as the first,
 in another database of the scratch server, when the migrations touch nothing cluster-wide (roles,
-tablespaces, databases, server settings: `_CLUSTER_WIDE`), so neither can see the other's work.
+tablespaces, databases, server settings: `is_cluster_wide`), so neither can see the other's work.
 Should it fail anyway, it is run again on its own afterwards, as it would have been before.
 
 Each step returns what it found, notes included, so the caller decides their order in the report.
@@ -70,6 +70,11 @@ _CLUSTER_WIDE = re.compile(
 )
 
 
+def is_cluster_wide(sql: str) -> bool:
+    """Whether a script may change state shared by every database of the server (see `_CLUSTER_WIDE`)."""
+    return _CLUSTER_WIDE.search(sql) is not None
+
+
 def precondition_files(work: Work) -> tuple[Path, ...]:
     """The precondition SQL files this squash runs first: the manifest's (squash --check), else
     config.yaml's for the database (--pre-sql replaces both)."""
@@ -93,11 +98,6 @@ def build_before(work: Work) -> ScratchDatabase:
     if scripts:
         work.say(f"preparing the state before the range ({len(scripts)} script(s))")
         apply_scripts(work, database, scripts)
-    if work.request.verify and not any(_CLUSTER_WIDE.search(s.sql) for s in scripts_for(work.selected)):
-        again = work.cluster.create_database("replay_again", copy_of=database)
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
-        work.background["replay_again"] = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1])
-        pool.shutdown(wait=False)  # the thread ends with its replay
     return database
 
 
@@ -119,7 +119,15 @@ def _collect_background(work: Work) -> ScratchDatabase | None:
 
 
 def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
+    """Replay the originals on `database` (a fresh copy of the state before the range); with
+    verification, start the second replay beside it (collected by `find_variation`)."""
     total = len(work.selected)
+    if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
+        # `database` is still an untouched copy of `before`, so a copy of it is one too.
+        again = work.cluster.create_database("replay_again", copy_of=database)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
+        work.background["replay_again"] = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1])
+        pool.shutdown(wait=False)  # the thread ends with its replay
     try:
         return apply_scripts(
             work,
