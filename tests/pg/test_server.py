@@ -86,6 +86,21 @@ def test_stop_leaves_no_process_and_no_folder(installation: PgInstallation) -> N
     server.stop()  # idempotent
 
 
+def test_stop_without_waiting_for_removal_stops_the_server_and_the_folder_still_goes(
+    installation: PgInstallation,
+) -> None:
+    server = ScratchServer(installation).start()
+    pid, folder = server.pid, server.folder
+    assert pid is not None and folder is not None
+    server.stop(wait_for_removal=False)
+    assert not _process_exists(pid)  # the server has exited before stop returns
+    deadline = time.monotonic() + 15
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists(), "the server's folder was left behind"
+    assert _server_processes(folder) == []
+
+
 def test_no_server_survives_kill_9_of_its_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(

@@ -95,8 +95,17 @@ def main(spec: dict[str, Any]) -> int:
     finally:
         if server is not None:
             _stop(server)
+        _say("stopped")  # the parent may go on now; the folder is removed all the same
         _remove(spec["remove"])
     return 0
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except OSError:
+        pass  # the parent has gone and closed its end: nobody to tell
 
 
 def _remove(folder: str) -> None:

@@ -108,7 +108,8 @@ class ScratchCluster:
         """Drop every database we created, then stop our server (idempotent)."""
         if self._server is not None:
             # The whole cluster goes away with its folder: no need to drop databases one by one.
-            self._server.stop()
+            # The watchdog deletes the folder on its own (seconds for a large history): not waited for.
+            self._server.stop(wait_for_removal=False)
             self._server = None
             self._created.clear()
             return

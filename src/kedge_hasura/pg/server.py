@@ -74,6 +74,7 @@ class ScratchServer:
         self.pid: int | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._pipe_write: int | None = None
+        self._messages: _LineReader | None = None  # the watchdog's stdout
 
     @property
     def major(self) -> int:
@@ -120,17 +121,24 @@ class ScratchServer:
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop the server and delete its folder (idempotent). Waits until both are gone."""
+    def stop(self, *, wait_for_removal: bool = True) -> None:
+        """Stop the server and delete its folder (idempotent). Waits until the server has exited,
+        and, unless `wait_for_removal` is false, until the folder is gone too.
+
+        Deleting a folder of many databases takes seconds (thousands of files; longer on a disk
+        mounted with `discard`). Without waiting, the watchdog finishes it on its own, in its own
+        session, after this process has moved on or exited: nothing is left behind either way.
+        """
         if self._pipe_write is not None:
             os.close(self._pipe_write)  # the watchdog sees end-of-file and cleans up
             self._pipe_write = None
         if self._watchdog is not None:
-            try:
-                self._watchdog.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._watchdog.kill()
-                self._watchdog.wait()
+            if wait_for_removal or not self._server_stopped():
+                try:
+                    self._watchdog.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self._watchdog.kill()
+                    self._watchdog.wait()
             if self._watchdog.stdout:
                 self._watchdog.stdout.close()
             self._watchdog = None
@@ -138,6 +146,20 @@ class ScratchServer:
             _remove_tree(self.folder)
         self.folder = None
         self.pid = None
+
+    def _server_stopped(self, timeout: float = 30.0) -> bool:
+        """Wait for the watchdog's word that the server has exited (False: it never came)."""
+        assert self._watchdog is not None
+        if self._messages is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            line = self._messages.next_line(timeout=remaining)
+            if line is None:
+                return False  # end of file or timeout: the watchdog is gone or stuck
+            if line == "stopped":
+                return True
+        return False
 
     def _initdb(self, owner: pwd.struct_passwd | None) -> None:
         assert self.folder is not None
@@ -209,7 +231,7 @@ class ScratchServer:
 
     def _wait_until_ready(self) -> None:
         assert self.folder is not None and self._watchdog is not None and self._watchdog.stdout is not None
-        messages = _LineReader(self._watchdog.stdout.fileno())
+        messages = self._messages = _LineReader(self._watchdog.stdout.fileno())
         first = messages.next_line(timeout=self.startup_timeout) or ""
         if not first.startswith("pid "):
             raise DatabaseError(
