@@ -194,6 +194,16 @@ class ScratchCluster:
         self._created.append(name)
         return ScratchDatabase(name=name, conninfo=self.conninfo(name))
 
+    def template_database(self) -> ScratchDatabase:
+        """The template every scratch database is copied from, to read or copy, never to change.
+
+        Raises:
+            DatabaseError: the cluster has not been started.
+        """
+        if self._template is None:
+            raise DatabaseError("the scratch cluster has not been started")
+        return ScratchDatabase(name=self._template, conninfo=self.conninfo(self._template))
+
     def drop_database(self, database: ScratchDatabase) -> None:
         """Drop a scratch database now (all are dropped at the end anyway)."""
         with self._connect_admin() as connection:

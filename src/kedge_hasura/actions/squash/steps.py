@@ -86,8 +86,11 @@ def precondition_files(work: Work) -> tuple[Path, ...]:
 
 
 def build_before(work: Work) -> ScratchDatabase:
-    """The state before the range: the template, the preconditions, and (concat) earlier migrations."""
-    database = work.cluster.create_database("before")
+    """The state before the range: the template, the preconditions, and (concat) earlier migrations.
+
+    With nothing to add, that is the template itself (only read and copied, never changed):
+    one database copy less, 0.3 s and more on a busy disk.
+    """
     scripts: list[SqlScript] = []
     scripts += precondition_scripts(precondition_files(work))
     if work.request.pre_sql is None:
@@ -95,9 +98,11 @@ def build_before(work: Work) -> ScratchDatabase:
         scripts += other_database_scripts(work.project, preconditions)
     earlier = [m for m in work.migrations.migrations if m.version < work.selected[0].version]
     scripts += scripts_for(earlier)
-    if scripts:
-        work.say(f"preparing the state before the range ({len(scripts)} script(s))")
-        apply_scripts(work, database, scripts)
+    if not scripts:
+        return work.cluster.template_database()
+    database = work.cluster.create_database("before")
+    work.say(f"preparing the state before the range ({len(scripts)} script(s))")
+    apply_scripts(work, database, scripts)
     return database
 
 
