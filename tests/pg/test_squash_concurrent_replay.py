@@ -5,6 +5,7 @@ replayed one replay at a time."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,13 @@ def _background_calls(monkeypatch: pytest.MonkeyPatch, *, fail: bool) -> list[st
     calls: list[str] = []
     real = steps._replay_again
 
-    def replay_again(work: steps.Work, database: ScratchDatabase, seed: float) -> ScratchDatabase:
+    def replay_again(
+        work: steps.Work, database: ScratchDatabase, seed: float, stop: threading.Event
+    ) -> ScratchDatabase:
         calls.append(database.name)
         if fail:
             raise DatabaseError("the second replay failed beside the first (simulated)")
-        return real(work, database, seed)
+        return real(work, database, seed, stop)
 
     monkeypatch.setattr(steps, "_replay_again", replay_again)
     return calls
@@ -68,3 +71,19 @@ def test_a_history_that_creates_a_role_is_replayed_one_replay_at_a_time(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert calls == []
     assert json.loads(result.stdout)["result"]["frozen_values"] == ["public.tokens.token"]
+
+
+def test_when_the_first_replay_fails_the_second_is_stopped_and_the_failure_is_reported(
+    run_cli: Any, tmp_path: Path, use_session_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = "INSERT INTO public.missing VALUES (1);\n"
+    root = write_hasura_project(
+        tmp_path / "project", [TABLES, failing, TABLES.replace("public.", "public.x_")]
+    )
+    calls = _background_calls(monkeypatch, fail=False)
+    result = run_cli("--project", str(root), "-o", "json", "squash", "--dry-run")
+    assert result.exit_code == 3, result.stdout + result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert "tables_1" in error["message"] and "public.missing" in error["message"]
+    assert len(calls) == 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("kedge-replay")]

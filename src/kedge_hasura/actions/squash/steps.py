@@ -15,6 +15,7 @@ Each step returns what it found, notes included, so the caller decides their ord
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,7 +57,19 @@ class Work:
     variation: ReplayVariation = field(default_factory=ReplayVariation)
     # The second replay while it runs beside the first (see the module docstring); shared by the
     # copies dataclasses.replace makes, and emptied when it is collected.
-    background: dict[str, Future[ScratchDatabase]] = field(default_factory=dict, compare=False)
+    background: dict[str, _Background] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Background:
+    """A replay running in a thread; `stop` makes it end before its next script."""
+
+    future: Future[ScratchDatabase]
+    stop: threading.Event
+
+
+class _Stopped(Exception):
+    """Ends a background replay early (the first replay failed: nothing will use it)."""
 
 
 # Statements whose effect is not confined to one database: two replays at once could see each
@@ -106,20 +119,29 @@ def build_before(work: Work) -> ScratchDatabase:
     return database
 
 
-def _replay_again(work: Work, database: ScratchDatabase, seed: float) -> ScratchDatabase:
-    apply_scripts(work, database, scripts_for(work.selected), seed=seed)
+def _replay_again(
+    work: Work, database: ScratchDatabase, seed: float, stop: threading.Event
+) -> ScratchDatabase:
+    def stop_if_asked(index: int, count: int, script: SqlScript) -> None:
+        if stop.is_set():
+            raise _Stopped
+
+    apply_scripts(work, database, scripts_for(work.selected), progress=stop_if_asked, seed=seed)
     return database
 
 
-def _collect_background(work: Work) -> ScratchDatabase | None:
-    """The database of the second replay run beside the first; None if there was none, or if it
-    failed (the caller replays again on its own; the failed copy is dropped)."""
-    future = work.background.pop("replay_again", None)
-    if future is None:
+def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | None:
+    """The database of the second replay run beside the first; None if there was none, if it
+    failed (the caller replays again on its own) or if `stop` ended it early. Waits for it (with
+    `stop`, at most until its current script ends), so the server is never stopped under it."""
+    background = work.background.pop("replay_again", None)
+    if background is None:
         return None
+    if stop:
+        background.stop.set()
     try:
-        return future.result()
-    except KedgeError:
+        return background.future.result()
+    except (KedgeError, _Stopped):
         return None
 
 
@@ -130,8 +152,10 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
         # `database` is still an untouched copy of `before`, so a copy of it is one too.
         again = work.cluster.create_database("replay_again", copy_of=database)
+        stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
-        work.background["replay_again"] = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1])
+        future = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1], stop)
+        work.background["replay_again"] = _Background(future, stop)
         pool.shutdown(wait=False)  # the thread ends with its replay
     try:
         return apply_scripts(
@@ -144,7 +168,7 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
             seed=REPLAY_SEEDS[0],
         )
     except BaseException:
-        _collect_background(work)  # not to stop the server under a replay still running
+        _collect_background(work, stop=True)  # a failure or Ctrl-C: end it, not to be used
         raise
 
 
