@@ -18,8 +18,8 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     │       ├── HasuraAuthError        access-denied: admin secret missing or wrong, or not admin
     │       ├── HasuraConflict         409: resource_version did not match
     │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
-    │       └── HasuraInconsistentMetadata  the result would be inconsistent (objects in `internal`)
-    ├── SquashNotEquivalent            verification found a difference; nothing was written
+    │       └── HasuraInconsistentMetadata  (hasura.models) the result would be inconsistent
+    ├── SquashNotEquivalent            (actions.squash.equivalence) a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
 
@@ -63,6 +63,12 @@ class KedgeError(Exception):
         return type(self).__name__
 
 
+def _known(facts: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+    """An error's facts plus the caller's extra details, leaving out the ones not known (None)."""
+    merged = {**facts, **(extra or {})}
+    return {key: value for key, value in merged.items() if value is not None}
+
+
 class UsageError(KedgeError):
     """A bad option, value or combination of options. Nothing was changed."""
 
@@ -70,7 +76,28 @@ class UsageError(KedgeError):
 
 
 class ProjectError(KedgeError):
-    """The Hasura project on disk cannot be used as it is."""
+    """The Hasura project on disk cannot be used as it is.
+
+    `path` and `line` say where, when a file is at fault; the message starts with them
+    (`path:line: problem`), and `problem` is the rest, so `check` can annotate the file without
+    parsing the message back.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        self.problem = message
+        self.path = path
+        self.line = line
+        if path is not None:
+            message = f"{path}:{line}: {message}" if line else f"{path}: {message}"
+        super().__init__(message, hint=hint, details=details)
 
 
 class ToolError(KedgeError):
@@ -105,8 +132,7 @@ class MigrationFailed(DatabaseError):
             "postgres_message": pg_message,
             "statement": statement_excerpt,
         }
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.version = version
         self.path = path
         self.line = line
@@ -153,9 +179,8 @@ class HasuraBadResponse(HasuraError):
         hint: str | None = None,
         details: dict[str, Any] | None = None,
     ):
-        facts: dict[str, Any] = {"status": status, "body": excerpt}
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        facts = {"status": status, "body": excerpt}
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.status = status
         self.excerpt = excerpt
 
@@ -193,9 +218,8 @@ class HasuraAPIError(HasuraError):
         hint: str | None = None,
         details: dict[str, Any] | None = None,
     ):
-        facts: dict[str, Any] = {"status": status, "code": code, "path": path, "item_index": item_index}
-        facts.update(details or {})
-        super().__init__(message, hint=hint, details={k: v for k, v in facts.items() if v is not None})
+        facts = {"status": status, "code": code, "path": path, "item_index": item_index}
+        super().__init__(message, hint=hint, details=_known(facts, details))
         self.status = status
         self.code = code
         self.error = error
@@ -237,18 +261,6 @@ class HasuraPostgresError(HasuraAPIError):
         self.statement = statement
 
 
-class HasuraInconsistentMetadata(HasuraAPIError):
-    """The call would leave the metadata inconsistent, so Hasura refused it (contract §7.2).
-
-    `inconsistent_objects` holds `kedge_hasura.hasura.models.InconsistentObject` values (typed as
-    Any here because this module imports nothing internal).
-    """
-
-    def __init__(self, message: str, *, inconsistent_objects: tuple[Any, ...], **kwargs: Any):
-        super().__init__(message, **kwargs)
-        self.inconsistent_objects = inconsistent_objects
-
-
 class DeployInProgress(KedgeError):
     """kedge-hasura's deploy lock on a database stayed taken: another deploy is applying a batch."""
 
@@ -258,23 +270,6 @@ class DeployInProgress(KedgeError):
             f"(it still held the deploy lock after {seconds:.0f} s)",
             hint="run the deploy again when the other one has finished (raise --timeout to wait longer)",
         )
-
-
-class SquashNotEquivalent(KedgeError):
-    """The squashed migration does not build the same database as the originals; nothing was written.
-
-    `schema` and `data` hold the comparison (schemadiff results) for rendering.
-    """
-
-    def __init__(self, message: str, *, schema: Any = None, data: Any = None, hint: str | None = None):
-        details: dict[str, Any] = {}
-        if schema is not None:
-            details["schema_differences"] = [d.model_dump(mode="json") for d in schema.differences]
-        if data is not None:
-            details["data"] = data.model_dump(mode="json")
-        super().__init__(message, hint=hint, details=details)
-        self.schema = schema
-        self.data = data
 
 
 class ManifestError(KedgeError):

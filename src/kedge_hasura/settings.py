@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +26,8 @@ class OutputFormat(StrEnum):
     JSON = "json"
     GITHUB = "github"  # GitHub Actions workflow commands (check only)
     JUNIT = "junit"  # JUnit XML (check only)
+    SARIF = "sarif"  # SARIF 2.1.0 for GitHub code scanning (check only)
+    GITLAB = "gitlab"  # GitLab Code Quality JSON (check only)
 
 
 # Environment variables per setting, most specific first. The HASURA_GRAPHQL_* names are the
@@ -46,6 +48,25 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, ...]] = {
     "no_color": ("KEDGE_NO_COLOR", "NO_COLOR"),
 }
 
+
+class Verbosity(IntEnum):
+    """How much a run says on stderr; the one policy `Output` asks (`shows(...)`)."""
+
+    QUIET = -1  # -q: results and errors only
+    NORMAL = 0
+    VERBOSE = 1  # -v: details and timings
+    DEBUG = 2  # -vv
+
+    @classmethod
+    def from_flags(cls, *, verbose: int, quiet: bool) -> Verbosity:
+        """-q wins over -v; more than two -v are -vv."""
+        return cls.QUIET if quiet else cls(min(verbose, cls.DEBUG))
+
+    def shows(self, level: Verbosity) -> bool:
+        """Whether a message of `level` is shown at this verbosity."""
+        return self >= level
+
+
 _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n", ""}
 
@@ -56,11 +77,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project_dir: Path | None = None
-    endpoint: str = "http://localhost:8080"
+    endpoint: str = "http://localhost:8080"  # as given: the client normalises a trailing `/`, once
     admin_secret: SecretStr | None = None
     database: str | None = None
     output: OutputFormat = OutputFormat.TEXT
-    verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose (-v), 2 debug (-vv)
+    verbosity: Verbosity = Verbosity.NORMAL
     no_color: bool = False
     scratch_url: SecretStr | None = None
     pg_version: int | None = None
@@ -83,12 +104,6 @@ class Settings(BaseModel):
                 return False
             raise ValueError(f"expected true or false, got {value!r}")
         return value
-
-    @field_validator("endpoint")
-    @classmethod
-    def _strip_endpoint(cls, value: str) -> str:
-        # The CLI accepts "http://host:8080/" and "http://host:8080" alike.
-        return value.rstrip("/")
 
 
 @dataclass(frozen=True)

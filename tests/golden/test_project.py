@@ -3,11 +3,12 @@ project errors. Whole stdout, stderr and exit code; see golden.py for what is no
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import check_case
+from .conftest import SHIPPED, check_case
 from .golden import Golden, run_kedge
 
 # The archive's creation time is data committed with the shipped project, not a clock reading.
@@ -47,6 +48,20 @@ def test_archive_verify_of_a_changed_file(golden: Golden, tmp_path: Path) -> Non
     root = check_case("archive_file_changed", tmp_path)
 
     golden.check("archive/verify-changed-file", run_kedge("archive", "verify", cwd=root))
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_squash_of_the_squashed_shipped_project_has_nothing_to_squash(
+    golden: Golden, tmp_path: Path, output: str
+) -> None:
+    """Issue 11 item 6: the shipped project holds one squashed migration; squashing again says so,
+    exits 0 and writes nothing (no PostgreSQL is started for it)."""
+    shutil.copytree(SHIPPED, tmp_path / "hasura")
+    before = {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+
+    golden.check(f"squash/nothing-to-squash-{output}", run_kedge("-o", output, "squash", cwd=tmp_path))
+
+    assert {p: p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()} == before
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Golden outputs of the commands that replay SQL on scratch databases (the session's PostgreSQL):
-check in its four formats, squash --dry-run --from-archive, and diff of two .sql files."""
+check in its six formats, squash --dry-run --from-archive, and diff of two .sql files."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_check_of_the_shipped_project(
     golden.check(f"check/shipped-{output}", run_kedge("-o", output, "check", cwd=shipped, env=scratch_env))
 
 
-@pytest.mark.parametrize("output", ["text", "json"])
+@pytest.mark.parametrize("output", ["text", "json", "github", "sarif", "gitlab"])
 def test_check_with_findings(
     golden: Golden, tmp_path: Path, scratch_env: dict[str, str], output: str
 ) -> None:

@@ -17,9 +17,9 @@ from kedge_hasura.errors import (
     HasuraBadResponse,
     HasuraConflict,
     HasuraError,
-    HasuraInconsistentMetadata,
     HasuraUnreachable,
 )
+from kedge_hasura.hasura.models import HasuraInconsistentMetadata
 
 from .conftest import Harness, qerr
 

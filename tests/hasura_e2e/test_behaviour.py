@@ -17,10 +17,10 @@ from kedge_hasura.errors import (
     HasuraAPIError,
     HasuraAuthError,
     HasuraConflict,
-    HasuraInconsistentMetadata,
     HasuraPostgresError,
 )
 from kedge_hasura.hasura import HasuraClient, HealthStatus, ResultType, RunSQLArgs
+from kedge_hasura.hasura.models import HasuraInconsistentMetadata
 
 from .conftest import Target, exists
 

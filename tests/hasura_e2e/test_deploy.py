@@ -76,7 +76,7 @@ def test_a_fresh_deploy_of_the_17_originals_builds_and_records_everything(
 
     assert run.exit_code == 0, run
     assert "17 pending" in run.stdout
-    assert "1 transaction (17 migration(s) each)" in run.stdout
+    assert "1 transaction of 17 migrations" in run.stdout
     assert "Metadata: applied, consistent" in run.stdout
     assert "untracked: none; tracked but missing: none" in run.stdout
     assert "deployed: 17 migrations applied" in run.stdout
@@ -349,7 +349,7 @@ def test_transaction_each_runs_one_batch_per_migration(
     run = cli.deploy(project, "--transaction", "each", "--skip-metadata")
 
     assert run.exit_code == 0, run
-    assert "3 transactions (1, 1, 1 migration(s) each)" in run.stdout
+    assert "3 transactions: 1, 1 and 1 migrations" in run.stdout
     # legacy-state check, ledger read, ledger creation (first deploy to this database), one run_sql
     # per batch, and the ledger read of the last state write (which also records what concurrent
     # deploys committed)
@@ -388,7 +388,7 @@ def test_a_no_transaction_migration_runs_alone_on_a_new_server(
     run = cli.deploy(project, "--skip-metadata")
 
     assert run.exit_code == 0, run
-    assert "3 transactions (1, 1, 1 migration(s) each)" in run.stdout
+    assert "3 transactions: 1, 1 and 1 migrations" in run.stdout
     assert "runs outside a transaction" in run.stdout
     valid = sql_rows(
         double, "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'public.a_id_idx'::regclass"

@@ -54,7 +54,14 @@ def test_an_edited_applied_migration_is_reported(
     run = cli(kedge_project, "--output", "json", "status", "--server")
     (database,) = run.json()["result"]["databases"]
     edited = [row["version"] for row in database["server"] if row["edited"]]
-    assert edited == [int(first.name.split("_")[0])]
+    version = int(first.name.split("_")[0])
+    assert edited == [version]
+    # deploy refuses an edited applied migration, so status must not say "ok" next to it
+    assert run.exit_code == 1, run
+    (finding,) = [f for f in run.json()["result"]["findings"] if f["severity"] == "error"]
+    assert (finding["code"], finding["version"]) == ("migration-edited-since-applied", version)
+    human = cli(kedge_project, "status", "--server")
+    assert "status: errors found" in human.stdout and "status: ok" not in human.stdout
 
 
 def test_a_wrong_admin_secret_exits_3_and_is_not_echoed(cli: Cli, kedge_project: Path) -> None:

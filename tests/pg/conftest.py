@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import psycopg
+import pytest
+
+from kedge_hasura.project.staging import keep_candidate
+
+
+@pytest.fixture(autouse=True)
+def kept_candidates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where a squash keeps a candidate that failed its verification: the test's own folder, so no
+    test leaves one in the system's temporary directory."""
+    folder = tmp_path / "kept-candidates"
+    folder.mkdir()
+    monkeypatch.setattr(
+        "kedge_hasura.actions.squash.failure.keep_candidate", functools.partial(keep_candidate, root=folder)
+    )
+    return folder
+
 
 # Every object a migration could leave behind, as "kind schema.name", excluding system schemas
 # and extension members (the Hasura precondition's pgcrypto functions live in public).

@@ -20,8 +20,6 @@ import pytest
 from . import oracle
 from .histgen import EVERYTHING, GeneratedHistory, Shape, write_history
 
-ITEM_6 = "issue 11 item 6: squashing an already squashed history"
-
 PLAIN = Shape(migrations=25)
 
 # name -> (shape, xfail reason or None). Seeds differ so every case is a distinct history.
@@ -173,7 +171,6 @@ def test_squashed_history_with_newer_migrations_squashes_again(
     assert {(f / "up.sql").read_bytes() for f in history.folders} <= archived  # every original kept
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_6 + ": nothing to squash rewrites the squashed migration")
 def test_squash_of_a_squashed_history_writes_nothing(
     tmp_path: Path, use_session_server: str, run_cli: Any
 ) -> None:

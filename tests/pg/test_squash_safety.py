@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from kedge_hasura.actions.squash.archive import create_archive, list_archives, restore_archive
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
 from kedge_hasura.actions.squash.plan import SquashRequest
 from kedge_hasura.actions.squash.run import SquashResult, squash
-from kedge_hasura.errors import SquashNotEquivalent
 from kedge_hasura.pg.scratch import Preconditions, ScratchCluster
 from kedge_hasura.project.layout import open_project
 from kedge_hasura.sql import pgdump

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kedge_hasura.cli.context import AppContext
+from kedge_hasura.cli.context import AppContext, GlobalOptions
 from kedge_hasura.errors import UsageError
 from kedge_hasura.settings import (
     OutputFormat,
@@ -75,7 +75,7 @@ def test_highest_layer_wins(make_project: BuildTree, name: str, top: int) -> Non
     flags: dict[str, Any] = {"project_dir": root}
     if top == 0:
         flags[name] = flag
-    context = AppContext.create(flags, environ=dict(environ) if top <= 1 else {})
+    context = AppContext.create(GlobalOptions(**flags), environ=dict(environ) if top <= 1 else {})
     context.project()
 
     settings = context.settings()
@@ -248,8 +248,14 @@ def test_bad_flag_value_names_the_command_line() -> None:
     ],
     ids=["one-slash", "several-slashes", "with-path", "no-slash"],
 )
-def test_endpoint_trailing_slash_is_stripped(endpoint: str, expected: str) -> None:
-    assert _settings_from({"environment": {"HASURA_GRAPHQL_ENDPOINT": endpoint}}).endpoint == expected
+def test_endpoint_trailing_slash_is_stripped(tmp_path: Path, endpoint: str, expected: str) -> None:
+    context = AppContext.create(GlobalOptions(endpoint=endpoint), environ={})
+    context.cwd = tmp_path  # no project: flags and environment alone
+
+    try:
+        assert context.hasura().endpoint == expected
+    finally:
+        context.close()
 
 
 # -- secrets ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge_hasura.errors import ProjectError, UsageError
+from kedge_hasura.errors import UsageError
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.schemadiff.compare import CompareOptions, SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataOptions, compare_data
@@ -26,6 +26,7 @@ from kedge_hasura.settings import redact_url
 if TYPE_CHECKING:
     from kedge_hasura.pg.scratch import ScratchCluster
     from kedge_hasura.project.layout import Project
+    from kedge_hasura.project.migrations import DatabaseMigrations
 
 Progress = Callable[[str], None]
 _URL = re.compile(r"^postgres(ql)?://", re.I)
@@ -73,6 +74,7 @@ class DiffRequest:
     scope: Scope = field(default_factory=Scope)
     compare_options: CompareOptions = field(default_factory=CompareOptions)
     data: DataOptions | None = None
+    database: str | None = None  # --database (KEDGE_DATABASE): for `migrations` and `hasura` without one
 
 
 def diff(
@@ -94,17 +96,25 @@ def diff(
         DatabaseError: a URL is unreachable.
     """
     say = progress or (lambda message: None)
+    sides = (request.source, request.target)
+    # Picked before a scratch server starts, so a wrong --database fails at once.
+    picked = [
+        project().require_database(side.value or request.database, analyze_sql=True)
+        if side.kind == "migrations"
+        else None
+        for side in sides
+    ]
     with ExitStack() as stack:
         scratch: ScratchCluster | None = None
         if request.source.needs_scratch or request.target.needs_scratch:
             scratch = stack.enter_context(cluster())
             say(f"started {scratch.describe()}")
         conninfos = [
-            stack.enter_context(_materialise(side, project, scratch, say))
-            for side in (request.source, request.target)
+            stack.enter_context(_materialise(side, project, scratch, say, migrations))
+            for side, migrations in zip(sides, picked, strict=True)
         ]
         executors = [
-            stack.enter_context(_executor(side, conninfo, hasura_executor))
+            stack.enter_context(_executor(side, conninfo, hasura_executor, request.database))
             for side, conninfo in zip((request.source, request.target), conninfos, strict=True)
         ]
         say("reading both schemas")
@@ -128,7 +138,11 @@ def diff(
 
 @contextmanager
 def _materialise(
-    side: Side, project: Callable[[], Project], scratch: ScratchCluster | None, say: Progress
+    side: Side,
+    project: Callable[[], Project],
+    scratch: ScratchCluster | None,
+    say: Progress,
+    picked: DatabaseMigrations | None,
 ) -> Iterator[str | None]:
     """A conninfo for the side (None for sides read through Hasura)."""
     if side.kind == "url":
@@ -145,22 +159,10 @@ def _materialise(
 
     with scratch.database("diff") as database:
         if side.kind == "migrations":
-            scan = project().scan_migrations()
-            if scan.errors:
-                raise ProjectError(
-                    f"the migrations have {len(scan.errors)} error(s); run `kedge-hasura status` for details",
-                    details={"first": scan.errors[0].message},
-                )
-            name = side.value or (next(iter(scan.databases)) if len(scan.databases) == 1 else "default")
-            if name not in scan.databases:
-                raise UsageError(
-                    f"no migrations for database {name!r} "
-                    f"(found: {', '.join(sorted(scan.databases)) or 'none'})",
-                    hint="write migrations:<database>",
-                )
-            migrations = scan.databases[name].migrations
-            say(f"replaying {len(migrations)} migrations of {name} on a scratch database")
+            assert picked is not None
             loaded = project()
+            name, migrations = picked.database, picked.migrations
+            say(f"replaying {len(migrations)} migrations of {name} on a scratch database")
             replay_migrations(
                 scratch, database, migrations, preconditions=project_preconditions(loaded, name)
             )
@@ -178,12 +180,16 @@ def _materialise(
 
 @contextmanager
 def _executor(
-    side: Side, conninfo: str | None, hasura_executor: Callable[[str], Any] | None
+    side: Side,
+    conninfo: str | None,
+    hasura_executor: Callable[[str], Any] | None,
+    database_default: str | None,
 ) -> Iterator[Any]:
     if side.kind == "hasura":
         if hasura_executor is None:
             raise UsageError("reading a schema through Hasura needs --endpoint (HASURA_GRAPHQL_ENDPOINT)")
-        yield hasura_executor(side.value or "default")
+        # Hasura names its first source `default`; the project may be absent, so no list to pick from.
+        yield hasura_executor(side.value or database_default or "default")
         return
     assert conninfo is not None
     with PsycopgExecutor(conninfo, label=side.label) as executor:

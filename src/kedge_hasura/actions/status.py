@@ -11,6 +11,7 @@ from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration
+from kedge_hasura.project.seeds import Seed
 
 
 class MigrationStatus(BaseModel):
@@ -35,11 +36,20 @@ class ServerVersion(BaseModel):
     in_ledger: bool = False
 
 
+class SeedStatus(BaseModel):
+    """A seed file (`hasura seed apply` runs them in this order, after the migrations)."""
+
+    path: Path
+    statements: int
+    sha256: str
+
+
 class DatabaseStatus(BaseModel):
     database: str
     directory: Path
     migrations: list[MigrationStatus]
     archives: list[Path]
+    seeds: list[SeedStatus] = []
     server: list[ServerVersion] | None = None
 
 
@@ -72,11 +82,15 @@ def migration_status(migration: Migration) -> MigrationStatus:
     )
 
 
+def seed_status(seed: Seed) -> SeedStatus:
+    return SeedStatus(path=seed.path, statements=len(seed.file.parsed.statements), sha256=seed.file.sha256)
+
+
 def local_status(project: Project, *, database: str | None = None) -> StatusReport:
     """Scan the project's migrations and report them per database, with findings.
 
     Raises:
-        ProjectError: metadata/databases/databases.yaml is unreadable.
+        ProjectError: metadata/databases/databases.yaml is unreadable; a seed file is not UTF-8.
         UsageError: `database` has no migrations folder.
     """
     scan = project.scan_migrations()
@@ -92,6 +106,7 @@ def local_status(project: Project, *, database: str | None = None) -> StatusRepo
             directory=entry.directory,
             migrations=[migration_status(m) for m in entry.migrations],
             archives=list(entry.archives),
+            seeds=[seed_status(seed) for seed in project.seeds_of(name)],
         )
         for name, entry in sorted(scan.databases.items())
         if database is None or name == database
@@ -115,7 +130,8 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
     from kedge_hasura.hasura.cli_state import CliState
 
     cli = CliState(client.get_catalog_state().cli_state)
-    scan = project.scan_migrations(analyze_sql=False)
+    scan = project.scan_migrations()  # the one local_status made (cached)
+    findings = list(report.findings)
     for database in report.databases:
         migrations = scan.databases[database.database]
         recorded = cli.versions(database.database)
@@ -144,5 +160,47 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
                     in_ledger=version in ledger.entries,
                 )
             )
+            findings.extend(_server_findings(database.database, version, label, version in edited))
         database.server = rows
-    return report
+    return report.model_copy(update={"findings": findings})
+
+
+def _server_findings(database: str, version: int, state: str, edited: bool) -> list[Finding]:
+    """What `deploy` would refuse (edited, dirty) or `deploy --strict` would (missing locally)."""
+    found = []
+    if edited:
+        found.append(
+            Finding(
+                code="migration-edited-since-applied",
+                severity=Severity.ERROR,
+                message=f"{database}: migration {version} was edited after the server applied it",
+                hint="restore the applied text (git log -p), or deploy --allow-edited if the edit is "
+                "harmless",
+                database=database,
+                version=version,
+            )
+        )
+    if state == "dirty":
+        found.append(
+            Finding(
+                code="migration-dirty",
+                severity=Severity.ERROR,
+                message=f"{database}: migration {version} is dirty on the server (it started and did not "
+                "finish)",
+                hint="see `kedge-hasura state show`; mark it applied or unapplied once you know which it is",
+                database=database,
+                version=version,
+            )
+        )
+    if state == "missing locally":
+        found.append(
+            Finding(
+                code="migration-missing-locally",
+                severity=Severity.WARNING,
+                message=f"{database}: the server applied version {version}, which this project does not have",
+                hint="pull the branch that added it; deploy --strict refuses until then",
+                database=database,
+                version=version,
+            )
+        )
+    return found

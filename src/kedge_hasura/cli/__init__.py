@@ -7,6 +7,7 @@ Commands live one module per command group and only wire options to `actions`.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,9 +15,10 @@ from typing import Annotated, Any
 import typer
 
 from kedge_hasura import __version__
-from kedge_hasura.cli.context import AppContext
-from kedge_hasura.errors import ExitCode, KedgeError
-from kedge_hasura.settings import OutputFormat
+from kedge_hasura.cli.context import AppContext, GlobalOptions
+from kedge_hasura.errors import ExitCode, KedgeError, UsageError
+from kedge_hasura.render.output import Output
+from kedge_hasura.settings import OutputFormat, Verbosity
 
 HELP = """Keep Hasura v2 migrations and metadata healthy.
 
@@ -81,12 +83,15 @@ def root(
         typer.Option(
             "--output",
             "-o",
-            help="text or json; check also takes github and junit [env: KEDGE_OUTPUT].",
+            help="text or json; check also takes github, junit, sarif and gitlab [env: KEDGE_OUTPUT].",
             show_default=False,
         ),
     ] = None,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr (-vv for debug).")
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, show_default=False, help="More detail on stderr (-vv for debug)."
+        ),
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only results and errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also NO_COLOR).")] = False,
@@ -149,28 +154,28 @@ def root(
     """Keep Hasura v2 migrations and metadata healthy."""
     state: _State = ctx.obj
     state.debug = debug
-    flags: dict[str, Any] = {
-        "project_dir": project,
-        "endpoint": endpoint,
-        "admin_secret": admin_secret,
-        "database": database,
-        "output": output,
-        "verbosity": -1 if quiet else min(verbose, 2),
-        "no_color": True if no_color else None,
-        "scratch_url": scratch_url,
-        "pg_version": pg_version,
-        "pg_bindir": pg_bindir,
-        "hasura_preconditions": hasura_preconditions,
-        "timeout": timeout,
-        "insecure_skip_tls_verify": insecure_skip_tls_verify,
-        "certificate_authority": certificate_authority,
-    }
-    context = AppContext.create({k: v for k, v in flags.items() if v is not None})
+    options = GlobalOptions(
+        project_dir=project,
+        endpoint=endpoint,
+        admin_secret=admin_secret,
+        database=database,
+        output=output,
+        verbosity=Verbosity.from_flags(verbose=verbose, quiet=quiet),
+        no_color=True if no_color else None,
+        scratch_url=scratch_url,
+        pg_version=pg_version,
+        pg_bindir=pg_bindir,
+        hasura_preconditions=hasura_preconditions,
+        timeout=timeout,
+        insecure_skip_tls_verify=insecure_skip_tls_verify,
+        certificate_authority=certificate_authority,
+    )
+    context = AppContext.create(options)
     context.command = ctx.invoked_subcommand or ""
     state.context = context
     ctx.obj = context
     ctx.call_on_close(context.close)
-    context.settings()  # validate flags and environment now; errors are reported through the context
+    context.validate()  # flags and environment now; errors are reported through the context
 
 
 def _register_commands() -> None:
@@ -268,12 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.TyperException as exc:
         # Typer's own (vendored click) parsing errors: unknown option, bad value, missing argument.
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            sys.stderr.write(f"Error: {exc.message}\n")
-        return ExitCode.USAGE
+        return _report_usage_error(exc, arguments, state)
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("\ninterrupted\n")
         return ExitCode.INTERRUPTED
@@ -291,6 +291,42 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
         return ExitCode.INTERNAL
+
+
+def _report_usage_error(exc: Exception, arguments: list[str], state: _State) -> int:
+    """A parsing error in our own words (`error:` and `hint:`, as every other error), and as one
+    JSON document on stdout when JSON output was asked for, even though parsing failed."""
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if format_message is not None else str(exc)
+    # Typer 0.29 coerces choices with pydantic validators, whose messages start "Value error, ".
+    message = message.replace("Value error, ", "")
+    click_context = getattr(exc, "ctx", None)
+    command_path = click_context.command_path if click_context is not None else "kedge-hasura"
+    error = UsageError(message[:1].lower() + message[1:], hint=f"see '{command_path} -h'")
+    if state.context is not None:
+        state.context.output.error(state.context.command, error)
+    else:
+        command = command_path.removeprefix("kedge-hasura").strip()
+        Output(output_format=_requested_format(arguments)).error(command, error)
+    return ExitCode.USAGE
+
+
+def _requested_format(arguments: list[str]) -> OutputFormat:
+    """The --output value on a command line that did not parse (text when absent or invalid)."""
+    value = os.environ.get("KEDGE_OUTPUT")
+    for index, token in enumerate(arguments):
+        if token == "--":  # noqa: S105 - the end-of-options marker
+            break
+        if token in ("-o", "--output") and index + 1 < len(arguments):
+            value = arguments[index + 1]
+        elif token.startswith("--output="):
+            value = token.split("=", 1)[1]
+        elif token.startswith("-o") and len(token) > 2 and not token.startswith("--"):
+            value = token[2:]
+    try:
+        return OutputFormat(value or OutputFormat.TEXT)
+    except ValueError:
+        return OutputFormat.TEXT
 
 
 def run() -> None:

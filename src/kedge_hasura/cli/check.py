@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from kedge_hasura.cli.context import AppContext
-from kedge_hasura.errors import ExitCode
 from kedge_hasura.findings import Severity
 from kedge_hasura.settings import OutputFormat
 
@@ -34,6 +33,7 @@ def check_command(
         list[str] | None,
         typer.Option(
             "--ignore",
+            metavar="CODE",
             help="Leave out findings with this code (repeatable; adds to kedge.check.ignore in config.yaml).",
             show_default=False,
         ),
@@ -48,18 +48,23 @@ def check_command(
     versions, statements that cannot run in a transaction) and squash archives. With --online,
     also reports the server's inconsistent metadata, drift between the local and the server's
     metadata, and migrations applied on one side only. Every finding has a code, a file and a
-    line. --output github writes GitHub Actions annotations, --output junit a JUnit XML report.
+    line. --output github writes GitHub Actions annotations, junit a JUnit XML report, sarif a
+    SARIF 2.1.0 log (GitHub code scanning), gitlab a GitLab Code Quality report.
     Exits 0 when no finding reaches --fail-on, 1 when one does, 2 on bad usage, 3 when the
     check could not run.
 
+    \b
     Examples:
       kedge-hasura check
       kedge-hasura check --output github --fail-on warning
       kedge-hasura check --online --output junit > check.xml
+      kedge-hasura check --output sarif > kedge-check.sarif
+      kedge-hasura check --output gitlab > gl-code-quality-report.json
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.run import CheckOptions, check_project
-    from kedge_hasura.render.check import render_github, render_junit
+    from kedge_hasura.render.check import render_check, render_github, render_junit
+    from kedge_hasura.render.ci_reports import render_gitlab, render_sarif
 
     project = app_ctx.project()
     configured = project.config.kedge.check
@@ -79,9 +84,10 @@ def check_command(
             progress=progress.update,
         )
     app_ctx.output.detail(", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in report.timings.items()))
-    output_format = app_ctx.output.format
-    if output_format in (OutputFormat.GITHUB, OutputFormat.JUNIT):
-        text = render_github(report) if output_format is OutputFormat.GITHUB else render_junit(report)
-        app_ctx.output.write_text(text)
-        raise typer.Exit(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED)
-    raise typer.Exit(app_ctx.finish(report, ok=report.ok, supports=(OutputFormat.GITHUB, OutputFormat.JUNIT)))
+    preformatted = {
+        OutputFormat.GITHUB: render_github,
+        OutputFormat.JUNIT: render_junit,
+        OutputFormat.SARIF: render_sarif,
+        OutputFormat.GITLAB: render_gitlab,
+    }
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_check, preformatted=preformatted))

@@ -1,31 +1,31 @@
 """AppContext: what every command gets through `ctx.obj`, built once by the root callback.
 
-It resolves settings (flag > environment > .env > config.yaml > default), finds the project,
-and builds collaborators (the scratch cluster, later the Hasura client) on first use, so a
-command that needs no project never looks for one.
+It finds the project, resolves settings once (flag > environment > .env > config.yaml >
+default) after the project was looked for, and builds collaborators (the scratch cluster, the
+Hasura client) on first use, so a command that needs neither never looks for a project.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge_hasura.errors import ExitCode, UsageError
-from kedge_hasura.render.output import Output
+from kedge_hasura.errors import ExitCode, ProjectError, UsageError
+from kedge_hasura.render.output import Output, R
 from kedge_hasura.settings import (
     ENVIRONMENT_VARIABLES,
     OutputFormat,
     Settings,
     SettingsLayer,
+    Verbosity,
     layer_from_environment,
     resolve_settings,
 )
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from kedge_hasura.hasura.client import HasuraClient
     from kedge_hasura.pg.scratch import ScratchCluster
     from kedge_hasura.project.layout import Project
@@ -35,9 +35,36 @@ if TYPE_CHECKING:
 _REPORT_CONFIG_FINDINGS = {"status", "check"}
 
 
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The root command's options as typed; None means "not given", so a lower layer decides."""
+
+    project_dir: Path | None = None
+    endpoint: str | None = None
+    admin_secret: str | None = None
+    database: str | None = None
+    output: OutputFormat | None = None
+    verbosity: Verbosity = Verbosity.NORMAL
+    no_color: bool | None = None
+    scratch_url: str | None = None
+    pg_version: int | None = None
+    pg_bindir: Path | None = None
+    hasura_preconditions: bool | None = None
+    timeout: float | None = None
+    insecure_skip_tls_verify: bool | None = None
+    certificate_authority: Path | None = None
+
+    def layer(self) -> SettingsLayer:
+        """The command-line layer of the settings: the options that were given."""
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        return SettingsLayer(
+            "command line", {name: value for name, value in given.items() if value is not None}
+        )
+
+
 @dataclass
 class AppContext:
-    flags: dict[str, Any]
+    options: GlobalOptions
     output: Output
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
@@ -47,23 +74,31 @@ class AppContext:
     _hasura: HasuraClient | None = None
 
     @classmethod
-    def create(cls, flags: dict[str, Any], environ: dict[str, str] | None = None) -> AppContext:
+    def create(cls, options: GlobalOptions, environ: dict[str, str] | None = None) -> AppContext:
         """Build the context and its Output before anything is validated.
 
-        Settings are resolved afterwards (`settings()`), so that even a bad flag or environment
+        Settings are checked afterwards (`validate()`), so that even a bad flag or environment
         value is reported through the Output: as a JSON envelope with --output json, and with the
         admin secret masked wherever it appears.
         """
         environ = dict(os.environ) if environ is None else environ
-        candidates = [flags.get("admin_secret")]
+        candidates = [options.admin_secret]
         candidates += [environ.get(name) for name in ENVIRONMENT_VARIABLES["admin_secret"]]
         output = Output(
-            output_format=_provisional_format(flags, environ),
-            verbosity=int(flags.get("verbosity", 0)),
-            no_color=bool(flags.get("no_color")),
+            output_format=_provisional_format(options, environ),
+            verbosity=options.verbosity,
+            no_color=bool(options.no_color),
             secrets=tuple(str(secret) for secret in candidates if secret),
         )
-        return cls(flags=flags, output=output, environ=environ)
+        return cls(options=options, output=output, environ=environ)
+
+    def validate(self) -> None:
+        """Check the flags and the environment now, before any project is looked for.
+
+        Raises:
+            UsageError: a flag or environment value does not fit its setting.
+        """
+        self._mask_secrets(resolve_settings(self._layers(None)))
 
     def project(self) -> Project:
         """The Hasura project (found upward from the cwd, or --project).
@@ -72,16 +107,24 @@ class AppContext:
             ProjectError: none found, or config.yaml is invalid.
         """
         if self._project is None:
-            from kedge_hasura.project.layout import find_project_root, open_project
-
-            explicit = self.flags.get("project_dir") or self.environ.get("KEDGE_PROJECT")
-            root = find_project_root(self.cwd, Path(explicit) if explicit else None)
-            self._project = open_project(root)
-            self._settings = None  # re-resolve with the project's .env and config.yaml
-            if self.command not in _REPORT_CONFIG_FINDINGS:
-                for finding in self._project.config.findings:
-                    self.output.warn(f"{finding.location()}: {finding.message}")
+            self._open(self._project_root())
+            assert self._project is not None
         return self._project
+
+    def _project_root(self) -> Path:
+        """Raises ProjectError: no project found."""
+        from kedge_hasura.project.layout import find_project_root
+
+        explicit = self.options.project_dir or self.environ.get("KEDGE_PROJECT")
+        return find_project_root(self.cwd, Path(explicit) if explicit else None)
+
+    def _open(self, root: Path) -> None:
+        from kedge_hasura.project.layout import open_project
+
+        self._project = open_project(root)
+        if self.command not in _REPORT_CONFIG_FINDINGS:
+            for finding in self._project.config.findings:
+                self.output.warn(f"{finding.location()}: {finding.message}")
 
     def has_project(self) -> bool:
         """True when a project can be found (without raising)."""
@@ -94,21 +137,40 @@ class AppContext:
         return True
 
     def settings(self) -> Settings:
-        """Settings with every layer; includes the project's layers once a project was opened."""
+        """The settings of this invocation, resolved once, after the project was looked for.
+
+        With a project, its `.env` and config.yaml are layers below flags and environment;
+        without one (a `diff` of two .sql files outside any project), flags and environment
+        alone decide.
+
+        Raises:
+            ProjectError: the project found is invalid (config.yaml, .env).
+            UsageError: a value does not fit its setting.
+        """
         if self._settings is None:
-            layers = [
-                SettingsLayer("command line", self.flags),
-                layer_from_environment("environment", self.environ),
-            ]
-            if self._project is not None:
-                layers.append(layer_from_environment(".env", self._project.dotenv()))
-                layers.append(SettingsLayer("config.yaml", self._project.config.settings_values()))
-            self._settings = resolve_settings(layers)
-            if self._settings.admin_secret is not None:
-                self.output.add_secret(self._settings.admin_secret.get_secret_value())
-            if self._settings.scratch_url is not None:
-                self.output.add_secret(self._settings.scratch_url.get_secret_value())
+            if self._project is None:
+                try:
+                    root: Path | None = self._project_root()
+                except ProjectError:
+                    root = None  # the same lookup fails again in project() for commands needing one
+                if root is not None:
+                    self._open(root)
+            self._settings = resolve_settings(self._layers(self._project))
+            self._mask_secrets(self._settings)
         return self._settings
+
+    def _mask_secrets(self, settings: Settings) -> None:
+        if settings.admin_secret is not None:
+            self.output.add_secret(settings.admin_secret.get_secret_value())
+        if settings.scratch_url is not None:
+            self.output.add_secret(settings.scratch_url.get_secret_value())
+
+    def _layers(self, project: Project | None) -> list[SettingsLayer]:
+        layers = [self.options.layer(), layer_from_environment("environment", self.environ)]
+        if project is not None:
+            layers.append(layer_from_environment(".env", project.dotenv()))
+            layers.append(SettingsLayer("config.yaml", project.config.settings_values()))
+        return layers
 
     def scratch_cluster(self) -> ScratchCluster:
         """A scratch cluster configured from settings (not started; use it as a context manager)."""
@@ -164,22 +226,35 @@ class AppContext:
             self._hasura.close()
             self._hasura = None
 
-    def finish(self, result: BaseModel, *, ok: bool, supports: tuple[OutputFormat, ...] = ()) -> ExitCode:
-        """Emit a command's result and return its exit code (0 ok, 1 problems found)."""
-        allowed = (OutputFormat.TEXT, OutputFormat.JSON, *supports)
+    def finish(
+        self,
+        result: R,
+        *,
+        ok: bool,
+        text: Callable[[R], list[str]],
+        preformatted: Mapping[OutputFormat, Callable[[R], str]] | None = None,
+    ) -> ExitCode:
+        """Emit a command's result and return its exit code (0 ok, 1 problems found).
+
+        Every command passes its own renderer: `text` for humans (JSON needs none), and for the
+        formats only it offers (`check`: GitHub annotations, JUnit XML) one in `preformatted`.
+        """
+        allowed = (OutputFormat.TEXT, OutputFormat.JSON, *(preformatted or {}))
         if self.output.format not in allowed:
             raise UsageError(
                 f"--output {self.output.format.value} is not available for {self.command}",
                 hint=f"use one of: {', '.join(f.value for f in allowed)}",
             )
         exit_code = ExitCode.OK if ok else ExitCode.CHECK_FAILED
-        self.output.emit(self.command, result, ok=ok, exit_code=exit_code)
+        self.output.emit(
+            self.command, result, ok=ok, exit_code=exit_code, text=text, preformatted=preformatted
+        )
         return exit_code
 
 
-def _provisional_format(flags: dict[str, Any], environ: dict[str, str]) -> OutputFormat:
+def _provisional_format(options: GlobalOptions, environ: dict[str, str]) -> OutputFormat:
     """The output format before validation: a bad value falls back to text (and fails later)."""
-    value = flags.get("output") or environ.get("KEDGE_OUTPUT") or OutputFormat.TEXT
+    value = options.output or environ.get("KEDGE_OUTPUT") or OutputFormat.TEXT
     try:
         return OutputFormat(value)
     except ValueError:

@@ -67,6 +67,7 @@ def deploy_command(
     migrations are recognised from their archives. Then the metadata is applied, reloaded and
     checked, and every table of the managed schemas must be tracked.
 
+    \b
     Examples:
       kedge-hasura deploy --dry-run
       kedge-hasura deploy --endpoint https://hasura.example.com
@@ -74,6 +75,7 @@ def deploy_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
+    from kedge_hasura.render.deploy import render_deploy
 
     settings = app_ctx.settings()
     request = DeployRequest(
@@ -89,7 +91,7 @@ def deploy_command(
     )
     with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
         result = deploy(app_ctx.project(), app_ctx.hasura(), request, progress=progress.update)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
 
 
 def rollback_command(
@@ -109,18 +111,20 @@ def rollback_command(
     Refuses when a down.sql is missing or empty. For a squashed history, uses the archived
     original's down.sql when the server ran the originals.
 
+    \b
     Examples:
       kedge-hasura rollback --steps 1 --dry-run
       kedge-hasura rollback --to 1718000000000
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.rollback import RollbackRequest, rollback
+    from kedge_hasura.render.deploy import render_rollback
 
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
     result = rollback(app_ctx.project(), app_ctx.hasura(), request)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
 def verify_command(ctx: typer.Context) -> None:
@@ -130,39 +134,45 @@ def verify_command(ctx: typer.Context) -> None:
     replayed on a scratch database; recorded versions must agree with the ledger (nothing dirty,
     pending, lost or edited); the metadata must be consistent. Exit 1 with the differences.
 
+    \b
     Examples:
       kedge-hasura verify
       kedge-hasura verify --database default -o json
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.verify import verify
+    from kedge_hasura.render.deploy import render_verify
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
             app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
             database=app_ctx.settings().database, progress=progress.update,
         )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_verify))
 
 
 def state_show(ctx: typer.Context) -> None:
     """Show recorded migration state, the ledger and the project side by side.
 
+    \b
     Examples:
       kedge-hasura state show
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import show_state
+    from kedge_hasura.render.deploy import render_state
 
     result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state))
 
 
 def state_mark_applied(
-    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(metavar="VERSION", help="The version.", show_default=False)],
 ) -> None:
     """Record a version as applied without running it (its SQL was applied by other means).
 
+    \b
     Examples:
       kedge-hasura state mark-applied 1718000000000
     """
@@ -170,10 +180,12 @@ def state_mark_applied(
 
 
 def state_mark_unapplied(
-    ctx: typer.Context, version: Annotated[int, typer.Argument(help="The version.", show_default=False)]
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(metavar="VERSION", help="The version.", show_default=False)],
 ) -> None:
     """Record a version as not applied (its SQL was undone by other means).
 
+    \b
     Examples:
       kedge-hasura state mark-unapplied 1718000000000
     """
@@ -183,6 +195,7 @@ def state_mark_unapplied(
 def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import mark
+    from kedge_hasura.render.deploy import render_state_change
 
     result = mark(
         app_ctx.project(),
@@ -191,7 +204,7 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
         version=version,
         applied=applied,
     )
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
 
 
 def state_prune(ctx: typer.Context) -> None:
@@ -200,11 +213,13 @@ def state_prune(ctx: typer.Context) -> None:
     The squashed migration reuses the last original's version, so it is recorded already; the
     other originals' versions only show as "Not Present" in `hasura migrate status`.
 
+    \b
     Examples:
       kedge-hasura state prune --database default
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.deploy.state import prune
+    from kedge_hasura.render.deploy import render_state_change
 
     result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))

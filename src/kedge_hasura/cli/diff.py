@@ -20,19 +20,25 @@ def diff_command(
     source: Annotated[
         str,
         typer.Argument(
+            metavar="SOURCE",
             help="SOURCE: a PostgreSQL URL, `migrations[:db]`, a .sql file, or `hasura[:db]`.",
             show_default=False,
         ),
     ],
-    target: Annotated[str, typer.Argument(help="TARGET: same forms as SOURCE.", show_default=False)],
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="TARGET: same forms as SOURCE.", show_default=False)
+    ],
     schema: Annotated[
         list[str] | None,
-        typer.Option("--schema", help="Compare only this schema (repeatable).", show_default=False),
+        typer.Option(
+            "--schema", metavar="SCHEMA", help="Compare only this schema (repeatable).", show_default=False
+        ),
     ] = None,
     exclude_schema: Annotated[
         list[str] | None,
         typer.Option(
             "--exclude-schema",
+            metavar="SCHEMA",
             help="Also leave out this schema (repeatable; hdb_catalog and hdb_views always are).",
             show_default=False,
         ),
@@ -45,6 +51,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--ignore",
+            metavar="CATEGORY",
             help="Leave out a category: column-order, "
             "comments, grants, owners, probably-equivalent, renames (repeatable).",
             show_default=False,
@@ -60,6 +67,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--data-table",
+            metavar="SCHEMA.TABLE",
             help="Compare the rows of this table (schema.table, globs allowed; repeatable; implies --data).",
             show_default=False,
         ),
@@ -71,6 +79,7 @@ def diff_command(
         list[str] | None,
         typer.Option(
             "--ignore-column",
+            metavar="SCHEMA.TABLE.COLUMN",
             help="Leave a column out of row "
             "comparison: schema.table.column, table.column or column (globs; repeatable).",
             show_default=False,
@@ -86,6 +95,7 @@ def diff_command(
     to the same tree are reported as "probably equivalent" (info). Exit 0 when nothing at or
     above --fail-on differs, 1 otherwise.
 
+    \b
     Examples:
       kedge-hasura diff migrations postgresql://postgres@localhost:5432/app
       kedge-hasura diff migrations squashed.sql --data --ignore-column created_at
@@ -94,6 +104,7 @@ def diff_command(
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions import diff as diff_action
     from kedge_hasura.errors import UsageError
+    from kedge_hasura.render.diff import render_schema_diff
     from kedge_hasura.schemadiff.compare import IGNORABLE, CompareOptions
     from kedge_hasura.schemadiff.data import DataOptions
     from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
@@ -103,9 +114,13 @@ def diff_command(
         raise UsageError(
             f"unknown --ignore category {', '.join(unknown)}", hint=f"use: {', '.join(IGNORABLE)}"
         )
+    sides = (diff_action.parse_side(source), diff_action.parse_side(target))
+    # Settings (and so the project) only when a side leaves its database to --database/KEDGE_DATABASE.
+    picks = any(side.kind in ("migrations", "hasura") and not side.value for side in sides)
     request = diff_action.DiffRequest(
-        source=diff_action.parse_side(source),
-        target=diff_action.parse_side(target),
+        source=sides[0],
+        target=sides[1],
+        database=app_ctx.settings().database if picks else None,
         scope=Scope(include=tuple(schema or ()), exclude=(*HASURA_SCHEMAS, *(exclude_schema or ()))),
         compare_options=CompareOptions(compare_owners=compare_owners, ignore=frozenset(ignore or ())),
         data=DataOptions(
@@ -124,5 +139,5 @@ def diff_command(
             hasura_executor=app_ctx.hasura_schema_executor,
             progress=progress.update,
         )
-    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on))
+    exit_code = app_ctx.finish(result, ok=result.is_identical(fail_on), text=render_schema_diff)
     raise typer.Exit(exit_code if exit_code is ExitCode.OK else ExitCode.CHECK_FAILED)

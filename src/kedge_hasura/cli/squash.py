@@ -60,7 +60,12 @@ def squash_command(
     ] = None,
     exclude_schema: Annotated[
         list[str] | None,
-        typer.Option("--exclude-schema", help="Leave this schema out (repeatable).", show_default=False),
+        typer.Option(
+            "--exclude-schema",
+            metavar="SCHEMA",
+            help="Leave this schema out (repeatable).",
+            show_default=False,
+        ),
     ] = None,
     idempotent: Annotated[
         bool,
@@ -99,6 +104,7 @@ def squash_command(
     originals see it as applied; the originals move to `squashed_<from>_to_<to>/` with a
     MANIFEST.json of checksums.
 
+    \b
     Examples:
       kedge-hasura squash --dry-run
       kedge-hasura squash --name consolidated
@@ -108,9 +114,10 @@ def squash_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash.check import check_squash
+    from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
     from kedge_hasura.actions.squash.plan import SquashRequest
     from kedge_hasura.actions.squash.run import squash
-    from kedge_hasura.errors import SquashNotEquivalent
+    from kedge_hasura.render.squash import render_squash, render_squash_check
 
     project = app_ctx.project()
     database = app_ctx.settings().database
@@ -119,7 +126,7 @@ def squash_command(
             report = check_squash(
                 project, database=database, cluster=app_ctx.scratch_cluster, progress=progress.update
             )
-        raise typer.Exit(app_ctx.finish(report, ok=report.ok))
+        raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_squash_check))
     request = SquashRequest(
         database=database,
         from_version=from_version,
@@ -141,32 +148,26 @@ def squash_command(
     except SquashNotEquivalent as exc:
         app_ctx.output.show_comparison(exc.schema, exc.data)
         raise
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_squash))
 
 
 def _database(app_ctx: AppContext) -> str:
-    from kedge_hasura.errors import UsageError
-
-    database = app_ctx.settings().database
-    if database:
-        return database
-    scan = app_ctx.project().scan_migrations(analyze_sql=False)
-    if len(scan.databases) == 1:
-        return next(iter(scan.databases))
-    raise UsageError("the project has several databases", hint="choose one with --database")
+    return app_ctx.project().require_database(app_ctx.settings().database).database
 
 
 def archive_list(ctx: typer.Context) -> None:
     """List archives of original migrations, with their manifests and a checksum check.
 
+    \b
     Examples:
       kedge-hasura archive list
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_list
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database)
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_list))
 
 
 def archive_verify(
@@ -177,15 +178,17 @@ def archive_verify(
 ) -> None:
     """Check every archived file against its manifest's size and sha256; exit 1 on a mismatch.
 
+    \b
     Examples:
       kedge-hasura archive verify
       kedge-hasura archive verify squashed_1709284463417_to_1748864944213
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_list
 
     result = archive.list_archives(app_ctx.project(), database=app_ctx.settings().database, name=name)
-    raise typer.Exit(app_ctx.finish(result, ok=result.ok))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_archive_list))
 
 
 def archive_create(
@@ -203,17 +206,19 @@ def archive_create(
     The Hasura CLI ignores the archive folder, so those migrations no longer run on fresh
     environments: use this for migrations whose effect another migration already contains.
 
+    \b
     Examples:
       kedge-hasura archive create --from 1709284463417 --to 1709906571093 --dry-run
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_change
 
     result = archive.create_archive(
         app_ctx.project(), database=_database(app_ctx), from_version=from_version, to_version=to_version,
         dry_run=dry_run,
     )  # fmt: skip
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_change))
 
 
 def archive_restore(
@@ -228,13 +233,15 @@ def archive_restore(
     Refuses when a file would be overwritten by a different one, when an archived file no longer
     matches its checksum, or when the squashed migration was edited after the squash.
 
+    \b
     Examples:
       kedge-hasura archive restore squashed_1709284463417_to_1748864944213
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.squash import archive
+    from kedge_hasura.render.squash import render_archive_change
 
     result = archive.restore_archive(
         app_ctx.project(), database=_database(app_ctx), name=name, dry_run=dry_run
     )
-    raise typer.Exit(app_ctx.finish(result, ok=True))
+    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_archive_change))

@@ -32,6 +32,7 @@ def status_command(
     and files the CLI skips, missing down.sql, statements that cannot run in a transaction,
     explicit BEGIN/COMMIT). Exits 1 when there are errors.
 
+    \b
     Examples:
       kedge-hasura status
       kedge-hasura status --database default --output json
@@ -39,8 +40,9 @@ def status_command(
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.status import local_status, server_status
+    from kedge_hasura.render.status import render_status
 
     report = local_status(app_ctx.project(), database=app_ctx.settings().database)
     if server:
         report = server_status(report, app_ctx.project(), app_ctx.hasura())
-    raise typer.Exit(app_ctx.finish(report, ok=report.ok))
+    raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_status))

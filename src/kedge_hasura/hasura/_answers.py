@@ -22,10 +22,14 @@ from kedge_hasura.errors import (
     HasuraBadResponse,
     HasuraConflict,
     HasuraError,
-    HasuraInconsistentMetadata,
     HasuraPostgresError,
 )
-from kedge_hasura.hasura.models import ErrorBody, InconsistentObject, PostgresErrorInternal
+from kedge_hasura.hasura.models import (
+    ErrorBody,
+    HasuraInconsistentMetadata,
+    InconsistentObject,
+    PostgresErrorInternal,
+)
 from kedge_hasura.settings import redact, redact_url
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kedge_hasura.errors import HasuraAPIError
 from kedge_hasura.hasura.version import ServerVersion
 
 
@@ -233,3 +234,14 @@ class VersionInfo(_Answer):
             return ServerVersion.parse(self.version)
         except ValueError:
             return None
+
+
+class HasuraInconsistentMetadata(HasuraAPIError):
+    """The call would leave the metadata inconsistent, so Hasura refused it (contract §7.2).
+
+    Defined here, beside the objects it carries; part of the `kedge_hasura.errors` tree.
+    """
+
+    def __init__(self, message: str, *, inconsistent_objects: tuple[InconsistentObject, ...], **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.inconsistent_objects = inconsistent_objects

@@ -31,10 +31,11 @@ _USED_KEYS = {
     "api_paths",
     "metadata_directory",
     "migrations_directory",
+    "seeds_directory",
     "insecure_skip_tls_verify",
     "certificate_authority",
 }
-_IGNORED_KEYS = {"disable_interactive", "metadata_file", "seeds_directory", "actions", "access_key"}
+_IGNORED_KEYS = {"disable_interactive", "metadata_file", "actions", "access_key"}
 # Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
@@ -97,6 +98,7 @@ class HasuraConfig:
     admin_secret: str | None = field(default=None, repr=False)
     metadata_directory: str = "metadata"
     migrations_directory: str = "migrations"
+    seeds_directory: str = "seeds"
     insecure_skip_tls_verify: bool | None = None
     certificate_authority: str | None = None
     api_paths: dict[str, str] = field(default_factory=dict)
@@ -130,7 +132,7 @@ def load_config(path: Path) -> HasuraConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ProjectError(f"{path}:1: config.yaml must be a mapping of keys to values")
+        raise ProjectError("config.yaml must be a mapping of keys to values", path=path, line=1)
     findings: list[Finding] = []
     known = _USED_KEYS | _IGNORED_KEYS
     data, spelled = _fold_case(raw, known, document, ())
@@ -143,21 +145,25 @@ def load_config(path: Path) -> HasuraConfig:
         if value is None:
             return None
         if not isinstance(value, str | int | float):
-            raise ProjectError(f"{path}:{document.line_of((spelled[key],))}: {key} must be a string")
+            raise ProjectError(f"{key} must be a string", path=path, line=document.line_of((spelled[key],)))
         return str(value)
 
     version = data.get("version", 1)
     if not isinstance(version, int) or version not in SUPPORTED_CONFIG_VERSIONS:
         line = document.line_of((spelled["version"],)) if "version" in spelled else 1
         raise ProjectError(
-            f"{path}:{line}: config version {version!r} is not supported",
+            f"config version {version!r} is not supported",
+            path=path,
+            line=line,
             hint="kedge-hasura reads config v3 (and v2); run `hasura scripts update-project-v3` "
             "to upgrade a v1 project",
         )
 
     api_paths_raw = data.get("api_paths") or {}
     if not isinstance(api_paths_raw, dict):
-        raise ProjectError(f"{path}:{document.line_of((spelled['api_paths'],))}: api_paths must be a mapping")
+        raise ProjectError(
+            "api_paths must be a mapping", path=path, line=document.line_of((spelled["api_paths"],))
+        )
     api_at = (spelled.get("api_paths", "api_paths"),)
     api_paths, api_spelled = _fold_case(api_paths_raw, _API_PATH_KEYS, document, api_at)
     for key in api_paths_raw:
@@ -166,7 +172,7 @@ def load_config(path: Path) -> HasuraConfig:
     for key, value in api_paths.items():
         if isinstance(value, dict | list):
             line = document.line_of((*api_at, api_spelled[key]))
-            raise ProjectError(f"{path}:{line}: api_paths.{key} must be a string")
+            raise ProjectError(f"api_paths.{key} must be a string", path=path, line=line)
 
     admin_secret = text("admin_secret")
     secrets = data.get("admin_secrets")
@@ -174,15 +180,18 @@ def load_config(path: Path) -> HasuraConfig:
         admin_secret = str(secrets[0])  # the CLI uses the first of several rotating secrets
     elif secrets is not None and not isinstance(secrets, list):
         raise ProjectError(
-            f"{path}:{document.line_of((spelled['admin_secrets'],))}: admin_secrets must be a list",
+            "admin_secrets must be a list",
+            path=path,
+            line=document.line_of((spelled["admin_secrets"],)),
             hint="write admin_secrets as a list (- secret), or use admin_secret for one value",
         )
 
     skip_tls = data.get("insecure_skip_tls_verify")
     if skip_tls is not None and not isinstance(skip_tls, bool):
         raise ProjectError(
-            f"{path}:{document.line_of((spelled['insecure_skip_tls_verify'],))}: "
-            "insecure_skip_tls_verify must be true or false"
+            "insecure_skip_tls_verify must be true or false",
+            path=path,
+            line=document.line_of((spelled["insecure_skip_tls_verify"],)),
         )
 
     return HasuraConfig(
@@ -192,6 +201,7 @@ def load_config(path: Path) -> HasuraConfig:
         admin_secret=admin_secret,
         metadata_directory=text("metadata_directory") or "metadata",
         migrations_directory=text("migrations_directory") or "migrations",
+        seeds_directory=text("seeds_directory") or "seeds",
         insecure_skip_tls_verify=skip_tls,
         certificate_authority=text("certificate_authority"),
         api_paths={str(k): str(v).lstrip("/") for k, v in api_paths.items()},
@@ -218,9 +228,11 @@ def _fold_case(
             continue
         if folded in spelled:
             raise ProjectError(
-                f"{document.path}:{document.line_of((*at, key))}: {key!r} is {spelled[folded]!r} again "
+                f"{key!r} is {spelled[folded]!r} again "
                 f"(line {document.line_of((*at, spelled[folded]))}); the Hasura CLI reads keys "
                 "whatever their case, so both set the same value",
+                path=document.path,
+                line=document.line_of((*at, key)),
                 hint="keep one of them",
             )
         values[folded] = value
@@ -255,16 +267,19 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
         return KedgeConfig()
 
     def mapping(value: Any, at: tuple[str, ...], known: set[str]) -> dict[str, Any]:
-        where = f"{document.path}:{document.line_of(at)}"
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise ProjectError(f"{where}: {'.'.join(at)} must be a mapping")
+            raise ProjectError(
+                f"{'.'.join(at)} must be a mapping", path=document.path, line=document.line_of(at)
+            )
         for key in value:
             if key not in known:
                 line = document.line_of((*at, key))
                 raise ProjectError(
-                    f"{document.path}:{line}: unknown key {key!r} under {'.'.join(at)}",
+                    f"unknown key {key!r} under {'.'.join(at)}",
+                    path=document.path,
+                    line=line,
                     hint=f"known keys: {', '.join(sorted(known))}",
                 )
         return value
@@ -274,7 +289,7 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
             return ()
         if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
             raise ProjectError(
-                f"{document.path}:{document.line_of(at)}: {'.'.join(at)} must be a list of names"
+                f"{'.'.join(at)} must be a list of names", path=document.path, line=document.line_of(at)
             )
         return tuple(value)
 
@@ -284,8 +299,9 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
     for index, pattern in enumerate(untracked):
         if "." not in pattern:
             raise ProjectError(
-                f"{document.path}:{document.line_of((_KEDGE_KEY, 'check', 'ignore_untracked', index))}: "
                 f"{pattern!r} is not schema.table",
+                path=document.path,
+                line=document.line_of((_KEDGE_KEY, "check", "ignore_untracked", index)),
                 hint='write "schema.table" or a glob such as "audit.*"',
             )
     return KedgeConfig(
@@ -312,7 +328,7 @@ def _preconditions(
     if section is None:
         return {}
     if not isinstance(section, dict):
-        raise ProjectError(f"{document.path}:{document.line_of(at)}: kedge.databases must be a mapping")
+        raise ProjectError("kedge.databases must be a mapping", path=document.path, line=document.line_of(at))
     result: dict[str, DatabasePreconditions] = {}
     for database, settings in section.items():
         db_at = (*at, database)
@@ -324,8 +340,9 @@ def _preconditions(
             path = document.path.parent / name
             if not path.is_file():
                 raise ProjectError(
-                    f"{document.path}:{document.line_of((*pre_at, 'sql', index))}: precondition file "
-                    f"{name!r} of database {database!r} does not exist ({path})",
+                    f"precondition file {name!r} of database {database!r} does not exist ({path})",
+                    path=document.path,
+                    line=document.line_of((*pre_at, "sql", index)),
                     hint="write the path relative to the folder of config.yaml, or remove the entry",
                 )
             files.append(path)
@@ -353,7 +370,9 @@ def _migrations_up_to(document: YamlDocument, value: Any, at: tuple[str, ...]) -
         or not isinstance(value["up_to"], int)
     ):
         raise ProjectError(
-            f"{where}: {'.'.join(at)} must be {{database: NAME, up_to: VERSION}}",
+            f"{'.'.join(at)} must be {{database: NAME, up_to: VERSION}}",
+            path=document.path,
+            line=document.line_of(at),
             hint="for example migrations: {database: default, up_to: 1700000000000}",
         )
     return MigrationsUpTo(database=value["database"], up_to=value["up_to"], where=where)

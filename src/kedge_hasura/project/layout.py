@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kedge_hasura.errors import ProjectError
+from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.project.config import HasuraConfig, load_config, parse_dotenv
 from kedge_hasura.project.metadata import V2_DATABASE
-from kedge_hasura.project.migrations import MigrationScan, scan_migrations
+from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan, scan_migrations
+from kedge_hasura.project.seeds import Seed, scan_seeds, seeds_folder
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
 
 CONFIG_FILE = "config.yaml"
@@ -16,10 +17,16 @@ CONFIG_FILE = "config.yaml"
 
 @dataclass(frozen=True)
 class Project:
-    """A Hasura project: the folder holding config.yaml, and the parsed config."""
+    """A Hasura project: the folder holding config.yaml, and the parsed config.
+
+    A Project is opened once per invocation, so its scan of migrations/ is cached (a deploy used
+    to scan twice). Code that rewrites migrations/ and then needs the new state calls
+    `forget_scans()` or opens the project again.
+    """
 
     root: Path
     config: HasuraConfig
+    _scans: dict[bool, MigrationScan] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def migrations_dir(self) -> Path:
@@ -28,6 +35,19 @@ class Project:
     @property
     def metadata_dir(self) -> Path:
         return self.root / self.config.metadata_directory
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.root / self.config.seeds_directory
+
+    def seeds_of(self, database: str) -> list[Seed]:
+        """The database's seed files in the order `hasura seed apply` runs them ([] when none).
+
+        Raises:
+            ProjectError: a seed file is unreadable or not UTF-8.
+        """
+        folder = seeds_folder(self.seeds_dir, database, config_version=self.config.version)
+        return scan_seeds(folder, database)
 
     @property
     def dotenv_path(self) -> Path:
@@ -68,24 +88,96 @@ class Project:
         document = read_yaml(path)
         sources = document.value or []
         if isinstance(sources, IncludeTag | str):
-            raise ProjectError(f"{path}:1: expected a list of databases, found an include")
+            raise ProjectError("expected a list of databases, found an include", path=path, line=1)
         if not isinstance(sources, list):
-            raise ProjectError(f"{path}:1: expected a list of databases")
+            raise ProjectError("expected a list of databases", path=path, line=1)
         kinds: dict[str, str] = {}
         for index, source in enumerate(sources):
             if not isinstance(source, dict) or not isinstance(source.get("name"), str):
-                raise ProjectError(f"{path}:{document.line_of((index,))}: every database needs a name")
+                raise ProjectError("every database needs a name", path=path, line=document.line_of((index,)))
             kinds[source["name"]] = str(source.get("kind") or "postgres")
         return kinds
 
     def scan_migrations(self, *, analyze_sql: bool = True) -> MigrationScan:
-        """Scan migrations/ (see `project.migrations.scan_migrations`)."""
-        return scan_migrations(
-            self.migrations_dir,
-            config_version=self.config.version,
-            declared_databases=self.declared_databases(),
-            analyze_sql=analyze_sql,
-        )
+        """Scan migrations/ (see `project.migrations.scan_migrations`); cached per `analyze_sql`."""
+        if analyze_sql not in self._scans:
+            self._scans[analyze_sql] = scan_migrations(
+                self.migrations_dir,
+                config_version=self.config.version,
+                declared_databases=self.declared_databases(),
+                analyze_sql=analyze_sql,
+            )
+        return self._scans[analyze_sql]
+
+    def forget_scans(self) -> None:
+        """Drop the cached scans (after migrations/ was rewritten)."""
+        self._scans.clear()
+
+    def valid_migrations(self, *, analyze_sql: bool = False) -> MigrationScan:
+        """The scan, refused when it has errors: every command that runs migrations needs them valid.
+
+        `status` and `check` report the errors instead and use `scan_migrations`.
+
+        Raises:
+            ProjectError: the migrations have errors (names the first, with its location).
+        """
+        scan = self.scan_migrations(analyze_sql=analyze_sql)
+        if scan.errors:
+            first = scan.errors[0]
+            where = f"{first.location()}: " if first.location() else ""
+            raise ProjectError(
+                f"the migrations have {len(scan.errors)} error(s), e.g. {where}{first.message}",
+                hint="run `kedge-hasura status` and fix them first",
+            )
+        return scan
+
+    def migrations_of(self, database: str, *, analyze_sql: bool = False) -> DatabaseMigrations:
+        """The valid migrations of `database`.
+
+        Raises:
+            ProjectError: the migrations have errors.
+            UsageError: `database` has no migrations folder.
+        """
+        scan = self.valid_migrations(analyze_sql=analyze_sql)
+        if database not in scan.databases:
+            found = ", ".join(sorted(scan.databases)) or "none"
+            raise UsageError(
+                f"no migrations for database {database!r} (found: {found})",
+                hint="check --database (KEDGE_DATABASE)",
+            )
+        return scan.databases[database]
+
+    def require_database(self, database: str | None, *, analyze_sql: bool = False) -> DatabaseMigrations:
+        """The one database a command works on: `database` (--database, KEDGE_DATABASE), or the
+        project's only one. The single rule for every command that picks one database.
+
+        Raises:
+            ProjectError: the migrations have errors.
+            UsageError: `database` has no migrations, or none was chosen and the project has several.
+        """
+        if database is not None:
+            return self.migrations_of(database, analyze_sql=analyze_sql)
+        scan = self.valid_migrations(analyze_sql=analyze_sql)
+        if len(scan.databases) != 1:
+            raise UsageError(
+                f"the project has several databases ({', '.join(sorted(scan.databases)) or 'none'})"
+                if scan.databases
+                else "the project has no migrations",
+                hint="choose one with --database (KEDGE_DATABASE)",
+            )
+        return next(iter(scan.databases.values()))
+
+    def databases(self, database: str | None, *, analyze_sql: bool = False) -> list[DatabaseMigrations]:
+        """The databases a command works on: `database` alone, or every one (by name).
+
+        Raises:
+            ProjectError: the migrations have errors.
+            UsageError: `database` has no migrations.
+        """
+        if database is not None:
+            return [self.migrations_of(database, analyze_sql=analyze_sql)]
+        scan = self.valid_migrations(analyze_sql=analyze_sql)
+        return [scan.databases[name] for name in sorted(scan.databases)]
 
 
 def find_project_root(start: Path, explicit: Path | None = None) -> Path:

@@ -73,6 +73,9 @@ class ArchiveManifest(BaseModel):
     preconditions_sql: list[str] | None = None
     exclude_schemas: list[str] = []
     hasura_preconditions: bool = True
+    # Archives of earlier squashes whose migration this squash's range held (project.chain): the
+    # originals behind that migration are there, not in this folder.
+    earlier_archives: list[str] = []
 
     def files(self) -> list[ManifestFile]:
         return [file for migration in self.migrations for file in migration.files]

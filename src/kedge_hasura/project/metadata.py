@@ -94,6 +94,13 @@ class Location:
         return f"{self.path}:{self.line}" if self.line else str(self.path)
 
 
+def located(location: Location | None, problem: str, *, hint: str | None = None) -> ProjectError:
+    """A ProjectError at `location` (the message starts with it)."""
+    if location is None:
+        return ProjectError(problem, hint=hint)
+    return ProjectError(problem, path=location.path, line=location.line, hint=hint)
+
+
 @dataclass
 class MetadataDirectory:
     """A loaded metadata directory: the JSON Hasura gets, and where each part of it came from."""
@@ -161,7 +168,8 @@ def load_metadata(root: Path, *, config_version: int = 3) -> MetadataDirectory:
         if path.is_file() and relative not in known and not included and not path.name.startswith("."):
             layout = "config v2 metadata folder holds" if v2 else "v3 metadata folder holds"
             raise ProjectError(
-                f"{path}: unknown metadata file",
+                "unknown metadata file",
+                path=path,
                 hint=f"a {layout} {', '.join(sorted(known))}" + ("" if v2 else " and databases/"),
             )
     sdl = root / ACTIONS_SDL
@@ -197,7 +205,9 @@ def _v2_database(root: Path, loader: _Loader) -> dict[str, Any]:
         loaded = loader.load(path, (*at, key))
         if loaded is not None and not isinstance(loaded, list):
             raise ProjectError(
-                f"{path}:1: {relative} must be a list of {key} (write [] for none)",
+                f"{relative} must be a list of {key} (write [] for none)",
+                path=path,
+                line=1,
                 hint=f"with config v2, {relative} holds the {key} of the database {V2_DATABASE} as one list",
             )
         source[key] = loaded or []
@@ -214,7 +224,7 @@ class _Loader:
     def load(self, path: Path, at: JsonPath) -> Any:
         if path in self._stack:
             raise ProjectError(
-                f"{path}: includes itself (through {' -> '.join(str(p) for p in self._stack)})"
+                f"includes itself (through {' -> '.join(str(p) for p in self._stack)})", path=path
             )
         self._stack.append(path)
         try:
@@ -231,8 +241,9 @@ class _Loader:
             included = document.path.parent / target
             if not included.is_file():
                 raise ProjectError(
-                    f"{document.path}:{document.line_of(inner)}: includes {target}, which does not exist "
-                    f"({included})",
+                    f"includes {target}, which does not exist ({included})",
+                    path=document.path,
+                    line=document.line_of(inner),
                     hint="fix the file name, or add the file",
                 )
             return self.load(included, at)
@@ -257,32 +268,33 @@ def _check_sources(directory: MetadataDirectory) -> None:
     for index, source in enumerate(directory.value.get("sources") or []):
         at: JsonPath = ("sources", index)
         if not isinstance(source, dict):
-            raise ProjectError(f"{directory.location(at)}: a database must be a mapping")
+            raise located(directory.location(at), "a database must be a mapping")
         for key in source:
             if key not in SOURCE_KEYS:
-                raise ProjectError(
-                    f"{directory.location((*at, key))}: unknown key {key!r} "
-                    f"in database {source.get('name')!r}",
+                raise located(
+                    directory.location((*at, key)),
+                    f"unknown key {key!r} in database {source.get('name')!r}",
                     hint=f"known keys: {', '.join(sorted(SOURCE_KEYS))}",
                 )
         seen: dict[tuple[str, str], JsonPath] = {}
         for table_index, entry in enumerate(source.get("tables") or []):
             table_at = (*at, "tables", table_index)
             if not isinstance(entry, dict):
-                raise ProjectError(f"{directory.location(table_at)}: a table entry must be a mapping")
+                raise located(directory.location(table_at), "a table entry must be a mapping")
             for key in entry:
                 if key not in TABLE_KEYS:
-                    raise ProjectError(
-                        f"{directory.location((*table_at, key))}: unknown key {key!r} in a table entry",
+                    raise located(
+                        directory.location((*table_at, key)),
+                        f"unknown key {key!r} in a table entry",
                         hint=f"known keys: {', '.join(sorted(TABLE_KEYS))}",
                     )
             name = table_name(entry.get("table"))
             if name is None:
-                raise ProjectError(f"{directory.location(table_at)}: the table entry has no table name")
+                raise located(directory.location(table_at), "the table entry has no table name")
             if name in seen:
-                raise ProjectError(
-                    f"{directory.location(table_at)}: table {name[0]}.{name[1]} is tracked twice "
-                    f"(first at {directory.location(seen[name])})",
+                raise located(
+                    directory.location(table_at),
+                    f"table {name[0]}.{name[1]} is tracked twice (first at {directory.location(seen[name])})",
                     hint="remove one of the entries from tables.yaml",
                 )
             seen[name] = table_at

@@ -32,6 +32,7 @@ from kedge_hasura.project.metadata import (
     Location,
     MetadataDirectory,
     load_metadata,
+    located,
 )
 
 # Top-level keys of files whose content is a mapping of top-level metadata keys.
@@ -375,7 +376,9 @@ def metadata_from_directory(directory: MetadataDirectory) -> Metadata:
         for key in document.value:
             if key not in allowed:
                 raise ProjectError(
-                    f"{document.path}:{document.line_of((key,))}: unknown key {key!r} in {name}",
+                    f"unknown key {key!r} in {name}",
+                    path=document.path,
+                    line=document.line_of((key,)),
                     hint=f"{name} holds {', '.join(sorted(allowed))}",
                 )
     try:
@@ -384,9 +387,13 @@ def metadata_from_directory(directory: MetadataDirectory) -> Metadata:
         problem = exc.errors()[0]
         at = _value_path(directory.value, problem["loc"])
         shown = ".".join(str(part) for part in _inside_file(at)) or "metadata"
-        raise ProjectError(
-            f"{directory.location(at) or directory.root}: {shown}: {problem['msg']}",
-            hint="see the metadata format in Hasura's docs (metadata-format)",
+        location = directory.location(at)
+        # Without a location the folder leads the message (so `check` reports it at the folder).
+        problem_text = (
+            f"{shown}: {problem['msg']}" if location else f"{directory.root}: {shown}: {problem['msg']}"
+        )
+        raise located(
+            location, problem_text, hint="see the metadata format in Hasura's docs (metadata-format)"
         ) from None
     metadata.bind(())
     return metadata

@@ -88,3 +88,16 @@ def _exchange(first: Path, second: Path) -> bool:
     if error in (38, 22, 95):  # ENOSYS, EINVAL, EOPNOTSUPP: the filesystem cannot exchange
         return False
     raise OSError(error, os.strerror(error), str(first))
+
+
+def keep_candidate(label: str, files: dict[str, str], *, root: Path | None = None) -> Path:
+    """Write `files` (name → text) into a new folder of `root` (the system's temporary directory by
+    default), kept for the user to inspect: a squash that fails its verification writes nothing
+    into the project."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix=f"kedge-squash-{label}-", dir=root))
+    for name, text in files.items():
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return folder

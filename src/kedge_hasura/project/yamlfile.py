@@ -69,7 +69,9 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlDocument:
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise ProjectError(
-                f"{path}:{line}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                path=path,
+                line=line,
                 hint="save the file as UTF-8",
             ) from None
     try:
@@ -78,9 +80,9 @@ def read_yaml(path: Path, *, text: str | None = None) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ProjectError(f"{path}:{line}: invalid YAML: {problem}") from None
+        raise ProjectError(f"invalid YAML: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
-        raise ProjectError(f"{path}: invalid YAML: {exc}") from None
+        raise ProjectError(f"invalid YAML: {exc}", path=path) from None
     document = YamlDocument(path=path, value=None)
     if node is not None:
         constructor = _Loader("")
@@ -99,7 +101,9 @@ def _build(node: yaml.Node, at: YamlPath, document: YamlDocument, constructor: _
             key = _scalar(key_node, document, constructor)
             if key in result:
                 raise ProjectError(
-                    f"{document.path}:{key_node.start_mark.line + 1}: duplicate key {key!r}",
+                    f"duplicate key {key!r}",
+                    path=document.path,
+                    line=key_node.start_mark.line + 1,
                     hint="YAML keys must be unique within a mapping; remove one of them",
                 )
             result[key] = _build(value_node, (*at, key), document, constructor)
@@ -114,13 +118,17 @@ def _scalar(node: yaml.Node, document: YamlDocument, constructor: _Loader) -> An
     if node.tag == "!include":
         return IncludeTag(str(node.value).strip().strip("'\""))
     if not isinstance(node, yaml.ScalarNode):
-        raise ProjectError(f"{document.path}:{node.start_mark.line + 1}: a mapping key must be a plain value")
+        raise ProjectError(
+            "a mapping key must be a plain value", path=document.path, line=node.start_mark.line + 1
+        )
     if node.tag.startswith("!") and not node.tag.startswith("tag:yaml.org"):
         raise ProjectError(
-            f"{document.path}:{node.start_mark.line + 1}: unknown YAML tag {node.tag}",
+            f"unknown YAML tag {node.tag}",
+            path=document.path,
+            line=node.start_mark.line + 1,
             hint="Hasura metadata only knows the !include tag",
         )
     try:
         return constructor.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise ProjectError(f"{document.path}:{node.start_mark.line + 1}: {exc.problem}") from None
+        raise ProjectError(str(exc.problem), path=document.path, line=node.start_mark.line + 1) from None

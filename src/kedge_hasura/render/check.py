@@ -1,4 +1,5 @@
-"""Renderings of a `check` report: human text, GitHub Actions annotations, JUnit XML.
+"""Renderings of a `check` report: human text, GitHub Actions annotations, JUnit XML
+(SARIF and GitLab Code Quality are in ci_reports.py).
 
 GitHub workflow commands follow actions/toolkit (`command.ts`): data escapes `%`, CR and LF;
 property values also escape `:` and `,`, so a path or title can never end the property list early.
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from rich.markup import escape
 
 from kedge_hasura.actions.check.codes import CheckFinding
 from kedge_hasura.actions.check.run import CheckReport, CheckRun
 from kedge_hasura.findings import Finding, Severity
-from kedge_hasura.render.human import display_path, render, render_findings, render_table
+from kedge_hasura.render.human import display_path, render_findings, render_table
 
 _ANNOTATION = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # Characters XML 1.0 does not allow, even escaped (all C0 controls but tab, LF and CR; surrogates).
@@ -48,8 +50,7 @@ def _run_state(run: CheckRun) -> str:
     return f"{run.status}{detail}"
 
 
-@render.register
-def _(report: CheckReport) -> list[str]:
+def render_check(report: CheckReport) -> list[str]:
     databases = ", ".join(report.databases) or "none replayed"
     mode = "online" if report.online else "offline"
     lines = [f"Checked {escape(display_path(report.project))} (databases: {escape(databases)}; {mode})"]
@@ -74,10 +75,23 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+# GitHub shows at most this many annotations of each level per step and drops the rest silently.
+GITHUB_ANNOTATIONS_PER_LEVEL = 10
+
+
 def render_github(report: CheckReport) -> str:
-    """One `::error|warning|notice file=...,line=...,title=...::message` line per finding."""
+    """One `::error|warning|notice file=...,line=...,title=...::message` line per finding.
+
+    Past GitHub's 10 annotations of a level, findings are printed as plain log lines instead, and
+    a closing line says how many were not annotated and where the full report is.
+    """
     lines = []
+    shown: Counter[Severity] = Counter()
     for finding in report.findings:
+        if shown[finding.severity] >= GITHUB_ANNOTATIONS_PER_LEVEL:
+            lines.append(_plain(finding))
+            continue
+        shown[finding.severity] += 1
         properties = []
         if finding.path is not None:
             properties.append(f"file={escape_property(display_path(finding.path))}")
@@ -86,6 +100,13 @@ def render_github(report: CheckReport) -> str:
         properties.append(f"title={escape_property(f'{finding.code} ({finding.check})')}")
         message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
         lines.append(f"::{_ANNOTATION[finding.severity]} {','.join(properties)}::{escape_data(message)}")
+    cut = Counter(finding.severity for finding in report.findings) - shown
+    if cut:
+        counts = ", ".join(f"{cut[s]} {s.value}{'s' if cut[s] != 1 else ''}" for s in Severity if cut[s])
+        lines.append(
+            f"not annotated: {counts} (GitHub shows {GITHUB_ANNOTATIONS_PER_LEVEL} annotations of each "
+            "level per step); they are listed above, and --output sarif or junit reports every finding"
+        )
     lines.append(_verdict(report))
     return "\n".join(lines) + "\n"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.markup import escape
 
 from kedge_hasura.actions.deploy.apply import DeployResult
@@ -10,11 +12,10 @@ from kedge_hasura.actions.deploy.state import StateChange, StateReport
 from kedge_hasura.actions.deploy.verify import VerifyResult
 from kedge_hasura.findings import Severity
 from kedge_hasura.render.diff import difference_lines
-from kedge_hasura.render.human import display_path, plural, render, render_table
+from kedge_hasura.render.human import display_path, plural, render_table
 
 
-@render.register
-def _(result: DeployResult) -> list[str]:
+def render_deploy(result: DeployResult) -> list[str]:
     lines = [f"Hasura {escape(result.server_version)} at {escape(result.endpoint)}"]
     if result.legacy_versions_copied:
         verb = "would copy" if result.dry_run else "copied"
@@ -32,13 +33,12 @@ def _(result: DeployResult) -> list[str]:
             lines.append(f"  {escape(note)}")
         if plan.steps:
             rows = [
-                [str(step.version), step.name, step.origin, f"{len(step.sql.encode())} B",
+                [str(step.version), step.name, step.origin, byte_size(len(step.sql.encode())),
                  "alone" if step.alone else ""]
                 for step in plan.steps
             ]  # fmt: skip
             lines += ["  " + line for line in render_table(["VERSION", "NAME", "FROM", "SQL", "NOTE"], rows)]
-            batches = ", ".join(str(len(b)) for b in plan.batches)
-            lines.append(f"  {plural(len(plan.batches), 'transaction')} ({batches} migration(s) each)")
+            lines.append(f"  {_transactions(plan.batches)}")
         if deployed.applied:
             count = sum(len(batch.versions) for batch in deployed.applied)
             seconds = sum(batch.seconds for batch in deployed.applied)
@@ -82,8 +82,7 @@ def _(result: DeployResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: RollbackResult) -> list[str]:
+def render_rollback(result: RollbackResult) -> list[str]:
     verb = "would roll back" if result.dry_run else "rolled back"
     if not result.versions:
         return [f"{escape(result.database)}: nothing to roll back"]
@@ -95,8 +94,7 @@ def _(result: RollbackResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: VerifyResult) -> list[str]:
+def render_verify(result: VerifyResult) -> list[str]:
     lines = []
     for database in result.databases:
         state = "ok" if database.ok else "[red]differs[/red]"
@@ -120,8 +118,7 @@ def _(result: VerifyResult) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: StateReport) -> list[str]:
+def render_state(result: StateReport) -> list[str]:
     lines = []
     for database in result.databases:
         lines.append(
@@ -139,8 +136,25 @@ def _(result: StateReport) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: StateChange) -> list[str]:
+def render_state_change(result: StateChange) -> list[str]:
     if not result.versions:
         return [f"{escape(result.database)}: {escape(result.action)}: nothing to change"]
     return [f"{escape(result.database)}: {escape(result.action)}: {', '.join(map(str, result.versions))}"]
+
+
+def byte_size(size: int) -> str:
+    """812 bytes, 26.0 KiB, 3.4 MiB."""
+    if size < 1024:
+        return plural(size, "byte")
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _transactions(batches: Sequence[Sequence[object]]) -> str:
+    """`1 transaction of 5 migrations`, `3 transactions: 2, 1 and 4 migrations`."""
+    if len(batches) == 1:
+        return f"1 transaction of {plural(len(batches[0]), 'migration')}"
+    sizes = [str(len(batch)) for batch in batches]
+    listed = ", ".join(sizes[:-1]) + " and " + sizes[-1]
+    return f"{len(batches)} transactions: {listed} migrations"

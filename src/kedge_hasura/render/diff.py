@@ -12,7 +12,7 @@ from typing import Any
 from rich.markup import escape
 
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.human import plural, render, render_table
+from kedge_hasura.render.human import plural, render_table
 from kedge_hasura.schemadiff.compare import Difference, SchemaDiff
 from kedge_hasura.schemadiff.data import DataDiff
 
@@ -46,8 +46,7 @@ _PLURAL = {
 _SEVERITY_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
-@render.register
-def _(result: SchemaDiff) -> list[str]:
+def render_schema_diff(result: SchemaDiff) -> list[str]:
     lines = [
         f"source: {escape(result.source.label)} (PostgreSQL {escape(result.source.server_version)}, "
         f"database {escape(result.source.database)})",

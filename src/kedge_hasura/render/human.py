@@ -1,4 +1,4 @@
-"""Human renderings of results: one `render` implementation per result type.
+"""Helpers of the human renderings; each command's renderer lives in render/<command>.py.
 
 Each returns lines of rich markup (user-controlled text escaped). Every state is spelled out in a
 word (`ok`, `error`, `missing`), never shown by colour alone, so the text reads the same without
@@ -7,21 +7,13 @@ colour and in CI logs.
 
 from __future__ import annotations
 
-from functools import singledispatch
 from pathlib import Path
 
-from pydantic import BaseModel
 from rich.markup import escape
 
 from kedge_hasura.findings import Finding, Severity
 
 _SEVERITY_STYLE = {Severity.ERROR: "red bold", Severity.WARNING: "yellow", Severity.INFO: "blue"}
-
-
-@singledispatch
-def render(result: BaseModel) -> list[str]:
-    """Fallback: the result's fields, one per line."""
-    return [f"{escape(key)}: {escape(str(value))}" for key, value in result.model_dump(mode="json").items()]
 
 
 def display_path(path: Path | str | None) -> str:

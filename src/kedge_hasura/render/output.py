@@ -10,18 +10,23 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 
 from kedge_hasura.errors import ExitCode, KedgeError
-from kedge_hasura.settings import OutputFormat, redact
+from kedge_hasura.settings import OutputFormat, Verbosity, redact
+
+if TYPE_CHECKING:
+    from kedge_hasura.schemadiff.compare import SchemaDiff
+    from kedge_hasura.schemadiff.data import DataDiff
 
 JSON_SCHEMA_VERSION = 1
+R = TypeVar("R", bound=BaseModel)
 
 
 class Output:
@@ -31,14 +36,14 @@ class Output:
         self,
         *,
         output_format: OutputFormat = OutputFormat.TEXT,
-        verbosity: int = 0,
+        verbosity: Verbosity | int = Verbosity.NORMAL,
         no_color: bool = False,
         stdout: IO[str] | None = None,
         stderr: IO[str] | None = None,
         secrets: tuple[str, ...] = (),
     ):
         self.format = output_format
-        self.verbosity = verbosity
+        self.verbosity = Verbosity(verbosity)
         self._stdout_file = stdout or sys.stdout
         self._stderr_file = stderr or sys.stderr
         self._secrets = tuple(s for s in secrets if s)
@@ -71,31 +76,31 @@ class Output:
     # -- chatter on stderr ---------------------------------------------------------------------
 
     def info(self, message: str) -> None:
-        if self.verbosity >= 0:
+        if self.verbosity.shows(Verbosity.NORMAL):
             self.err.print(escape(self.redact(message)))
 
     def detail(self, message: str) -> None:
         """Shown with -v."""
-        if self.verbosity >= 1:
+        if self.verbosity.shows(Verbosity.VERBOSE):
             self.err.print(f"[dim]{escape(self.redact(message))}[/dim]")
 
     def debug(self, message: str) -> None:
         """Shown with -vv."""
-        if self.verbosity >= 2:
+        if self.verbosity.shows(Verbosity.DEBUG):
             self.err.print(f"[dim]debug: {escape(self.redact(message))}[/dim]")
 
     def warn(self, message: str) -> None:
         """A warning about this run (also placed in the JSON envelope)."""
         text = self.redact(message)
         self.warnings.append(text)
-        if self.verbosity >= 0:
+        if self.verbosity.shows(Verbosity.NORMAL):
             self.err.print(f"[yellow]warning:[/yellow] {escape(text)}")
 
     @contextmanager
     def progress(self, message: str) -> Iterator[ProgressLine]:
         """A step of a long operation: a spinner on a terminal, a plain line otherwise (-q: nothing)."""
         line = ProgressLine(self, message)
-        if self.verbosity < 0:
+        if not self.verbosity.shows(Verbosity.NORMAL):
             yield line
             return
         started = time.perf_counter()
@@ -106,35 +111,46 @@ class Output:
         else:
             self.err.print(escape(self.redact(message)) + " ...")
             yield line
-        if self.verbosity >= 1:
+        if self.verbosity.shows(Verbosity.VERBOSE):
             self.err.print(f"[dim]  done in {time.perf_counter() - started:.2f} s[/dim]")
 
     # -- results on stdout ---------------------------------------------------------------------
 
-    def emit(self, command: str, result: BaseModel, *, ok: bool, exit_code: ExitCode) -> None:
-        """Write the result: one JSON envelope, or the human rendering."""
+    def emit(
+        self,
+        command: str,
+        result: R,
+        *,
+        ok: bool,
+        exit_code: ExitCode,
+        text: Callable[[R], list[str]],
+        preformatted: Mapping[OutputFormat, Callable[[R], str]] | None = None,
+    ) -> None:
+        """Write the result: one JSON envelope, a preformatted rendering (GitHub annotations,
+        JUnit XML) written as is, or the human text (`text` returns lines of rich markup)."""
         if self.format is OutputFormat.JSON:
             self._write_json(command, result=result.model_dump(mode="json"), ok=ok, exit_code=exit_code)
             return
-        from kedge_hasura.render.human import render
-
-        _register_renderings(result)
-        for line in render(result):
+        writer = (preformatted or {}).get(self.format)
+        if writer is not None:
+            self.write_text(writer(result))
+            return
+        for line in text(result):
             self.out.print(self.redact(line))
 
-    def show_comparison(self, schema: Any, data: Any) -> None:
+    def show_comparison(self, schema: SchemaDiff, data: DataDiff | None) -> None:
         """Show why a verification failed: the schema diff (and rows) on stderr, in text mode.
 
         With --output json the same facts are in the error envelope's details.
         """
-        if self.format is not OutputFormat.TEXT or schema is None:
+        if self.format is not OutputFormat.TEXT:
             return
-        from kedge_hasura.render.human import render
+        # Imported here: the diff rendering loads schemadiff, which most commands never need.
+        from kedge_hasura.render.diff import render_schema_diff
 
-        _register_renderings(schema)
         if data is not None:
             schema = schema.model_copy(update={"data": data})
-        for line in render(schema):
+        for line in render_schema_diff(schema):
             self.err.print(self.redact(line))
 
     def write_text(self, text: str) -> None:
@@ -168,7 +184,7 @@ class Output:
                 self.err.print(f"  {key}: {escape(text)}")
         if hint:
             self.err.print(f"[cyan]hint:[/cyan] {escape(hint)}")
-        if error.__cause__ is not None and self.verbosity >= 1:
+        if error.__cause__ is not None and self.verbosity.shows(Verbosity.VERBOSE):
             self.err.print(f"[dim]  caused by: {escape(self.redact(repr(error.__cause__)))}[/dim]")
 
     def internal_error(self, command: str, exc: BaseException) -> None:
@@ -226,30 +242,5 @@ class ProgressLine:
     def update(self, text: str) -> None:
         if self.status is not None:
             self.status.update(escape(self._output.redact(text)))
-        elif self._output.verbosity >= 1:
+        elif self._output.verbosity.shows(Verbosity.VERBOSE):
             self._output.err.print(f"[dim]  {escape(self._output.redact(text))}[/dim]")
-
-
-# Which module renders the results of which module. Importing a rendering imports its actions, so
-# importing only the one needed keeps, e.g., `diff` of two URLs from loading httpx and the SQL parser.
-_RENDERING_OF = {
-    "kedge_hasura.actions.status": "kedge_hasura.render.status",
-    "kedge_hasura.schemadiff.compare": "kedge_hasura.render.diff",
-    "kedge_hasura.actions.squash.run": "kedge_hasura.render.squash",
-    "kedge_hasura.actions.squash.check": "kedge_hasura.render.squash",
-    "kedge_hasura.actions.squash.archive": "kedge_hasura.render.squash",
-    "kedge_hasura.actions.deploy.apply": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.deploy.rollback": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.deploy.state": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.deploy.verify": "kedge_hasura.render.deploy",
-    "kedge_hasura.actions.check.run": "kedge_hasura.render.check",
-}
-
-
-def _register_renderings(result: object) -> None:
-    """Import the module that registers `render` for this result (all of them if unknown)."""
-    import importlib
-
-    module = _RENDERING_OF.get(type(result).__module__)
-    for name in [module] if module else sorted(set(_RENDERING_OF.values())):
-        importlib.import_module(name)

@@ -7,12 +7,13 @@ from rich.markup import escape
 from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
 from kedge_hasura.actions.squash.check import SquashCheck
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
-from kedge_hasura.actions.squash.run import SquashResult
-from kedge_hasura.render.human import display_path, plural, render, render_table
+from kedge_hasura.actions.squash.run import NothingToSquash, SquashResult
+from kedge_hasura.render.human import display_path, plural, render_table
 
 
-@render.register
-def _(result: SquashResult) -> list[str]:
+def render_squash(result: SquashResult | NothingToSquash) -> list[str]:
+    if isinstance(result, NothingToSquash):
+        return [f"nothing to squash: {escape(result.reason)}", "nothing written"]
     count = len(result.migrations)
     lines = [
         f"[bold]Squash of {count} migration{'s' if count != 1 else ''}[/bold] of database "
@@ -25,6 +26,10 @@ def _(result: SquashResult) -> list[str]:
         lines.append(f"  originals:     {escape(display_path(result.archive_folder))}/ (with MANIFEST.json)")
     else:
         lines.append("  originals:     deleted (--no-archive)")
+    for earlier in result.earlier_archives:
+        lines.append(
+            f"                 linked to {escape(display_path(earlier))}/, the earlier squash's originals"
+        )
     verification = result.verification
     if verification.verified:
         notes = [
@@ -64,7 +69,7 @@ def _(result: SquashResult) -> list[str]:
             "apply time",
             f"{result.seconds_replay:.2f} s",
             f"{result.seconds_squashed:.2f} s",
-            f"{speedup:.1f}x faster" if speedup else "",
+            _speed(speedup),
         ],
     ]
     for kind in sorted(set(result.statements.before) | set(result.statements.after)):
@@ -103,8 +108,7 @@ def _rows_note(result: SquashResult) -> str:
     )
 
 
-@render.register
-def _(result: SquashCheck) -> list[str]:
+def render_squash_check(result: SquashCheck) -> list[str]:
     if not result.items:
         return ["no squashed migrations to check (no archive records one)"]
     lines = []
@@ -155,8 +159,7 @@ def _equivalents(definitions: list[EquivalentDefinition]) -> list[str]:
     return lines
 
 
-@render.register
-def _(result: ArchiveList) -> list[str]:
+def render_archive_list(result: ArchiveList) -> list[str]:
     if not result.archives:
         return ["no archives"]
     rows = []
@@ -166,11 +169,14 @@ def _(result: ArchiveList) -> list[str]:
             rows.append([info.folder.name, info.database, "", "", "", f"unreadable: {info.error}"])
             continue
         check = info.check
-        state = (
-            "ok"
-            if check and check.ok
-            else f"{len((check.mismatched + check.missing + check.unexpected) if check else [])} problem(s)"
-        )
+        chain = len(info.chain_problems)  # broken links to earlier squashes' archives
+        if check is None:
+            state = "not checked"
+        elif check.ok and not chain:
+            state = f"ok ({plural(check.checked, 'file')} checked)"
+        else:
+            problems = len(check.mismatched) + len(check.missing) + len(check.unexpected) + chain
+            state = f"{plural(problems, 'problem')} in {plural(check.checked, 'file')}"
         rows.append([
             info.folder.name, info.database, str(len(manifest.migrations)),
             manifest.consolidated.folder if manifest.consolidated else "(not squashed)",
@@ -184,16 +190,40 @@ def _(result: ArchiveList) -> list[str]:
             for label, paths in (("changed", info.check.mismatched), ("missing", info.check.missing),
                                  ("not in the manifest", info.check.unexpected)):  # fmt: skip
                 lines += [f"  {escape(info.folder.name)}: {label}: {escape(path)}" for path in paths]
+    for info in result.archives:
+        lines += [f"  {escape(problem)}" for problem in info.chain_problems]
+    chained = [(info, info.manifest.earlier_archives) for info in result.archives if info.manifest]
+    for info, earlier in chained:
+        if earlier:
+            lines.append(
+                f"  {escape(info.folder.name)}: squashed again an earlier squash, whose originals are in "
+                + escape(", ".join(earlier))
+            )
     return lines
 
 
-@render.register
-def _(result: ArchiveChange) -> list[str]:
+def render_archive_change(result: ArchiveChange) -> list[str]:
     verb = {"create": "archived", "restore": "restored"}[result.action]
     head = "would be " + verb if result.dry_run else verb
-    lines = [f"{len(result.migrations)} migration(s) {head} ({escape(display_path(result.archive))}):"]
+    count = len(result.migrations)
+    lines = [f"{plural(count, 'migration')} {head} ({escape(display_path(result.archive))}):"]
     lines += [f"  {escape(name)}" for name in result.migrations]
-    lines += [f"  removed the squashed migration {escape(display_path(path))}" for path in result.removed]
+    removal = "would remove" if result.dry_run else "removed"
+    lines += [f"  {removal} the squashed migration {escape(display_path(path))}" for path in result.removed]
+    restoring = "would restore" if result.dry_run else "with"
+    lines += [
+        f"  {restoring} the earlier squash's archive {escape(display_path(path))} (the chain of squashes)"
+        for path in result.earlier_archives
+    ]
     if result.dry_run:
         lines.append("dry run: nothing changed")
     return lines
+
+
+def _speed(ratio: float) -> str:
+    """The squashed migration's apply time against the originals': `2.3x faster`, `1.2x slower`."""
+    if not ratio:
+        return ""
+    if ratio >= 1:
+        return f"{ratio:.1f}x faster"
+    return f"{1 / ratio:.1f}x slower"

@@ -5,11 +5,10 @@ from __future__ import annotations
 from rich.markup import escape
 
 from kedge_hasura.actions.status import StatusReport
-from kedge_hasura.render.human import count_by_severity, display_path, render, render_findings, render_table
+from kedge_hasura.render.human import count_by_severity, display_path, render_findings, render_table
 
 
-@render.register
-def _(report: StatusReport) -> list[str]:
+def render_status(report: StatusReport) -> list[str]:
     lines = [f"Project {escape(display_path(report.project))} (config v{report.config_version})"]
     if not report.databases:
         lines.append("No migrations found.")
@@ -37,6 +36,13 @@ def _(report: StatusReport) -> list[str]:
             )
         for archive in database.archives:
             lines.append(f"archive: {escape(display_path(archive))}")
+        if database.seeds:
+            folder = display_path(database.seeds[0].path.parent)
+            names = ", ".join(seed.path.name for seed in database.seeds)
+            lines.append(
+                f"seeds: {len(database.seeds)} file{'s' if len(database.seeds) != 1 else ''} in "
+                f"{escape(folder)}: {escape(names)}"
+            )
         if database.server is not None:
             lines.append("server:")
             server_rows = [

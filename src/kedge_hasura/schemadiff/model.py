@@ -34,13 +34,14 @@ class DbObject:
     """Base of every snapshot object; `key` identifies it, `parent` groups it for rename pairing."""
 
     KIND: ClassVar[str] = ""
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ()  # the attributes whose values make up `key`
     FIELDS: ClassVar[tuple[str, ...]] = ()
     # Fields that hold SQL expression text, compared with the "probably equivalent" fallback.
     EXPRESSION_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def key(self) -> Key:
-        raise NotImplementedError
+        return tuple(getattr(self, name) for name in self.KEY_FIELDS)
 
     @property
     def parent(self) -> Key:
@@ -66,15 +67,12 @@ class DbObject:
 @dataclass(frozen=True, slots=True)
 class Schema(DbObject):
     KIND: ClassVar[str] = "schema"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("name",)
     FIELDS: ClassVar[tuple[str, ...]] = ("owner", "comment", "grants")
     name: str
     owner: str
     comment: str | None = None
     grants: Grants = frozenset()
-
-    @property
-    def key(self) -> Key:
-        return (self.name,)
 
     @property
     def parent(self) -> Key:
@@ -87,14 +85,11 @@ class Schema(DbObject):
 @dataclass(frozen=True, slots=True)
 class Extension(DbObject):
     KIND: ClassVar[str] = "extension"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("name",)
     FIELDS: ClassVar[tuple[str, ...]] = ("schema", "version")
     name: str
     schema: str
     version: str
-
-    @property
-    def key(self) -> Key:
-        return (self.name,)
 
     @property
     def parent(self) -> Key:
@@ -107,6 +102,7 @@ class Extension(DbObject):
 @dataclass(frozen=True, slots=True)
 class Table(DbObject):
     KIND: ClassVar[str] = "table"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "name")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "table_kind", "persistence", "rls_enabled", "rls_forced", "options", "partition_key",
         "partition_bound", "inherits", "replica_identity", "access_method", "owner", "comment", "grants",
@@ -128,10 +124,6 @@ class Table(DbObject):
     comment: str | None
     grants: Grants
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.name)
-
     def id_fields(self) -> dict[str, str]:
         return {"schema": self.schema, "name": self.name}
 
@@ -141,6 +133,7 @@ class Column(DbObject):
     """A column of a table, view, materialized view or foreign table."""
 
     KIND: ClassVar[str] = "column"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "table", "name")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "type", "not_null", "default", "identity", "identity_options", "generated", "collation",
         "position", "comment", "grants",
@@ -162,10 +155,6 @@ class Column(DbObject):
     relation_kind: str = "table"  # which kind of relation the column belongs to
 
     @property
-    def key(self) -> Key:
-        return (self.schema, self.table, self.name)
-
-    @property
     def of_view(self) -> bool:
         return self.relation_kind in ("view", "materialized view")
 
@@ -179,6 +168,7 @@ class Column(DbObject):
 @dataclass(frozen=True, slots=True)
 class Constraint(DbObject):
     KIND: ClassVar[str] = "constraint"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "table", "name")
     FIELDS: ClassVar[tuple[str, ...]] = ("constraint_type", "definition", "comment")
     EXPRESSION_FIELDS: ClassVar[frozenset[str]] = frozenset({"definition"})
     schema: str
@@ -189,16 +179,13 @@ class Constraint(DbObject):
     comment: str | None
     columns: tuple[str, ...] = ()  # key columns, in order (not compared: the definition covers them)
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.table, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class Index(DbObject):
     """A standalone index (those backing PRIMARY KEY, UNIQUE and EXCLUDE are their constraint's)."""
 
     KIND: ClassVar[str] = "index"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "table", "name")
     FIELDS: ClassVar[tuple[str, ...]] = ("definition", "valid", "comment")
     EXPRESSION_FIELDS: ClassVar[frozenset[str]] = frozenset({"definition"})
     schema: str
@@ -211,14 +198,11 @@ class Index(DbObject):
     valid: bool
     comment: str | None
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.table, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class Sequence(DbObject):
     KIND: ClassVar[str] = "sequence"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "name")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "data_type", "start", "increment", "min_value", "max_value", "cache", "cycle", "owned_by",
         "owner", "comment", "grants",
@@ -237,14 +221,11 @@ class Sequence(DbObject):
     comment: str | None
     grants: Grants
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class View(DbObject):
     KIND: ClassVar[str] = "view"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "name")
     FIELDS: ClassVar[tuple[str, ...]] = ("definition", "options", "columns", "owner", "comment", "grants")
     EXPRESSION_FIELDS: ClassVar[frozenset[str]] = frozenset({"definition"})
     schema: str
@@ -256,14 +237,11 @@ class View(DbObject):
     comment: str | None
     grants: Grants
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class MaterializedView(DbObject):
     KIND: ClassVar[str] = "materialized_view"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "name")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "definition", "options", "columns", "populated", "owner", "comment", "grants",
     )  # fmt: skip
@@ -277,10 +255,6 @@ class MaterializedView(DbObject):
     owner: str
     comment: str | None
     grants: Grants
-
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +288,7 @@ class Function(DbObject):
 
     @property
     def key(self) -> Key:
+        # Overloads share a name: the signature is part of the identity.
         return (self.schema, f"{self.name}({self.identity_arguments})")
 
     def id_fields(self) -> dict[str, str]:
@@ -323,6 +298,7 @@ class Function(DbObject):
 @dataclass(frozen=True, slots=True)
 class Trigger(DbObject):
     KIND: ClassVar[str] = "trigger"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "table", "name")
     FIELDS: ClassVar[tuple[str, ...]] = ("definition", "enabled", "comment")
     schema: str
     table: str
@@ -332,14 +308,11 @@ class Trigger(DbObject):
     function: str
     comment: str | None
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.table, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class EventTrigger(DbObject):
     KIND: ClassVar[str] = "event_trigger"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("name",)
     FIELDS: ClassVar[tuple[str, ...]] = ("event", "function", "tags", "enabled", "owner", "comment")
     name: str
     event: str
@@ -348,10 +321,6 @@ class EventTrigger(DbObject):
     enabled: str
     owner: str
     comment: str | None
-
-    @property
-    def key(self) -> Key:
-        return (self.name,)
 
     @property
     def parent(self) -> Key:
@@ -363,6 +332,7 @@ class Type(DbObject):
     """An enum, domain, composite or range type."""
 
     KIND: ClassVar[str] = "type"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "name")
     FIELDS: ClassVar[tuple[str, ...]] = (
         "type_kind", "labels", "base_type", "default", "not_null", "checks", "collation", "attributes",
         "subtype", "owner", "comment", "grants",
@@ -383,14 +353,11 @@ class Type(DbObject):
     comment: str | None
     grants: Grants
 
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.name)
-
 
 @dataclass(frozen=True, slots=True)
 class Policy(DbObject):
     KIND: ClassVar[str] = "policy"
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("schema", "table", "name")
     FIELDS: ClassVar[tuple[str, ...]] = ("command", "permissive", "roles", "using", "with_check", "comment")
     EXPRESSION_FIELDS: ClassVar[frozenset[str]] = frozenset({"using", "with_check"})
     schema: str
@@ -402,10 +369,6 @@ class Policy(DbObject):
     using: str | None
     with_check: str | None
     comment: str | None
-
-    @property
-    def key(self) -> Key:
-        return (self.schema, self.table, self.name)
 
 
 # The order kinds are read, compared and reported in (dependencies first).

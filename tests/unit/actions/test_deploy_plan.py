@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,99 @@ def test_squash_a_ledger_row_of_the_last_original_is_not_an_edit(
     result = plan(squashed, dict.fromkeys(originals, False), ledger)
 
     assert result.edited == []
+
+
+# -- a chain of squashes: the shipped squash squashed again with newer migrations (issue 11 item 6) --
+
+N1, N2 = 1750000000001, 1750000000002
+
+
+@pytest.fixture
+def chained(tmp_path: Path) -> DatabaseMigrations:
+    """The shipped project with two newer migrations, all squashed again into `N2_second`: a flat
+    archive holding the shipped squash's migration and the two, linking to the shipped archive."""
+    from kedge_hasura.actions.squash.archive import manifest_for, write_squash
+    from kedge_hasura.project.manifest import Consolidated
+
+    folder = tmp_path / "migrations" / "default"
+    shutil.copytree(SHIPPED, folder)
+    for version in (N1, N2):
+        (folder / f"{version}_m{version % 100}").mkdir()
+        (folder / f"{version}_m{version % 100}" / "up.sql").write_text(TABLE.format(n=version % 100))
+    migrations = scan_database_folder("default", folder).databases["default"]
+    up, down = "CREATE TABLE public.everything (id integer);\n", "DROP TABLE public.everything;\n"
+    manifest = manifest_for(
+        migrations,
+        migrations.migrations,
+        strategy="dump",
+        consolidated=Consolidated(
+            version=N2,
+            name="second",
+            folder=f"{N2}_second",
+            up_sha256=hashlib.sha256(up.encode()).hexdigest(),
+            down_sha256=hashlib.sha256(down.encode()).hexdigest(),
+        ),
+        earlier_archives=[SHIPPED_ARCHIVE],
+    )
+    write_squash(
+        migrations, migrations.migrations, name="second", up_sql=up, down_sql=down, manifest=manifest
+    )
+    return scan_database_folder("default", folder).databases["default"]
+
+
+SHIPPED_ARCHIVE = "squashed_1709284463417_to_1748864944213"
+LATER_ARCHIVE = f"squashed_1748864944213_to_{N2}"
+
+
+def test_chain_none_applied_runs_only_the_newest_squashed_migration(chained: DatabaseMigrations) -> None:
+    result = plan(chained, {}, NO_LEDGER)
+
+    assert [(s.version, s.name, s.origin) for s in result.steps] == [(N2, "second", "migrations")]
+    assert result.case == "squash: none applied"
+    assert len(result.notes) == 1  # the earlier squash is planned with the later one, not twice
+
+
+def test_chain_prefix_of_the_earlier_squash_runs_every_remaining_original_of_the_chain(
+    chained: DatabaseMigrations, originals: list[int]
+) -> None:
+    result = plan(chained, dict.fromkeys(originals[:5], False), NO_LEDGER)
+
+    assert result.case == "squash: prefix applied"
+    assert versions_of(result) == [*originals[5:], N1, N2]
+    assert {s.origin for s in result.steps} == {"archive"}
+    assert "squashed" not in {s.name for s in result.steps} and "second" not in {s.name for s in result.steps}
+    by_archive = {s.version: s.path.relative_to(chained.directory).parts[0] for s in result.steps}
+    assert by_archive[originals[-1]] == SHIPPED_ARCHIVE  # the original, not the first squash's SQL
+    assert by_archive[N1] == by_archive[N2] == LATER_ARCHIVE
+
+
+def test_chain_a_server_that_ran_the_earlier_squash_runs_the_newer_originals(
+    chained: DatabaseMigrations, originals: list[int]
+) -> None:
+    result = plan(chained, {originals[-1]: False}, NO_LEDGER)
+
+    assert versions_of(result) == [N1, N2]
+    assert [s.name for s in result.steps] == ["m1", "m2"]
+    assert result.case == "squash: prefix applied"
+
+
+def test_chain_every_original_applied_means_the_newest_squash_is_applied(
+    chained: DatabaseMigrations, originals: list[int]
+) -> None:
+    result = plan(chained, dict.fromkeys([*originals, N1, N2], False), NO_LEDGER)
+
+    assert result.steps == []
+    assert result.case == "squash: all originals applied"
+    assert result.prunable == [*originals, N1]
+
+
+def test_chain_the_newest_squashed_migration_alone_is_applied(chained: DatabaseMigrations) -> None:
+    result = plan(chained, {N2: False}, NO_LEDGER)
+
+    assert result.steps == [] and result.case == "up to date"
+    assert result.notes[-1].endswith(": the squashed migration is applied")
+
+
+def test_chain_originals_out_of_order_are_refused(chained: DatabaseMigrations, originals: list[int]) -> None:
+    with pytest.raises(ProjectError, match=r"applied 2 of the 19 squashed originals, but not the first 2"):
+        plan(chained, dict.fromkeys([originals[0], N1], False), NO_LEDGER)

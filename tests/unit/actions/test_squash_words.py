@@ -6,7 +6,6 @@ from pathlib import Path
 
 from rich.markup import escape
 
-import kedge_hasura.render.squash  # noqa: F401  (registers the squash renderings)
 from kedge_hasura.actions.squash.check import SquashCheck, SquashCheckItem
 from kedge_hasura.actions.squash.roundtrip import (
     VERIFIED_CLAIM,
@@ -18,7 +17,7 @@ from kedge_hasura.actions.squash.roundtrip import (
 from kedge_hasura.actions.squash.run import SquashResult, StatementCounts
 from kedge_hasura.actions.squash.verify import Verification
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.human import render
+from kedge_hasura.render.squash import render_squash, render_squash_check
 from kedge_hasura.schemadiff.compare import Difference
 
 ORIGINAL = "CHECK (((s)::text = ANY ((ARRAY['a'::character varying(3), 'b'::character varying])::text[])))"
@@ -61,8 +60,8 @@ def test_only_probably_equivalent_differences_are_listed_as_equivalent() -> None
 
 
 def test_identical_is_said_only_without_any_difference() -> None:
-    identical = render(_result(Verification(verified=True, schema_identical=True)))
-    equivalent = render(
+    identical = render_squash(_result(Verification(verified=True, schema_identical=True)))
+    equivalent = render_squash(
         _result(
             Verification(
                 verified=True,
@@ -88,8 +87,8 @@ def test_squash_check_says_identical_or_equivalent() -> None:
     identical = item.model_copy(update={"schema_identical": True})
     equivalent = item.model_copy(update={"equivalent_only": [DEFINITION, DEFINITION]})
 
-    assert "a → 2_squashed: identical" in render(SquashCheck(items=[identical]))
-    lines = render(SquashCheck(items=[equivalent]))
+    assert "a → 2_squashed: identical" in render_squash_check(SquashCheck(items=[identical]))
+    lines = render_squash_check(SquashCheck(items=[equivalent]))
     assert "a → 2_squashed: equivalent: 2 definitions differ only in how PostgreSQL prints them" in lines
     assert not any("identical" in line for line in lines)
 

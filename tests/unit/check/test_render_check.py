@@ -13,8 +13,7 @@ from rich.console import Console
 from kedge_hasura.actions.check.codes import CheckFinding
 from kedge_hasura.actions.check.run import CheckReport, CheckRun
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.check import escape_data, escape_property, render_github, render_junit
-from kedge_hasura.render.human import render
+from kedge_hasura.render.check import escape_data, escape_property, render_check, render_github, render_junit
 
 # ::command key=value,key=value::message (github.com/actions/toolkit, packages/core/src/command.ts)
 _COMMAND = re.compile(r"^::(?P<command>error|warning|notice)(?: (?P<properties>[^:]*))?::(?P<message>.*)$")
@@ -139,7 +138,7 @@ def test_the_text_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     report.findings[1] = report.findings[1].model_copy(update={"message": "column [subtitle] does not exist"})
     console = Console(width=120, color_system=None, file=None, record=True)
     with console.capture() as captured:
-        for line in render(report):
+        for line in render_check(report):
             console.print(line)
     assert captured.get() == (
         "Checked . (databases: default; offline)\n"

@@ -13,7 +13,7 @@ import pytest
 from kedge_hasura import __version__
 from kedge_hasura.actions import status as status_action
 from kedge_hasura.cli import hoist_global_options
-from kedge_hasura.cli.context import AppContext
+from kedge_hasura.cli.context import AppContext, GlobalOptions
 
 RunCli = Callable[..., Any]  # tests/conftest.py run_cli: (*args, cwd=, env=) -> CliResult
 BuildTree = Callable[..., Path]  # tests/unit/conftest.py make_project
@@ -236,7 +236,23 @@ def test_usage_errors_exit_2(run_cli: RunCli, kedge_project: Path, args: tuple[s
 
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Error:" in result.stderr
+    # our own words, as for every other error: no Click "Error:" or "Usage:" block beside them
+    assert result.stderr.startswith("error: ") and "\nhint: see 'kedge-hasura" in result.stderr
+    assert "Error:" not in result.stderr and "Usage:" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("-o", "json", "status", "--bogus"), ("status", "--output=json", "extra"), ("-ojson", "nosuch")],
+)
+def test_usage_errors_are_one_json_document_when_json_is_asked_for(
+    run_cli: RunCli, kedge_project: Path, args: tuple[str, ...]
+) -> None:
+    result = run_cli(*args, cwd=kedge_project)
+
+    assert result.exit_code == 2
+    envelope = json.loads(result.stdout)
+    assert (envelope["ok"], envelope["exit_code"], envelope["error"]["type"]) == (False, 2, "UsageError")
 
 
 def test_junit_output_is_a_usage_error_for_status(run_cli: RunCli, kedge_project: Path) -> None:
@@ -322,14 +338,14 @@ def test_global_options_before_or_after_the_command(
 
 
 @pytest.fixture
-def seen_flags(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The global flags each run hands to AppContext.create."""
-    seen: list[dict[str, Any]] = []
+def seen_flags(monkeypatch: pytest.MonkeyPatch) -> list[GlobalOptions]:
+    """The global options each run hands to AppContext.create."""
+    seen: list[GlobalOptions] = []
     real_create = AppContext.create
 
-    def create(flags: dict[str, Any], environ: dict[str, str] | None = None) -> AppContext:
-        seen.append(flags)
-        return real_create(flags, environ)
+    def create(options: GlobalOptions, environ: dict[str, str] | None = None) -> AppContext:
+        seen.append(options)
+        return real_create(options, environ)
 
     monkeypatch.setattr(AppContext, "create", staticmethod(create))
     return seen
@@ -353,14 +369,14 @@ def seen_flags(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 def test_verbosity_is_counted(
     run_cli: RunCli,
     kedge_project: Path,
-    seen_flags: list[dict[str, Any]],
+    seen_flags: list[GlobalOptions],
     args: tuple[str, ...],
     verbosity: int,
 ) -> None:
     result = run_cli(*args, "--project", str(kedge_project))
 
     assert result.exit_code == 0
-    assert [flags["verbosity"] for flags in seen_flags] == [verbosity]
+    assert [options.verbosity for options in seen_flags] == [verbosity]
 
 
 OPTIONS = {

@@ -31,6 +31,7 @@ CHECKS: dict[str, str] = {
     "enum-tables": "enum tables have the shape and rows Hasura requires",
     "migrations": "migration files: up and down, versions, statements that cannot run in a transaction",
     "archives": "squash archives match their manifests",
+    "seeds": "seed files replay after the migrations, as `hasura seed apply` runs them",
     "server-consistency": "the server reports no inconsistent metadata (--online)",
     "metadata-drift": "the server's metadata is the local metadata (--online)",
     "migration-state": "the server's applied migrations match the local ones (--online)",
@@ -56,6 +57,12 @@ CODES: dict[str, Code] = {
     ),
     "migration-replay-failed": Code(
         "replay", ERROR, "fix the migration; on a fresh database `hasura migrate apply` fails the same way"
+    ),
+    "seed-replay-failed": Code(
+        "seeds",
+        ERROR,
+        "fix the seed for the current schema (a column renamed or dropped since it was written?); "
+        "`hasura seed apply` fails the same way",
     ),
     "table-missing": Code(
         "tracking", ERROR, "create it in a migration, or remove the table file and its tables.yaml include"
@@ -147,6 +154,9 @@ CODES: dict[str, Code] = {
         "archives", ERROR, "archived migrations are history: restore the file from version control"
     ),
     "archive-file-missing": Code("archives", ERROR, "restore the file from version control"),
+    "archive-chain-broken": Code(
+        "archives", ERROR, "restore the earlier squash's archive from version control: it holds its originals"
+    ),
     "archive-file-unexpected": Code(
         "archives", WARNING, "move it out of the archive folder: archives hold only what the manifest lists"
     ),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from kedge_hasura.actions.check.codes import FindingSink
 from kedge_hasura.errors import ManifestError
+from kedge_hasura.project.chain import chain_problems
 from kedge_hasura.project.manifest import MANIFEST_NAME, check_archive, read_manifest
 from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan
 
@@ -92,7 +93,8 @@ def check_archives(scan: MigrationScan, sink: FindingSink, *, database: str | No
         for folder in migrations.archives:
             checked += 1
             try:
-                result = check_archive(folder, read_manifest(folder))
+                manifest = read_manifest(folder)
+                result = check_archive(folder, manifest)
             except ManifestError as exc:
                 # The message starts with the manifest's path, which the finding carries already.
                 message = exc.message.replace(f"{folder / MANIFEST_NAME} ", f"{MANIFEST_NAME} ", 1)
@@ -119,4 +121,6 @@ def check_archives(scan: MigrationScan, sink: FindingSink, *, database: str | No
                     path=folder / relative,
                     database=name,
                 )
+            for problem in chain_problems(migrations, folder, manifest):
+                sink.add("archive-chain-broken", problem, path=folder / MANIFEST_NAME, database=name)
     return checked

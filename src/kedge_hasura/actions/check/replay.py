@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kedge_hasura.actions.check.catalog import DatabaseCatalog, read_catalog
-from kedge_hasura.actions.replay import project_preconditions, replay_migrations
+from kedge_hasura.actions.replay import project_preconditions, replay_migrations, script_from_file
 from kedge_hasura.errors import ProjectError
+from kedge_hasura.pg.replay import StepStatus, replay
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import MigrationScan
@@ -47,10 +48,12 @@ class ReplayFailure:
 
 @dataclass
 class ReplayOutcome:
-    """Per database, the catalog it built, or why its migrations did not replay."""
+    """Per database, the catalog it built, or why its migrations did not replay; then its seeds."""
 
     catalogs: dict[str, DatabaseCatalog] = field(default_factory=dict)
     failures: list[ReplayFailure] = field(default_factory=list)
+    seeds_replayed: dict[str, int] = field(default_factory=dict)  # database → seed files that ran
+    seed_failures: list[ReplayFailure] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -75,6 +78,27 @@ def declared_databases(project: Project, *, only: str | None) -> Databases:
         else:
             replay.append(name)
     return Databases(declared=declared, replay=replay, reasons=reasons)
+
+
+def _replay_seeds(project: Project, name: str, conninfo: str, outcome: ReplayOutcome, say: Progress) -> None:
+    """Run the database's seed files after its migrations, stopping at the first failure."""
+    try:
+        seeds = project.seeds_of(name)
+    except ProjectError as exc:
+        outcome.seed_failures.append(ReplayFailure(name, 0, "seeds", None, None, exc.message, exc.hint))
+        return
+    if not seeds:
+        return
+    say(f"replaying {len(seeds)} seed file{'s' if len(seeds) != 1 else ''} of {name}")
+    scripts = [script_from_file(0, f"seed {seed.name}", seed.file) for seed in seeds]
+    report = replay(conninfo, scripts)
+    outcome.seeds_replayed[name] = sum(1 for step in report.steps if step.status is StepStatus.APPLIED)
+    step = report.failed_step
+    if step is not None and step.failure is not None:
+        failure = step.failure
+        outcome.seed_failures.append(
+            ReplayFailure(name, 0, step.name, step.path, failure.line, failure.message, failure.hint)
+        )
 
 
 def replay_databases(
@@ -128,5 +152,9 @@ def replay_databases(
                 outcome.catalogs[name] = read_catalog(
                     database.conninfo, label=f"the scratch database of {name}"
                 )
+                if project is not None:
+                    # After the catalog is read: the metadata is checked against what the
+                    # migrations build, as `hasura metadata apply` (run before seeds) sees it.
+                    _replay_seeds(project, name, database.conninfo, outcome, say)
         outcome.timings["replay"] = time.perf_counter() - started
     return outcome

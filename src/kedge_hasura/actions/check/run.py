@@ -203,6 +203,20 @@ def _record_replay(
             version=failure.version,
         )
         reasons.append(f"the migrations of {failure.database} do not replay")
+    for failure in outcome.seed_failures:
+        seed = failure.path.name if failure.path is not None else "a seed file"
+        run.sink.add(
+            "seed-replay-failed",
+            f"seed {seed} fails after the migrations: {failure.message}",
+            path=failure.path,
+            line=failure.line,
+            hint=failure.hint,
+            database=failure.database,
+        )
+    if outcome.seeds_replayed or outcome.seed_failures:
+        run.ran.add("seeds")
+    else:
+        run.skipped["seeds"] = "no seed files" if outcome.catalogs else "the migrations did not replay"
     if metadata is None:
         reasons.append("the metadata does not load")
     if replay:
@@ -222,20 +236,11 @@ def _load_metadata(project: Project, run: _Run) -> MetadataProject | None:
     except ProjectError as exc:
         # The check goes on without metadata, so CI still gets the migration findings, and the
         # broken file becomes an annotation at its line.
-        path, line, message = _split_location(exc.message, project.metadata_dir)
-        run.sink.add("metadata-invalid", message, path=path, line=line, hint=exc.hint)
+        if exc.path is None:
+            run.sink.add("metadata-invalid", exc.message, path=project.metadata_dir, hint=exc.hint)
+        else:
+            run.sink.add("metadata-invalid", exc.problem, path=exc.path, line=exc.line, hint=exc.hint)
         return None
-
-
-def _split_location(message: str, default: Path) -> tuple[Path, int | None, str]:
-    """Project errors about files start `<path>:<line>: ` (project.metadata, project.yamlfile)."""
-    head, separator, rest = message.partition(": ")
-    path_text, _, line_text = head.rpartition(":")
-    if separator and line_text.isdigit() and path_text:
-        return Path(path_text), int(line_text), rest
-    if separator and Path(head).suffix in (".yaml", ".yml", ".graphql"):
-        return Path(head), None, rest
-    return default, None, message
 
 
 def _check_databases(

@@ -11,6 +11,7 @@ the answer to 2 is lost (connection reset, timeout), the ledger is read at once 
 the batch committed. When the guard fires, another deploy applied those versions meanwhile: the
 state is settled from the ledger and the database re-planned. When PostgreSQL rejects the batch,
 nothing was committed; probe requests that always roll back locate the migration and statement.
+Every write of catalog state goes through keeper.StateKeeper.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.keeper import BatchOutcome, StateKeeper
 from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
@@ -37,9 +39,7 @@ from kedge_hasura.errors import (
     HasuraUnreachable,
     MigrationFailed,
     ProjectError,
-    UsageError,
 )
-from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
@@ -102,6 +102,7 @@ def deploy(
         HasuraError: Hasura could not be reached or refused (state is left settled or dirty, never wrong).
     """
     say = progress or (lambda message: None)
+    databases = _databases(project, request)  # a wrong --database fails before any request
     info = client.version()
     options = PlanOptions(
         transaction=request.transaction,
@@ -111,36 +112,35 @@ def deploy(
         supports_no_transaction=client.supports_no_transaction(),
         server_version=info.version,
     )
-    databases = _databases(project, request)
     result = DeployResult(
         endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]
     )
-    state = CliState(client.get_catalog_state().cli_state)
-    if state.migration_mode == "false":
+    keeper = StateKeeper.read(client)
+    if keeper.state.migration_mode == "false":
         raise ProjectError(
             'migration mode is disabled on this server (settings.migration_mode is "false" in catalog state)',
             hint="enable it with `hasura migrate apply` settings, as the Hasura CLI requires it too",
         )
     unsaved_copy = False
-    if not state.is_state_copy_completed:
-        result.legacy_versions_copied = _copy_legacy_state(client, state, say=say)
+    if not keeper.state.is_state_copy_completed:
+        result.legacy_versions_copied = keeper.copy_legacy(say=say)
         unsaved_copy = not request.dry_run
     for migrations in databases:
         say(f"planning {migrations.database}")
         # A real deploy first waits for any other deploy still applying a batch to this database.
         wait = None if request.dry_run else _lock_wait(client)
         ledger = ledger_sql.read_ledger(client, migrations.database, wait_for_deploys=wait)
-        plan = plan_database(migrations, state, ledger, options)
+        plan = plan_database(migrations, keeper.state, ledger, options)
         deployed = DatabaseDeploy(plan=plan)
         if not request.dry_run and (plan.steps or plan.fixes):
             if not ledger.exists:
                 ledger_sql.ensure_ledger(client, migrations.database)
-            deployed = _apply_database(client, migrations, plan, options, state, set(ledger.entries), say)
+            deployed = _apply_database(client, keeper, migrations, plan, options, set(ledger.entries), say)
             unsaved_copy = False  # the first state write carried it
         result.databases.append(deployed)
         result.warnings += plan.warnings
     if unsaved_copy:
-        client.update_cli_state(lambda cli: _copy_into(cli, state))
+        keeper.save_legacy_copy()
     if not request.skip_metadata:
         say("applying metadata" if not request.dry_run else "comparing metadata")
         result.metadata = apply_metadata(
@@ -155,44 +155,10 @@ def deploy(
 
 
 def _databases(project: Project, request: DeployRequest) -> list[DatabaseMigrations]:
-    scan = project.scan_migrations()
-    if scan.errors:
-        first = scan.errors[0]
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s), e.g. {first.location()}: {first.message}",
-            hint="run `kedge-hasura status` and fix them before deploying",
-        )
-    names = list(request.databases) or sorted(scan.databases)
-    unknown = [name for name in names if name not in scan.databases]
-    if unknown:
-        raise UsageError(f"no migrations for database(s) {', '.join(unknown)}", hint="check --database")
-    return [scan.databases[name] for name in names]
-
-
-def _copy_legacy_state(client: HasuraClient, state: CliState, *, say: Progress) -> int:
-    """Copy hdb_catalog.schema_migrations into the in-memory catalog state, as the CLI does once
-    (contract §4.5). The plan sees the copied versions; the first state write saves them."""
-    try:
-        rows = client.run_sql(_LEGACY_STATE_SQL, read_only=True, check_metadata_consistency=None).rows
-    except HasuraPostgresError as exc:
-        if exc.sqlstate not in ("42P01", "3F000"):
-            raise
-        rows = []
-    if rows:
-        say(f"copying {len(rows)} versions of the legacy hdb_catalog.schema_migrations into catalog state")
-    for version, dirty in rows:
-        if version and int(version) not in state.versions("default"):
-            state.set_version("default", int(version), dirty=dirty in ("t", "true"))
-    state.mark_state_copy_completed()
-    return len(rows)
-
-
-def _copy_into(cli: CliState, copied: CliState) -> None:
-    """Save the legacy copy on a fresh read of catalog state (nothing else was written)."""
-    for version, dirty in copied.versions("default").items():
-        if version not in cli.versions("default"):
-            cli.set_version("default", version, dirty=dirty)
-    cli.mark_state_copy_completed()
+    # Analysed: a statement run_sql cannot run (COPY FROM STDIN) must stop the deploy before it starts.
+    if not request.databases:
+        return project.databases(None, analyze_sql=True)
+    return [project.migrations_of(name, analyze_sql=True) for name in request.databases]
 
 
 def _lock_wait(client: HasuraClient) -> float:
@@ -203,10 +169,10 @@ def _lock_wait(client: HasuraClient) -> float:
 
 def _apply_database(
     client: HasuraClient,
+    keeper: StateKeeper,
     migrations: DatabaseMigrations,
     plan: DatabasePlan,
     options: PlanOptions,
-    state: CliState,
     known: set[int],
     say: Progress,
 ) -> DatabaseDeploy:
@@ -218,32 +184,21 @@ def _apply_database(
     for index, versions in enumerate(plan.batches):
         batch = [steps[v] for v in versions]
         say(f"{database}: applying batch {index + 1}/{len(plan.batches)} ({len(batch)} migration(s))")
-        # Dirty marks (and the settled fixes) on the state read moments ago: one request.
-        for fix in pending_fixes:
-            if fix.action == "remove":
-                state.remove_version(database, fix.version)
-            else:
-                state.set_version(database, fix.version, dirty=False)
+        keeper.mark_dirty(database, versions, pending_fixes)
         pending_fixes = []
-        for step in batch:
-            state.set_version(database, step.version, dirty=True)
-        state.ensure_default_settings()
-        if not state.is_state_copy_completed:
-            state.mark_state_copy_completed()
-        client.set_catalog_state(state.data)
         started = time.perf_counter()
-        outcome = _run_batch(client, database, batch)
-        if outcome == "concurrent":
+        outcome = _run_batch(client, keeper, database, batch)
+        if outcome is BatchOutcome.CONCURRENT:
             deployed.notes.append(
                 f"versions {', '.join(map(str, versions))} were applied meanwhile by another deploy; "
                 "nothing was applied twice"
             )
-            _settle(client, database, versions, state)
+            keeper.settle_from_ledger(database, versions)
             ledger = ledger_sql.read_ledger(client, database)
-            replanned = plan_database(migrations, state, ledger, options)
+            replanned = plan_database(migrations, keeper.state, ledger, options)
             if replanned.steps:
                 rest = _apply_database(
-                    client, migrations, replanned, options, state, set(ledger.entries), say
+                    client, keeper, migrations, replanned, options, set(ledger.entries), say
                 )
                 deployed.applied += rest.applied
                 deployed.notes += rest.notes
@@ -257,14 +212,16 @@ def _apply_database(
         )
         # The last write of the database's state also records what concurrent deploys committed.
         last = index == len(plan.batches) - 1
-        _settle(client, database, versions, state, committed=True, known=known if last else None)
+        keeper.settle_committed(database, versions, known=known if last else None)
     if pending_fixes:
-        _settle(client, database, [fix.version for fix in pending_fixes], state)
+        keeper.settle_from_ledger(database, [fix.version for fix in pending_fixes])
     return deployed
 
 
-def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> str:
-    """Run one batch; returns "applied" or "concurrent".
+def _run_batch(
+    client: HasuraClient, keeper: StateKeeper, database: str, batch: Sequence[Step]
+) -> BatchOutcome:
+    """Run one batch.
 
     Raises:
         MigrationFailed: PostgreSQL rejected it (nothing committed; state settled).
@@ -272,18 +229,18 @@ def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> st
     """
     versions = [step.version for step in batch]
     if batch[0].outside_transaction:
-        return _run_outside_transaction(client, database, batch[0])
+        return _run_outside_transaction(client, keeper, database, batch[0])
     try:
         client.run_sql(batch_sql(batch), source=database, check_metadata_consistency=False)
     except HasuraPostgresError as exc:
         if ledger_sql.is_concurrent_deploy(exc):
-            return "concurrent"
+            return BatchOutcome.CONCURRENT
         failure = locate_failure(client, database, batch, exc)
-        _settle(client, database, versions, None)
+        keeper.settle_from_ledger(database, versions)
         raise migration_failed(failure[0], failure[1], exc) from exc
     except HasuraUnreachable as exc:
         if not exc.may_have_reached_server:
-            _settle(client, database, versions, None)
+            keeper.settle_from_ledger(database, versions)
             raise
         # The answer was lost. The batch may still be running: wait for kedge's lock (which it
         # holds until it ends), then the ledger says whether it committed.
@@ -297,17 +254,19 @@ def _run_batch(client: HasuraClient, database: str, batch: Sequence[Step]) -> st
         except (HasuraError, DeployInProgress):  # still unknown: dirty is the safe state
             raise unknown from exc
         if all(v in recorded.entries for v in versions):
-            return "applied"
-        _settle(client, database, versions, None)
+            return BatchOutcome.APPLIED
+        keeper.settle_from_ledger(database, versions)
         raise HasuraUnreachable(
             f"{exc.message}; the batch did not commit (nothing was applied)",
             may_have_reached_server=True,
             hint="run `kedge-hasura deploy` again",
         ) from exc
-    return "applied"
+    return BatchOutcome.APPLIED
 
 
-def _run_outside_transaction(client: HasuraClient, database: str, step: Step) -> str:
+def _run_outside_transaction(
+    client: HasuraClient, keeper: StateKeeper, database: str, step: Step
+) -> BatchOutcome:
     """A migration marked `-- hasura:no-transaction`: one request per statement, each committed
     on its own, so a failure can say exactly which statements committed before it.
 
@@ -323,7 +282,7 @@ def _run_outside_transaction(client: HasuraClient, database: str, step: Step) ->
             )
         except HasuraPostgresError as exc:
             if index == 0:
-                _settle(client, database, [step.version], None)
+                keeper.settle_from_ledger(database, [step.version])
                 raise migration_failed(step, statement, exc) from exc
             raise migration_failed(step, statement, exc, committed=index) from exc
     client.run_sql(
@@ -331,33 +290,39 @@ def _run_outside_transaction(client: HasuraClient, database: str, step: Step) ->
         source=database,
         check_metadata_consistency=False,
     )
-    return "applied"
+    return BatchOutcome.APPLIED
 
 
-def batch_sql(batch: Sequence[Step], *, probe_after: tuple[int, int | None] | None = None) -> str:
-    """The batch's SQL: prelude, then each migration and its ledger row.
+@dataclass(frozen=True)
+class Probe:
+    """A request that runs part of a batch and then always fails, so it can never commit: the
+    first `migrations` of the batch, the last of them cut after `statements` statements (None:
+    all of it)."""
 
-    With `probe_after=(k, j)`: only the first k migrations (the k-th cut after its j-th statement),
-    then a statement that always fails, so the request can never commit.
-    """
+    migrations: int
+    statements: int | None = None
+
+
+def batch_sql(batch: Sequence[Step], *, probe: Probe | None = None) -> str:
+    """The batch's SQL: prelude, then each migration and its ledger row (with `probe`: see Probe)."""
     # The concurrent-deploy guard only makes sense for ups: a down removes ledger rows.
     guarded = [step.version for step in batch if step.direction == "up"]
     parts = [ledger_sql.prelude(guarded)]
-    count = len(batch) if probe_after is None else probe_after[0]
+    count = len(batch) if probe is None else probe.migrations
     for index, step in enumerate(batch[:count]):
         sql = step.sql
-        if probe_after is not None and index == count - 1 and probe_after[1] is not None:
+        if probe is not None and index == count - 1 and probe.statements is not None:
             statements = _statements(step)
-            sql = step.sql[: statements[probe_after[1] - 1].end] if probe_after[1] else ""
+            sql = step.sql[: statements[probe.statements - 1].end] if probe.statements else ""
         parts.append(
             f"-- kedge-hasura: {step.direction} {migration_folder_name(step.version, step.name)}\n{sql}\n;\n"
         )
-        if probe_after is None:
+        if probe is None:
             if step.direction == "up":
                 parts.append(ledger_sql.record(step.version, step.name, step.sha256))
             else:
                 parts.append(ledger_sql.forget(step.version, *step.also_forget))
-    if probe_after is not None:
+    if probe is not None:
         parts.append(ledger_sql.probe())
     return "".join(parts)
 
@@ -379,7 +344,7 @@ def locate_failure(
     def fails(k: int, j: int | None = None) -> bool:
         try:
             client.run_sql(
-                batch_sql(batch, probe_after=(k, j)), source=database, check_metadata_consistency=False
+                batch_sql(batch, probe=Probe(k, j)), source=database, check_metadata_consistency=False
             )
         except HasuraPostgresError as exc:
             return not ledger_sql.is_probe(exc)
@@ -433,41 +398,3 @@ def migration_failed(
         hint=(error.pg_hint + "; " if error.pg_hint else "") + outcome,
         details={"detail": error.pg_detail},
     )
-
-
-def _settle(
-    client: HasuraClient,
-    database: str,
-    versions: Sequence[int],
-    state: CliState | None,
-    *,
-    committed: bool = False,
-    known: set[int] | None = None,
-) -> None:
-    """Record `versions` as the ledger proves them: clean if applied, absent if not.
-
-    After a successful batch (`committed`) its answer proves it. With `known` (the ledger's
-    versions when the plan was made), the ledger is read between the read and the write of
-    catalog state, and versions that other deploys committed meanwhile are recorded too: catalog
-    state has no compare-and-swap, so a concurrent deploy's write between our read and write could
-    otherwise be lost (`hasura migrate status` would miss a version the database has).
-    """
-
-    def write(cli: CliState) -> None:
-        read = not committed or known is not None
-        current = ledger_sql.read_ledger(client, database).entries if read else {}
-        applied = set(versions) if committed else set(current)
-        if known is not None:
-            recorded = cli.versions(database)
-            for version in current.keys() - known - set(versions):
-                if recorded.get(version) is not False:
-                    cli.set_version(database, version, dirty=False)
-        for version in versions:
-            if version in applied:
-                cli.set_version(database, version, dirty=False)
-            else:
-                cli.remove_version(database, version)
-
-    updated = client.update_cli_state(write)
-    if state is not None:
-        state.data = updated.data

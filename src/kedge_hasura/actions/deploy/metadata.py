@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kedge_hasura.errors import HasuraInconsistentMetadata, ProjectError
+from kedge_hasura.errors import ProjectError
 from kedge_hasura.hasura.client import HasuraClient
-from kedge_hasura.hasura.models import InconsistentObject, QualifiedTable
+from kedge_hasura.hasura.models import HasuraInconsistentMetadata, InconsistentObject, QualifiedTable
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.manifest import atomic_write
 from kedge_hasura.project.metadata import (
@@ -121,7 +121,7 @@ def _managed_schemas(project: Project, directory: MetadataDirectory) -> dict[str
             name = table_name(entry.get("table") if isinstance(entry, dict) else None)
             if name:
                 managed.setdefault(str(source.get("name")), set()).add(name[0])
-    for database, migrations in project.scan_migrations(analyze_sql=False).databases.items():
+    for database, migrations in project.scan_migrations().databases.items():
         for migration in migrations.migrations:
             if migration.up is not None:
                 managed.setdefault(database, set()).update(created_schemas(migration.up.text))

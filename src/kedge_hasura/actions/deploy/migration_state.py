@@ -22,6 +22,7 @@ class SquashedRange(BaseModel):
     consolidated_version: int
     consolidated_folder: str
     original_up_sha256: dict[int, str] = {}  # version → checksum of the archived original's up.sql
+    earlier: list[str] = []  # archives of earlier squashes whose migration this one squashed again
 
 
 class DatabaseState(BaseModel):
@@ -65,6 +66,7 @@ def squashed_ranges(migrations: DatabaseMigrations) -> list[SquashedRange]:
                     for f in m.files
                     if f.path.endswith(("/up.sql", ".up.sql"))
                 },
+                earlier=list(manifest.earlier_archives),
             )
         )
     return ranges

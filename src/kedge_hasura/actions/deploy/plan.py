@@ -7,6 +7,8 @@ versions fill gaps as the CLI does, and every decision is explained in the plan:
 - squash archives decide what runs: all originals applied → the consolidated migration (which
   reuses the last version) is already applied; a prefix applied → the remaining originals run
   from the archive, never the consolidated SQL over a partial state; none → the consolidated one;
+  a squash of an earlier squash's migration (project.chain) is planned over the true originals of
+  the chain, the earlier squash's migration counting as all of its originals;
 - batches: everything in one transaction by default; a migration that must run outside a
   transaction, or that holds BEGIN/COMMIT, runs alone; a batch ends after `ALTER TYPE ... ADD
   VALUE` (the new label cannot be used before commit).
@@ -24,8 +26,9 @@ from kedge_hasura.actions.deploy.ledger import Ledger
 from kedge_hasura.actions.deploy.migration_state import DatabaseState, SquashedRange, compare_state
 from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.project.chain import chain_folders, chain_problems, expanded_originals
 from kedge_hasura.project.manifest import check_archive, read_manifest
-from kedge_hasura.project.migrations import DatabaseMigrations, Migration, SqlFile, scan_database_folder
+from kedge_hasura.project.migrations import DatabaseMigrations, Migration, SqlFile
 from kedge_hasura.project.naming import migration_folder_name
 
 TransactionMode = Literal["all", "each"]
@@ -124,8 +127,10 @@ def plan_database(
     pending: list[tuple[Migration, Literal["migrations", "archive"]]] = [
         (m, "migrations") for m in migrations.migrations if m.version in state.pending
     ]
+    squashed_again = {name for squash in state.squashes for name in squash.earlier}
     for squash in state.squashes:
-        pending = _apply_squash_case(migrations, squash, recorded, pending, plan)
+        if squash.archive not in squashed_again:  # planned with the squash that links to it
+            pending = _apply_squash_case(migrations, squash, state.squashes, recorded, pending, plan)
     plan.edited = edited_versions(migrations, state, ledger)
     if plan.edited and not options.allow_edited:
         raise ProjectError(
@@ -185,19 +190,50 @@ def _settle_dirty(
     return fixes
 
 
+def _chain(
+    squash: SquashedRange, squashes: list[SquashedRange], recorded: dict[int, bool]
+) -> tuple[list[int], set[int]]:
+    """The true original versions behind `squash` (project.chain), and the versions that count as
+    applied: those recorded, and every original of an earlier squash whose version is recorded
+    (its migration reuses its last original's version, so the server ran it or all of them)."""
+    by_name = {s.archive: s for s in squashes}
+    applied = set(recorded)
+
+    def expand(current: SquashedRange, seen: tuple[str, ...]) -> list[int]:
+        earlier = {
+            s.consolidated_version: s
+            for name in current.earlier
+            if name not in seen and (s := by_name.get(name)) is not None
+        }
+        versions: list[int] = []
+        for version in current.versions:
+            if version not in earlier:
+                versions.append(version)
+                continue
+            inner = expand(earlier[version], (*seen, current.archive))  # innermost counted first
+            if version in applied:
+                applied.update(inner)
+            versions += inner
+        return versions
+
+    return expand(squash, ()), applied
+
+
 def _apply_squash_case(
     migrations: DatabaseMigrations,
     squash: SquashedRange,
+    squashes: list[SquashedRange],
     recorded: dict[int, bool],
     pending: list[tuple[Migration, Literal["migrations", "archive"]]],
     plan: DatabasePlan,
 ) -> list[tuple[Migration, Literal["migrations", "archive"]]]:
-    applied = [v for v in squash.versions if v in recorded]
+    versions, counted = _chain(squash, squashes, recorded)
+    applied = [v for v in versions if v in counted]
     last = squash.consolidated_version
     name = f"{squash.archive} → {squash.consolidated_folder}"
-    if applied == squash.versions:
+    if applied == versions:
         plan.notes.append(f"{name}: the server applied every original, so the squashed migration is applied")
-        plan.prunable = squash.versions[:-1]
+        plan.prunable = [v for v in versions[:-1] if v in recorded]
         plan.case = "squash: all originals applied"
         return pending
     if not applied:
@@ -210,24 +246,25 @@ def _apply_squash_case(
     if applied == [last]:
         plan.notes.append(f"{name}: the squashed migration is applied")
         return pending
-    if applied != squash.versions[: len(applied)]:
+    if applied != versions[: len(applied)]:
         raise ProjectError(
             f"database {migrations.database}: the server applied {len(applied)} "
-            f"of the {len(squash.versions)} "
+            f"of the {len(versions)} "
             f"squashed originals, but not the first {len(applied)} in order ({', '.join(map(str, applied))})",
             hint="bring that environment up to date with the originals (`kedge-hasura archive restore`), "
             "or fix its state with `kedge-hasura state`",
         )
     folder = migrations.directory / squash.archive
-    check = check_archive(folder, read_manifest(folder))
-    if not check.ok:
-        raise ProjectError(
-            f"{folder}: archived files do not match MANIFEST.json, "
-            "so the remaining originals cannot be trusted",
-            hint="run `kedge-hasura archive verify`",
-        )
-    originals = scan_database_folder(migrations.database, folder).databases[migrations.database].migrations
-    remaining = [m for m in originals if m.version not in recorded]
+    for archive in chain_folders(migrations, folder):
+        manifest = read_manifest(archive)
+        if not check_archive(archive, manifest).ok or chain_problems(migrations, archive, manifest):
+            raise ProjectError(
+                f"{archive}: archived files do not match MANIFEST.json, "
+                "so the remaining originals cannot be trusted",
+                hint="run `kedge-hasura archive verify`",
+            )
+    originals = [original.migration for original in expanded_originals(migrations, folder)]
+    remaining = [m for m in originals if m.version not in counted]
     plan.notes.append(
         f"{name}: the server applied the first {len(applied)} originals; the remaining {len(remaining)} run "
         "from the archive (never the squashed SQL over a partial state)"

@@ -19,6 +19,7 @@ from kedge_hasura.actions.deploy.plan import Step
 from kedge_hasura.errors import HasuraPostgresError, ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.project.chain import expanded_originals
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
 
@@ -94,25 +95,19 @@ def _mark(cli: CliState, database: str, versions: list[int], *, applied: bool) -
 
 
 def _database(project: Project, name: str | None) -> DatabaseMigrations:
-    scan = project.scan_migrations(analyze_sql=False)
-    if name is None:
-        if len(scan.databases) != 1:
-            raise UsageError("the project has several databases", hint="choose one with --database")
-        return next(iter(scan.databases.values()))
-    if name not in scan.databases:
-        raise UsageError(f"no migrations for database {name!r}", hint="check --database")
-    return scan.databases[name]
+    return project.require_database(name)
 
 
 def _down_step(migrations: DatabaseMigrations, version: int, recorded: dict[int, bool]) -> Step:
     migration = _source_of(migrations, version, recorded)
     # The squashed migration's down.sql (not an original's) undoes every original of its squash,
-    # which a server that ran them (and was pruned since) still has ledger rows for.
+    # which a server that ran them (and was pruned since) still has ledger rows for; a squash of an
+    # earlier squash undoes that squash's originals too (project.chain).
     also_forget = [
-        v
+        original.migration.version
         for squash in squashed_ranges(migrations)
         if version == squash.consolidated_version and migration.location.parent == migrations.directory
-        for v in squash.versions[:-1]
+        for original in expanded_originals(migrations, migrations.directory / squash.archive)[:-1]
     ]
     down = migration.down
     if down is None or not down.parsed.statements:

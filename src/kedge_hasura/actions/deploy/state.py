@@ -50,9 +50,10 @@ class StateChange(BaseModel):
 
 def show_state(project: Project, client: HasuraClient, *, database: str | None = None) -> StateReport:
     """Per database: every version known to the server, the project or the ledger."""
+    chosen = project.databases(database)  # a wrong --database fails before any request
     cli = CliState(client.get_catalog_state().cli_state)
     reports = []
-    for migrations in _databases(project, database):
+    for migrations in chosen:
         name = migrations.database
         recorded = cli.versions(name)
         ledger = ledger_sql.read_ledger(client, name)
@@ -95,7 +96,7 @@ def mark(
     Raises:
         UsageError: an unknown database, or marking applied a version the project does not have.
     """
-    migrations = _databases(project, database, single=True)[0]
+    migrations = project.require_database(database)
     name = migrations.database
     local = migrations.by_version(version)
     if applied:
@@ -124,10 +125,8 @@ def mark(
 
 def prune(project: Project, client: HasuraClient, *, database: str | None) -> StateChange:
     """Drop the keys of squashed originals (all but the last) where the server applied every one."""
-    report = show_state(project, client, database=database)
-    if len(report.databases) != 1:
-        raise UsageError("the project has several databases", hint="choose one with --database")
-    target = report.databases[0]
+    chosen = project.require_database(database)
+    (target,) = show_state(project, client, database=chosen.database).databases
     if target.prunable:
 
         def remove(cli: CliState) -> None:
@@ -136,17 +135,6 @@ def prune(project: Project, client: HasuraClient, *, database: str | None) -> St
 
         client.update_cli_state(remove)
     return StateChange(action="prune", database=target.database, versions=target.prunable)
-
-
-def _databases(project: Project, database: str | None, *, single: bool = False) -> list[DatabaseMigrations]:
-    scan = project.scan_migrations(analyze_sql=False)
-    if database is not None:
-        if database not in scan.databases:
-            raise UsageError(f"no migrations for database {database!r}", hint="check --database")
-        return [scan.databases[database]]
-    if single and len(scan.databases) != 1:
-        raise UsageError("the project has several databases", hint="choose one with --database")
-    return [scan.databases[name] for name in sorted(scan.databases)]
 
 
 def _archived_names(migrations: DatabaseMigrations) -> dict[int, str]:

@@ -18,7 +18,6 @@ from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.migration_state import compare_state
 from kedge_hasura.actions.deploy.plan import edited_versions
 from kedge_hasura.actions.replay import project_preconditions, replay_migrations
-from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
@@ -72,19 +71,12 @@ def verify(
         HasuraError: the server cannot be read.
     """
     say = progress or (lambda message: None)
-    scan = project.scan_migrations(analyze_sql=False)
-    if scan.errors:
-        raise ProjectError(
-            f"the migrations have errors: {scan.errors[0].message}", hint="run `kedge-hasura status`"
-        )
-    names = [database] if database else sorted(scan.databases)
-    if database and database not in scan.databases:
-        raise UsageError(f"no migrations for database {database!r}", hint="check --database")
+    chosen = project.databases(database)
     state = CliState(client.get_catalog_state().cli_state)
     results = []
     with cluster() as scratch:
-        for name in names:
-            migrations = scan.databases[name]
+        for migrations in chosen:
+            name = migrations.database
             say(f"{name}: replaying {len(migrations.migrations)} migrations and reading the live schema")
             with scratch.database("verify") as replayed:
                 replay_migrations(

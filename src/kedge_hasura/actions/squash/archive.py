@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from kedge_hasura import __version__
 from kedge_hasura.errors import ManifestError, ProjectError, UsageError
+from kedge_hasura.project.chain import chain_folders, chain_problems, expanded_originals, later_archive
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.manifest import (
     MANIFEST_NAME,
@@ -109,6 +110,7 @@ def manifest_for(
     preconditions_sql: Sequence[str] | None = None,
     exclude_schemas: Sequence[str] = (),
     hasura_preconditions: bool = True,
+    earlier_archives: Sequence[str] = (),
 ) -> ArchiveManifest:
     """A manifest for archiving `selected` (file entries are filled in when the archive is written)."""
     return ArchiveManifest(
@@ -128,6 +130,7 @@ def manifest_for(
         preconditions_sql=list(preconditions_sql) if preconditions_sql is not None else None,
         exclude_schemas=list(exclude_schemas),
         hasura_preconditions=hasura_preconditions,
+        earlier_archives=list(earlier_archives),
     )
 
 
@@ -140,10 +143,11 @@ class ArchiveInfo(BaseModel):
     manifest: ArchiveManifest | None = None
     error: str | None = None  # the manifest could not be read
     check: ArchiveCheck | None = None
+    chain_problems: list[str] = []  # broken links to earlier squashes' archives (project.chain)
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.check is not None and self.check.ok
+        return self.error is None and self.check is not None and self.check.ok and not self.chain_problems
 
 
 class ArchiveList(BaseModel):
@@ -164,6 +168,7 @@ class ArchiveChange(BaseModel):
     archive: Path
     migrations: list[str]
     removed: list[Path] = []
+    earlier_archives: list[Path] = []  # restore: archives of earlier squashes restored with it
     dry_run: bool = False
 
 
@@ -184,9 +189,10 @@ def list_archives(project: Project, *, database: str | None = None, name: str | 
                 continue
             archives.append(
                 ArchiveInfo(
-                    database=db_name, folder=folder, manifest=manifest, check=check_archive(folder, manifest)
+                    database=db_name, folder=folder, manifest=manifest, check=check_archive(folder, manifest),
+                    chain_problems=chain_problems(migrations, folder, manifest),
                 )
-            )
+            )  # fmt: skip
     if name is not None and not archives:
         raise UsageError(f"no archive called {name!r}", hint="see `kedge-hasura archive list`")
     return ArchiveList(archives=archives)
@@ -241,10 +247,16 @@ def restore_archive(
 ) -> ArchiveChange:
     """Put an archive's migrations back, removing the migration they were squashed into.
 
+    An archive that links to earlier squashes' archives (project.chain) restores the whole chain:
+    the migration an earlier squash wrote comes back out of this archive and is replaced in turn
+    by that squash's originals, so every original is back and no archive is left behind.
+
     Raises:
-        ManifestError: the manifest is unreadable or unsafe, or files do not match their checksums.
-        ProjectError: restoring would overwrite a different file, or the squashed migration was
+        ManifestError: the manifest is unreadable or unsafe, files do not match their checksums, or
+            a link to an earlier archive is broken.
+        ProjectError: restoring would overwrite a different file, or a squashed migration was
             edited after the squash.
+        UsageError: no such archive, or a later squash's archive links to it (restore that one).
     """
     migrations = _database(project, database)
     folder = migrations.directory / name
@@ -252,51 +264,72 @@ def restore_archive(
         raise UsageError(
             f"no archive {name!r} for database {database}", hint="see `kedge-hasura archive list`"
         )
-    manifest = read_manifest(folder)
-    _require_archive_ok(folder, manifest)
+    later = later_archive(migrations, name)
+    if later is not None:
+        raise UsageError(
+            f"{name} holds the originals of a squash that was squashed again: {later.name} links to it",
+            hint=f"restore {later.name}; that puts back the originals of both",
+        )
+    chain = chain_folders(migrations, folder)
+    manifests = {archive: read_manifest(archive) for archive in chain}
+    for archive, manifest in manifests.items():
+        _require_archive_ok(archive, manifest)
+        problems = chain_problems(migrations, archive, manifest)
+        if problems:
+            raise ManifestError(problems[0], hint="run `kedge-hasura archive verify`")
     removed: list[Path] = []
-    consolidated = manifest.consolidated
+    consolidated = manifests[folder].consolidated
     if consolidated is not None:
         current = safe_path(migrations.directory, consolidated.folder)
         if current.exists():
             _require_unedited(current, consolidated)
             removed.append(current)
-    top_level = sorted({file.path.split("/", 1)[0] for file in manifest.files()})
+    originals = [o.migration for o in expanded_originals(migrations, folder)]
     result = ArchiveChange(
         action="restore", database=database, archive=folder,
-        migrations=[migration_folder_name(m.version, m.name) for m in manifest.migrations],
-        removed=removed, dry_run=dry_run,
+        migrations=[m.key for m in originals], removed=removed, dry_run=dry_run,
+        earlier_archives=chain[1:],
     )  # fmt: skip
     if dry_run:
         return result
     with StagedFolder(migrations.directory) as staged:
         step("stage")
-        # The squashed migration goes first: it may have the last original's folder name (a squash
-        # made with --name equal to that name), which the move back then fills again.
-        for path in removed:
-            shutil.rmtree(staged.path / path.relative_to(migrations.directory))
-        for entry in top_level:
-            source = staged.path / name / entry
-            target = staged.path / entry
-            if target.exists():
-                if not _same_tree(source, target):
-                    raise ProjectError(
-                        f"restoring would overwrite {migrations.directory / entry}, "
-                        "which differs from the archived copy",
-                        hint="move that file or folder away first",
-                    )
-                shutil.rmtree(target) if target.is_dir() else target.unlink()
-            source.rename(target)
+        # Newest first: each earlier squash's migration is back in place before its archive's
+        # originals replace it.
+        for archive in chain:
+            _restore_into(staged.path, archive.name, manifests[archive], migrations.directory)
         step("move-back")
-        shutil.rmtree(staged.path / name)
         step("remove")
-        _check_staged(
-            database, staged.path, expect={m.version: m.name for m in manifest.migrations}, gone=set()
-        )
+        _check_staged(database, staged.path, expect={m.version: m.name for m in originals}, gone=set())
         step("check")
         staged.commit()
         step("commit")
     return result
+
+
+def _restore_into(staged: Path, name: str, manifest: ArchiveManifest, directory: Path) -> None:
+    """Inside the staged copy: remove the squashed migration, move the archive's files back, and
+    remove the archive folder."""
+    consolidated = manifest.consolidated
+    if consolidated is not None:
+        current = safe_path(staged, consolidated.folder)
+        # The squashed migration goes first: it may have the last original's folder name (a squash
+        # made with --name equal to that name), which the move back then fills again.
+        if current.exists():
+            _require_unedited(current, consolidated)
+            shutil.rmtree(current)
+    for entry in sorted({file.path.split("/", 1)[0] for file in manifest.files()}):
+        source = staged / name / entry
+        target = staged / entry
+        if target.exists():
+            if not _same_tree(source, target):
+                raise ProjectError(
+                    f"restoring would overwrite {directory / entry}, which differs from the archived copy",
+                    hint="move that file or folder away first",
+                )
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        source.rename(target)
+    shutil.rmtree(staged / name)
 
 
 def _require_unedited(folder: Path, consolidated: Consolidated) -> None:
@@ -327,15 +360,7 @@ def _require_unedited(folder: Path, consolidated: Consolidated) -> None:
 
 
 def _database(project: Project, database: str) -> DatabaseMigrations:
-    scan = project.scan_migrations(analyze_sql=False)
-    if scan.errors:
-        raise ProjectError(
-            f"the migrations have {len(scan.errors)} error(s): {scan.errors[0].message}",
-            hint="run `kedge-hasura status` and fix them first",
-        )
-    if database not in scan.databases:
-        raise UsageError(f"no migrations for database {database!r}", hint="check --database")
-    return scan.databases[database]
+    return project.migrations_of(database)
 
 
 def _move_originals(

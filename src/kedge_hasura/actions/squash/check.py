@@ -12,7 +12,6 @@ from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, build_before
 from kedge_hasura.actions.squash.verify import compare_states
-from kedge_hasura.errors import ProjectError
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -54,23 +53,22 @@ def check_squash(
 ) -> SquashCheck:
     """Re-run each archived squash in scratch databases and compare it with the committed migration.
 
+    A squash of an earlier squash's migration (project.chain) replays the true originals behind
+    it, from every archive of the chain; the earlier squash is checked against its migration as
+    the later archive keeps it.
+
     Raises:
         ProjectError: the migrations have errors.
         MigrationFailed: an archived original or the committed migration fails to apply.
     """
+    from kedge_hasura.project.chain import chain_folders, expanded_originals, later_archive
     from kedge_hasura.project.manifest import check_archive, read_manifest
     from kedge_hasura.project.migrations import scan_database_folder
 
     say = progress or (lambda message: None)
-    scan = project.scan_migrations(analyze_sql=False)
-    if scan.errors:
-        raise ProjectError(
-            f"the migrations have errors: {scan.errors[0].message}", hint="run `kedge-hasura status`"
-        )
     squashes = [
         (migrations, folder, read_manifest(folder))
-        for name, migrations in sorted(scan.databases.items())
-        if database is None or name == database
+        for migrations in project.databases(database)
         for folder in migrations.archives
     ]
     squashes = [(m, f, manifest) for m, f, manifest in squashes if manifest.consolidated is not None]
@@ -88,15 +86,25 @@ def check_squash(
                 equivalent=False,
                 checksums_ok=check_archive(folder, manifest).ok,
             )
-            current = migrations.by_version(consolidated.version)
+            later = later_archive(migrations, folder.name)
+            current = (
+                migrations.by_version(consolidated.version)
+                if later is None
+                else scan_database_folder(migrations.database, later)
+                .databases[migrations.database]
+                .by_version(consolidated.version)
+            )
             if current is None or current.up is None:
                 item.problem = f"the squashed migration {consolidated.folder} is missing"
                 items.append(item)
                 continue
             item.edited_since_squash = current.up.sha256 != consolidated.up_sha256
-            originals = (
-                scan_database_folder(migrations.database, folder).databases[migrations.database].migrations
-            )
+            originals = tuple(original.migration for original in expanded_originals(migrations, folder))
+            # What varied on the replays of every squash of the chain varies on this replay too.
+            chain = [read_manifest(f) for f in chain_folders(migrations, folder)]
+            frozen = sorted({value for m in chain for value in m.frozen_values})
+            tables = sorted({table for m in chain for table in m.nondeterministic_tables})
+            sequences = sorted({sequence for m in chain for sequence in m.nondeterministic_sequences})
             request = SquashRequest(
                 database=migrations.database, strategy=manifest.strategy or "dump",
                 pre_sql=project.root / manifest.pre_sql if manifest.pre_sql else None,
@@ -114,11 +122,10 @@ def check_squash(
             apply_scripts(work, replayed, scripts_for(originals), seed=REPLAY_SEEDS[0])
             committed = scratch.create_database("committed", copy_of=before)
             apply_scripts(work, committed, [script_from_file(current.version, current.name, current.up)])
-            varying = (*manifest.nondeterministic_tables, *manifest.nondeterministic_sequences)
             schema, data = compare_states(
-                work, replayed.conninfo, committed.conninfo, manifest.frozen_values, varying
+                work, replayed.conninfo, committed.conninfo, frozen, (*tables, *sequences)
             )
-            item.nondeterministic_tables = list(manifest.nondeterministic_tables)
+            item.nondeterministic_tables = tables
             item.schema_differences = schema.failing(Severity.WARNING)
             item.schema_identical = not schema.differences
             item.equivalent_only = equivalent_only(schema.differences)

@@ -26,7 +26,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from kedge_hasura.errors import MigrationFailed, SquashNotEquivalent
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
+from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.schemadiff.compare import Difference
 from kedge_hasura.sql.pgdump import DumpEntry
 

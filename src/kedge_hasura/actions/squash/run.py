@@ -24,7 +24,17 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kedge_hasura.actions.squash.plan import Progress, SquashRequest, Strategy, select_range
+from kedge_hasura.actions.squash import failure
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
+from kedge_hasura.actions.squash.plan import (
+    Progress,
+    SquashRequest,
+    Strategy,
+    earlier_squash_of,
+    nothing_to_squash,
+    refuse_orphaning,
+    select_range,
+)
 from kedge_hasura.actions.squash.roundtrip import claim_lines, first_verified, with_claim
 from kedge_hasura.actions.squash.steps import (
     Work,
@@ -32,10 +42,12 @@ from kedge_hasura.actions.squash.steps import (
     find_variation,
     replay_range,
     snapshot,
+    squash_folder_name,
     transaction_warnings,
 )
 from kedge_hasura.actions.squash.strategies import concat_strategy, dump_strategy
 from kedge_hasura.actions.squash.verify import Verification, verify
+from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -60,6 +72,8 @@ class SquashResult(BaseModel):
     migrations: list[str]
     folder: Path  # the new migration's folder (written, or that would be written)
     archive_folder: Path | None
+    # Archives of earlier squashes whose migration is in the range: the new archive links to them.
+    earlier_archives: list[Path] = []
     dry_run: bool
     written: bool
     up_sql: str
@@ -79,6 +93,17 @@ class SquashResult(BaseModel):
     postgres_major: int
 
 
+class NothingToSquash(BaseModel):
+    """The result of `kedge-hasura squash` when the range needs no squash: nothing is written."""
+
+    database: str
+    reason: str
+    migrations: list[str]  # the range (empty, or the one migration an earlier squash wrote)
+    earlier_archive: Path | None = None  # that squash's archive
+    dry_run: bool
+    written: bool = False
+
+
 def squash(
     project: Project,
     request: SquashRequest,
@@ -86,8 +111,11 @@ def squash(
     cluster: Callable[[], ScratchCluster],
     progress: Progress | None = None,
     step: Callable[[str], None] | None = None,
-) -> SquashResult:
+) -> SquashResult | NothingToSquash:
     """Build, verify and (unless dry-run) write the squashed migration and the archive.
+
+    A range with nothing to squash (no migrations, or only the one an earlier squash wrote, see
+    plan.nothing_to_squash) returns NothingToSquash without starting PostgreSQL or writing.
 
     `step` is called with the name of each file-writing step (a seam for interruption tests).
 
@@ -100,6 +128,17 @@ def squash(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     migrations, selected = select_range(project, request)
+    nothing = nothing_to_squash(migrations, selected, request)
+    if nothing is not None:
+        reason, earlier = nothing
+        return NothingToSquash(
+            database=migrations.database,
+            reason=reason,
+            migrations=[m.key for m in selected],
+            earlier_archive=migrations.directory / earlier if earlier else None,
+            dry_run=request.dry_run,
+        )
+    refuse_orphaning(migrations, selected, request)
     with cluster() as scratch:
         say(f"started {scratch.describe()}")
         work = Work(
@@ -163,6 +202,9 @@ def _write(
             preconditions_sql=preconditions_sql,
             exclude_schemas=request.exclude_schemas,
             hasura_preconditions=hasura_mimic,
+            # The migration an earlier squash wrote moves into this archive; link to that squash's
+            # archive so its originals stay reachable (project.chain).
+            earlier_archives=[earlier.name for earlier in result.earlier_archives],
         )
     archive.write_squash(
         migrations,
@@ -207,9 +249,17 @@ def _squash(work: Work) -> SquashResult:
     verification, seconds_squashed = Verification(verified=False), 0.0
     if request.verify:
         candidates = [up_sql] if built.round_trip_up is None else [built.round_trip_up, up_sql]
-        up_sql, (verification, seconds_squashed) = first_verified(
-            candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
-        )
+        try:
+            up_sql, (verification, seconds_squashed) = first_verified(
+                candidates, lambda sql: verify(work, before, replayed, final, sql, down_sql, frozen)
+            )
+        except MigrationFailed as exc:  # the last candidate's failure: name the real cause
+            raise failure.candidate_failed(
+                exc, folder_name=squash_folder_name(work), up_sql=up_sql, down_sql=down_sql,
+                warnings=warnings, changed=built.changed,
+            ) from exc  # fmt: skip
+        except SquashNotEquivalent as exc:
+            raise failure.not_equivalent(exc, warnings=warnings, changed=built.changed) from exc
     all_rows_compared = not work.variation.nondeterministic_tables
     if verification.verified and not (verification.schema_identical and all_rows_compared):
         others = len(verification.schema_differences) - len(verification.equivalent_only)
@@ -234,6 +284,9 @@ def _squash(work: Work) -> SquashResult:
         archive_folder=(work.migrations.directory / archive_folder_name(work.selected[0].version, to.version))
         if request.archive
         else None,
+        earlier_archives=[
+            e for m in work.selected if (e := earlier_squash_of(work.migrations, m)) is not None
+        ],
         dry_run=request.dry_run,
         written=False,
         up_sql=up_sql,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
+from kedge_hasura.actions.squash.plan import earlier_squash_of
 from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM, round_trip_entries
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
@@ -29,6 +30,8 @@ class SquashedSql:
     down_sql: str
     notes: tuple[str, ...] = ()
     round_trip_up: str | None = None  # up.sql with forms that print back as the originals (dump)
+    # Objects that existed before the range and that the migrations change (dump): "TABLE auth.users"
+    changed: tuple[str, ...] = ()
 
 
 def dump_strategy(
@@ -80,7 +83,9 @@ def dump_strategy(
         "first. Extensions and schemas that existed before are left alone; nothing is dropped with CASCADE.",
     ]
     down_sql = "\n".join(f"-- {line}" for line in down_header) + "\n\n" + "\n".join(drops) + "\n"
-    return SquashedSql(up_sql, down_sql, tuple(notes), round_trip_up)
+    return SquashedSql(
+        up_sql, down_sql, tuple(notes), round_trip_up, tuple(f"{e.type} {e.label}" for e in changed)
+    )
 
 
 def _roles(work: Work, replayed: ScratchDatabase, first_new_oid: int) -> tuple[list[str], list[str]]:
@@ -146,6 +151,13 @@ def header(work: Work, frozen: list[str]) -> list[str]:
         "Originals (version_name  sha256 of up.sql):",
     ]
     lines += [f"  {m.key}  {m.up.sha256 if m.up else '-'}" for m in work.selected]
+    for migration in work.selected:
+        if (earlier := earlier_squash_of(work.migrations, migration)) is not None:
+            lines += [
+                "",
+                f"{migration.key} was written by an earlier squash; its originals are archived in "
+                f"{earlier.name}/.",
+            ]
     if frozen:
         lines += ["", "Values frozen at squash time (different on every replay): " + ", ".join(frozen)]
     if work.variation.nondeterministic_tables:

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
 from kedge_hasura.actions.squash.steps import Work, apply_scripts, read_both, script
-from kedge_hasura.errors import SquashNotEquivalent
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchDatabase

@@ -1,0 +1,131 @@
+"""StateKeeper: the one owner of a deploy's catalog state and of its transitions by the ledger.
+
+Catalog state (`cli_state`, what `hasura migrate status` reads) and kedge-hasura's ledger must
+agree after every deploy, however it ends. Every write of catalog state during a deploy goes
+through this class, as alembic's `HeadMaintainer` owns the version table: marking a batch dirty
+before it runs, and settling its versions afterwards, either from the batch's own answer or from
+the ledger when the answer is missing or says nothing committed. The keeper holds the state it
+last read or wrote, so the planner of the next database sees what was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import Enum
+
+from kedge_hasura.actions.deploy import ledger as ledger_sql
+from kedge_hasura.actions.deploy.plan import StateFix
+from kedge_hasura.errors import HasuraPostgresError
+from kedge_hasura.hasura.cli_state import CliState
+from kedge_hasura.hasura.client import HasuraClient
+
+Progress = Callable[[str], None]
+_LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
+
+
+class BatchOutcome(Enum):
+    """How a batch request ended when it raised nothing."""
+
+    APPLIED = "applied"  # committed, with its ledger rows
+    CONCURRENT = "concurrent"  # another deploy applied these versions meanwhile; nothing ran twice
+
+
+class StateKeeper:
+    """Catalog state of one deploy, for every database it touches (catalog state is one document)."""
+
+    def __init__(self, client: HasuraClient, state: CliState):
+        self._client = client
+        self._state = state
+
+    @classmethod
+    def read(cls, client: HasuraClient) -> StateKeeper:
+        return cls(client, CliState(client.get_catalog_state().cli_state))
+
+    @property
+    def state(self) -> CliState:
+        """The state as last read or written (the planner reads it; only the keeper changes it)."""
+        return self._state
+
+    def copy_legacy(self, *, say: Progress) -> int:
+        """Copy hdb_catalog.schema_migrations into the state in memory, as the CLI does once
+        (contract §4.5). The plan sees the copied versions; the first state write saves them.
+        Returns the number of rows copied."""
+        try:
+            rows = self._client.run_sql(
+                _LEGACY_STATE_SQL, read_only=True, check_metadata_consistency=None
+            ).rows
+        except HasuraPostgresError as exc:
+            if exc.sqlstate not in ("42P01", "3F000"):
+                raise
+            rows = []
+        if rows:
+            say(
+                f"copying {len(rows)} versions of the legacy hdb_catalog.schema_migrations into catalog state"
+            )
+        for version, dirty in rows:
+            if version and int(version) not in self._state.versions("default"):
+                self._state.set_version("default", int(version), dirty=dirty in ("t", "true"))
+        self._state.mark_state_copy_completed()
+        return len(rows)
+
+    def save_legacy_copy(self) -> None:
+        """Save the legacy copy on a fresh read of catalog state (when no batch write carried it)."""
+        copied = self._state
+
+        def write(cli: CliState) -> None:
+            for version, dirty in copied.versions("default").items():
+                if version not in cli.versions("default"):
+                    cli.set_version("default", version, dirty=dirty)
+            cli.mark_state_copy_completed()
+
+        self._state = self._client.update_cli_state(write)
+
+    def mark_dirty(self, database: str, versions: Sequence[int], fixes: Sequence[StateFix]) -> None:
+        """Before a batch: its versions dirty, plus the fixes the ledger justified, in one write
+        on the state read moments ago."""
+        for fix in fixes:
+            if fix.action == "remove":
+                self._state.remove_version(database, fix.version)
+            else:
+                self._state.set_version(database, fix.version, dirty=False)
+        for version in versions:
+            self._state.set_version(database, version, dirty=True)
+        self._state.ensure_default_settings()
+        if not self._state.is_state_copy_completed:
+            self._state.mark_state_copy_completed()
+        self._client.set_catalog_state(self._state.data)
+
+    def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
+        """After a batch that committed: its versions clean.
+
+        With `known` (the ledger's versions when the plan was made), the ledger is read between
+        the read and the write of catalog state, and versions that other deploys committed
+        meanwhile are recorded too: catalog state has no compare-and-swap, so a concurrent
+        deploy's write between our read and write could otherwise be lost (`hasura migrate
+        status` would miss a version the database has).
+        """
+
+        def write(cli: CliState) -> None:
+            if known is not None:
+                current = ledger_sql.read_ledger(self._client, database).entries
+                recorded = cli.versions(database)
+                for version in current.keys() - known - set(versions):
+                    if recorded.get(version) is not False:
+                        cli.set_version(database, version, dirty=False)
+            for version in versions:
+                cli.set_version(database, version, dirty=False)
+
+        self._state = self._client.update_cli_state(write)
+
+    def settle_from_ledger(self, database: str, versions: Sequence[int]) -> None:
+        """Record `versions` as the ledger proves them: clean if applied, absent if not."""
+
+        def write(cli: CliState) -> None:
+            applied = ledger_sql.read_ledger(self._client, database).entries
+            for version in versions:
+                if version in applied:
+                    cli.set_version(database, version, dirty=False)
+                else:
+                    cli.remove_version(database, version)
+
+        self._state = self._client.update_cli_state(write)
