@@ -87,6 +87,21 @@ def test_stop_leaves_no_process_and_no_folder(installation: PgInstallation) -> N
     server.stop()  # idempotent
 
 
+def test_stop_without_waiting_for_removal_stops_the_server_and_the_folder_still_goes(
+    installation: PgInstallation,
+) -> None:
+    server = ScratchServer(installation).start()
+    pid, folder = server.pid, server.folder
+    assert pid is not None and folder is not None
+    server.stop(wait_for_removal=False)
+    assert not _process_exists(pid)  # the server has exited before stop returns
+    deadline = time.monotonic() + 15
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not folder.exists(), "the server's folder was left behind"
+    assert _server_processes(folder) == []
+
+
 def test_no_server_survives_kill_9_of_its_parent(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
@@ -151,7 +166,8 @@ def test_kill_9_during_initdb_leaves_no_folder(tmp_path: Path) -> None:
         )
     )
     temp_root = Path(server_module._temp_root() or tempfile.gettempdir())
-    parent = subprocess.Popen([sys.executable, str(script)])
+    # no cached cluster: the stand-in initdb must be what runs
+    parent = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "KEDGE_INITDB_CACHE": "off"})
     try:
         deadline = time.monotonic() + 60
         found: list[Path] = []
@@ -173,6 +189,7 @@ def test_kill_9_during_initdb_leaves_no_folder(tmp_path: Path) -> None:
 def test_a_failed_initdb_reports_its_output_and_leaves_no_folder(
     installation: PgInstallation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("KEDGE_INITDB_CACHE", "off")  # a cached cluster would skip the failing initdb
     monkeypatch.setattr(
         ScratchServer, "_initdb_argv", lambda self: ["/bin/sh", "-c", "echo initdb says no >&2; exit 3"]
     )
@@ -182,3 +199,53 @@ def test_a_failed_initdb_reports_its_output_and_leaves_no_folder(
     assert "exit code 3" in caught.value.message
     assert "initdb says no" in caught.value.details["output"]
     assert server.folder is None
+
+
+def _select_one(server: ScratchServer) -> object:
+    with psycopg.connect(server.conninfo()) as connection:
+        return connection.execute("SELECT 1").fetchone()
+
+
+def test_a_cached_initdb_folder_is_copied_instead_of_running_initdb_again(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    copied = []
+    for _ in range(2):
+        server = ScratchServer(installation).start()
+        folder = server.socket_dir
+        try:
+            assert _select_one(server) == (1,)
+            copied.append(server.from_cache)
+        finally:
+            server.stop()
+        assert not folder.exists()
+    assert copied == [False, True]
+    (entry,) = (tmp_path / "cache" / "kedge-hasura" / "initdb").iterdir()
+    assert entry.stat().st_mode & 0o077 == 0  # private to this user
+    assert not (entry / "postmaster.pid").exists()  # stored before the server first ran
+
+
+def test_a_cache_entry_others_can_write_is_not_used(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with ScratchServer(installation):
+        pass
+    (entry,) = (tmp_path / "cache" / "kedge-hasura" / "initdb").iterdir()
+    entry.chmod(0o777)
+    with ScratchServer(installation) as server:
+        assert _select_one(server) == (1,)
+        assert not server.from_cache
+
+
+def test_the_initdb_cache_can_be_turned_off(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KEDGE_INITDB_CACHE", "off")
+    for _ in range(2):
+        with ScratchServer(installation) as server:
+            assert _select_one(server) == (1,)
+            assert not server.from_cache
+    assert not (tmp_path / "cache").exists()

@@ -3,9 +3,13 @@ stops it and deletes the folder when the process that asked for it goes away, ho
 (normal exit, exception, Ctrl-C, kill -9).
 
 The watchdog creates the folder itself and runs initdb, so the cleanup promise covers the whole
-start-up: there is no moment when the folder exists and nobody is there to delete it. It reports
-on stdout, one line each: `folder <path>`, `initdb <exit code>`, `pid <server pid>`, and
-`exit <code>` if the server stops on its own. Paths in the spec's argv say `{folder}`.
+start-up: there is no moment when the folder exists and nobody is there to delete it. When the
+parent names a trusted cache entry (pg.datadir), the data folder is a copy of it instead of an
+initdb run; after an initdb, the parent may ask for its result to be cached, which happens before
+the server first runs, so the entry is a pristine cluster. It reports on stdout, one line each:
+`folder <path>`, `initdb <exit code>` (`initdb 0 cached` for a copy), `pid <server pid>`, `exit
+<code>` if the server stops on its own, and `stopped` once the server has exited at the end (the
+folder is deleted after that, while the parent goes on). Paths in the spec's argv say `{folder}`.
 
 Run as `python -I -S _watchdog.py <json>` by `pg.server`, in a session of its own so a Ctrl-C
 meant for the parent does not reach the server first. It holds the read end of a pipe whose
@@ -86,27 +90,17 @@ def main(spec: dict[str, Any]) -> int:
         def fill(argv: list[str]) -> list[str]:
             return [part.replace("{folder}", folder) for part in argv]
 
-        with open(f"{folder}/initdb.log", "ab") as log:  # noqa: PTH123 - pathlib costs start-up time here
-            initdb = subprocess.Popen(
-                fill(spec["initdb"]),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=spec["env"],
-                process_group=0,  # so that its bootstrap backend is stopped with it
-                preexec_fn=_death_signal_setter(),  # noqa: PLW1509 - single-threaded process
-                **account,
-            )
-        try:
-            while initdb.poll() is None:
-                if _parent_gone(pipe_fd, 0.05):
-                    return 0  # the finally block stops initdb and deletes the folder
-        finally:
-            if initdb.poll() is None:
-                os.killpg(initdb.pid, signal.SIGKILL)
-                initdb.wait()
-        _say(f"initdb {initdb.returncode}")
-        if initdb.returncode == 0:
+        cache = spec.get("cache") or {}
+        returncode: int | None = 0
+        note = " cached"
+        if not (cache.get("restore") and _restore(cache["entry"], f"{folder}/data", uid, gid)):
+            returncode, note = _initdb(spec, folder, fill, account, pipe_fd), ""
+            if returncode is None:
+                return 0  # the parent went away: the finally block deletes the folder
+            if returncode == 0 and cache.get("store"):
+                _store(f"{folder}/data", cache["entry"])
+        _say(f"initdb {returncode}{note}")
+        if returncode == 0:
             with open(f"{folder}/server.log", "ab") as log:  # noqa: PTH123
                 server = subprocess.Popen(
                     fill(spec["argv"]),
@@ -128,8 +122,68 @@ def main(spec: dict[str, Any]) -> int:
     finally:
         if server is not None:
             _stop(server)
+        _say("stopped")  # the parent may go on now; the folder is removed all the same
         _remove(folder)
     return 0
+
+
+def _initdb(
+    spec: dict[str, Any], folder: str, fill: Any, account: dict[str, Any], pipe_fd: int
+) -> int | None:
+    """Run initdb into the folder; its exit code, or None when the parent went away meanwhile."""
+    with open(f"{folder}/initdb.log", "ab") as log:  # noqa: PTH123 - pathlib costs start-up time here
+        initdb = subprocess.Popen(
+            fill(spec["initdb"]),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=spec["env"],
+            process_group=0,  # so that its bootstrap backend is stopped with it
+            preexec_fn=_death_signal_setter(),  # noqa: PLW1509 - single-threaded process
+            **account,
+        )
+    try:
+        while initdb.poll() is None:
+            if _parent_gone(pipe_fd, 0.05):
+                return None
+    finally:
+        if initdb.poll() is None:
+            os.killpg(initdb.pid, signal.SIGKILL)
+            initdb.wait()
+    return initdb.returncode
+
+
+def _restore(entry: str, data: str, uid: int | None, gid: int | None) -> bool:
+    """Copy a cached data folder (the parent checked that this user owns it and nobody else can
+    write it) and hand it to the server's user; False, with nothing left at `data`, on failure."""
+    try:
+        shutil.copytree(entry, data, symlinks=True)
+        if uid is not None:
+            group = gid if gid is not None else -1
+            for parent, _, files in os.walk(data):
+                os.chown(parent, uid, group)
+                for name in files:
+                    os.chown(f"{parent}/{name}", uid, group, follow_symlinks=False)
+    except OSError:
+        shutil.rmtree(data, ignore_errors=True)
+        return False
+    return True
+
+
+def _store(data: str, entry: str) -> None:
+    """Publish a copy of a fresh cluster as the cache entry: copied beside it, then renamed, so a
+    reader never sees half of one (best effort: a failure only costs the next start an initdb)."""
+    # os.path, not pathlib, as in the rest of this file: it must start in milliseconds
+    head, name = os.path.split(entry)
+    staging = f"{head}/.{name}.{os.getpid()}"
+    try:
+        shutil.copytree(data, staging, symlinks=True)
+        os.chmod(staging, 0o700)  # noqa: PTH101
+        os.rename(staging, entry)  # noqa: PTH104 - fails if another process published it first: fine
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _parent_gone(pipe_fd: int, wait: float) -> bool:
@@ -139,8 +193,11 @@ def _parent_gone(pipe_fd: int, wait: float) -> bool:
 
 
 def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except OSError:
+        pass  # the parent has gone and closed its end: nobody to tell
 
 
 def _log_to(path: str) -> None:

@@ -108,7 +108,8 @@ class ScratchCluster:
         """Drop every database we created, then stop our server (idempotent)."""
         if self._server is not None:
             # The whole cluster goes away with its folder: no need to drop databases one by one.
-            self._server.stop()
+            # The watchdog deletes the folder on its own (seconds for a large history): not waited for.
+            self._server.stop(wait_for_removal=False)
             self._server = None
             self._created.clear()
             return
@@ -192,6 +193,16 @@ class ScratchCluster:
                 raise DatabaseError(f"could not create scratch database {name}: {exc}") from exc
         self._created.append(name)
         return ScratchDatabase(name=name, conninfo=self.conninfo(name))
+
+    def template_database(self) -> ScratchDatabase:
+        """The template every scratch database is copied from, to read or copy, never to change.
+
+        Raises:
+            DatabaseError: the cluster has not been started.
+        """
+        if self._template is None:
+            raise DatabaseError("the scratch cluster has not been started")
+        return ScratchDatabase(name=self._template, conninfo=self.conninfo(self._template))
 
     def drop_database(self, database: ScratchDatabase) -> None:
         """Drop a scratch database now (all are dropped at the end anyway)."""

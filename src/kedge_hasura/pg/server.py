@@ -24,6 +24,7 @@ from typing import Self
 from psycopg.conninfo import make_conninfo
 
 from kedge_hasura.errors import DatabaseError, ToolError
+from kedge_hasura.pg import datadir
 from kedge_hasura.pg.binaries import PgInstallation
 
 SUPERUSER = "postgres"
@@ -33,6 +34,15 @@ _SOCKET_PATH_LIMIT = 100  # sun_path is 104-108 bytes; leave room for "/.s.PGSQL
 # Settings for a scratch server. Durability is off because the data is disposable; locks per
 # transaction are raised because a squashed history creates thousands of objects in one
 # transaction; autovacuum and JIT are off because they only cost time on short-lived data.
+# initdb's arguments besides --pgdata (they also key the cache of initdb'd folders, pg.datadir).
+_INITDB_ARGUMENTS = [
+    "--username", SUPERUSER,
+    "--auth", "trust",
+    "--encoding", "UTF8",
+    "--locale", "C",
+    "--no-sync",
+]  # fmt: skip
+
 SERVER_SETTINGS = {
     "listen_addresses": "",
     "port": str(_PORT),
@@ -62,6 +72,7 @@ class ScratchServer:
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._messages: _LineReader | None = None
         self._pipe_write: int | None = None
+        self.from_cache = False  # the cluster is a copy of a cached initdb'd one (pg.datadir)
 
     @property
     def major(self) -> int:
@@ -104,17 +115,24 @@ class ScratchServer:
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop the server and delete its folder (idempotent). Waits until both are gone."""
+    def stop(self, *, wait_for_removal: bool = True) -> None:
+        """Stop the server and delete its folder (idempotent). Waits until the server has exited,
+        and, unless `wait_for_removal` is false, until the folder is gone too.
+
+        Deleting a folder of many databases takes seconds (thousands of files; longer on a disk
+        mounted with `discard`). Without waiting, the watchdog finishes it on its own, in its own
+        session, after this process has moved on or exited: nothing is left behind either way.
+        """
         if self._pipe_write is not None:
             os.close(self._pipe_write)  # the watchdog sees end-of-file and cleans up
             self._pipe_write = None
         if self._watchdog is not None:
-            try:
-                self._watchdog.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._watchdog.kill()
-                self._watchdog.wait()
+            if wait_for_removal or not self._server_stopped():
+                try:
+                    self._watchdog.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    self._watchdog.kill()
+                    self._watchdog.wait()
             if self._watchdog.stdout:
                 self._watchdog.stdout.close()
             self._watchdog = None
@@ -124,16 +142,21 @@ class ScratchServer:
         self.folder = None
         self.pid = None
 
+    def _server_stopped(self, timeout: float = 30.0) -> bool:
+        """Wait for the watchdog's word that the server has exited (False: it never came)."""
+        if self._messages is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            line = self._messages.next_line(timeout=remaining)
+            if line is None:
+                return False  # end of file or timeout: the watchdog is gone or stuck
+            if line == "stopped":
+                return True
+        return False
+
     def _initdb_argv(self) -> list[str]:
-        return [
-            str(self.installation.binary("initdb")),
-            "--pgdata", "{folder}/data",
-            "--username", SUPERUSER,
-            "--auth", "trust",
-            "--encoding", "UTF8",
-            "--locale", "C",
-            "--no-sync",
-        ]  # fmt: skip
+        return [str(self.installation.binary("initdb")), "--pgdata", "{folder}/data", *_INITDB_ARGUMENTS]
 
     def _check_initdb(self, owner: pwd.struct_passwd | None) -> None:
         assert self.folder is not None and self._messages is not None
@@ -145,6 +168,7 @@ class ScratchServer:
             )
         code = int(line.split()[1])
         if code == 0:
+            self.from_cache = line.endswith(" cached")
             return
         log = _tail(self.folder / "initdb.log", lines=5)
         hint = None
@@ -168,6 +192,7 @@ class ScratchServer:
         os.set_inheritable(write_fd, False)
         spec = {
             "initdb": self._initdb_argv(),
+            "cache": _initdb_cache(self.installation),
             "argv": argv,
             "env": _server_environment(),
             "uid": owner.pw_uid if owner else None,
@@ -252,6 +277,17 @@ class _LineReader:
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line.decode()
+
+
+def _initdb_cache(installation: PgInstallation) -> dict[str, object]:
+    """What the watchdog may do with the cache of initdb'd folders: copy the entry instead of
+    running initdb (`restore`), or store initdb's result there (`store`)."""
+    entry = datadir.cache_entry(installation, _INITDB_ARGUMENTS)
+    if entry is None:
+        return {}
+    if datadir.usable(entry):
+        return {"entry": str(entry), "restore": True}
+    return {"entry": str(entry), "store": datadir.prepare_store(entry)}
 
 
 def _unprivileged_owner() -> pwd.struct_passwd | None:

@@ -13,14 +13,13 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
-from kedge_hasura.actions.squash.steps import Work, apply_scripts, script
+from kedge_hasura.actions.squash.steps import Work, apply_scripts, read_both, script
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchDatabase
 from kedge_hasura.schemadiff.compare import CompareOptions, Difference, SchemaDiff, compare
 from kedge_hasura.schemadiff.data import DataDiff, DataOptions, compare_data
 from kedge_hasura.schemadiff.model import Snapshot
-from kedge_hasura.schemadiff.snapshot import read_snapshot
 
 
 class Verification(BaseModel):
@@ -106,7 +105,7 @@ def compare_states(
         PsycopgExecutor(source, label="the replayed originals") as a,
         PsycopgExecutor(target, label="the squashed migration") as b,
     ):
-        snapshot_a, snapshot_b = read_snapshot(a, work.scope), read_snapshot(b, work.scope)
+        snapshot_a, snapshot_b = read_both(a, b, work.scope)
         schema = compare(
             snapshot_a,
             snapshot_b,
