@@ -19,6 +19,7 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     │       ├── HasuraConflict         409: resource_version did not match
     │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
     │       └── HasuraInconsistentMetadata  (hasura.models) the result would be inconsistent
+    ├── FailedAfterChanges     exit 5  failed after committing or recording something on the server
     ├── SquashNotEquivalent            (actions.squash.equivalence) a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
@@ -38,6 +39,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad arguments; nothing was touched
     FAILED = 3  # the operation could not be completed (a KedgeError)
     INTERNAL = 4  # a bug in kedge-hasura
+    CHANGED = 5  # failed (or was interrupted) after changing the database or the recorded state
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -274,3 +276,29 @@ class DeployInProgress(KedgeError):
 
 class ManifestError(KedgeError):
     """An archive manifest is missing, unreadable, or unsafe (paths escaping the migrations folder)."""
+
+
+class FailedAfterChanges(KedgeError):
+    """A write command failed, or was interrupted, after it had changed something on the server.
+
+    `cause` is the failure itself (its message leads this one); `changes` says, per database,
+    what stays committed, recorded and pending, as JSON-ready data (this module imports
+    nothing internal). Exit 3 promises "changed nothing", so it cannot be used here.
+    """
+
+    exit_code = ExitCode.CHANGED
+
+    def __init__(self, cause: KedgeError | None, *, changes: dict[str, Any], hint: str | None = None):
+        reason = cause.message if cause is not None else "interrupted"
+        super().__init__(
+            f"{reason} (after changing the server: see committed, recorded and pending below)",
+            hint=hint or (cause.hint if cause is not None else None),
+            details={
+                **({"cause": cause.kind} if cause is not None else {}),
+                **(cause.details if cause is not None else {}),
+                **changes,
+            },
+        )
+        self.cause = cause
+        self.changes = changes
+        self.partial: Any = None  # the command's result so far, rendered before the error

@@ -105,7 +105,7 @@ def test_connection_dropped_and_the_ledger_unreadable_leaves_dirty_versions_the_
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert "whether the batch committed is unknown" in run.stderr
     assert "run `kedge-hasura deploy` again" in run.stderr
     # Committed but not recorded clean: dirty marks, never a wrong "applied" or "not applied".
@@ -154,7 +154,7 @@ def test_a_batch_still_running_at_the_timeout_is_settled_by_the_next_deploy(
 
     run = cli.deploy(project, "--skip-metadata", timeout=1.5)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert "did not answer run_sql within 1.5 s" in run.stderr
     _wait_for_running_batches(hasura_double)
     assert ledger_versions(hasura_double) == [1000000000001, 1000000000002]  # it did commit, later
@@ -174,7 +174,7 @@ def test_a_batch_still_running_at_the_timeout_is_not_reported_as_not_applied(
     recorded = versions(hasura_double)
     _wait_for_running_batches(hasura_double)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     # The SQL was still running when the client gave up: its outcome was unknown, not "nothing".
     assert "nothing was applied" not in run.stderr
     assert recorded.get(1000000000002) is True  # left dirty, for the next deploy to settle
@@ -204,7 +204,7 @@ def test_a_500_on_the_clean_mark_write_leaves_dirty_versions_the_next_deploy_set
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert versions(hasura_double) == dict.fromkeys(originals, True)
     assert ledger_versions(hasura_double) == originals
     assert relations(hasura_double, KEDGE_SCHEMA) == KEDGE_RELATIONS
@@ -219,7 +219,7 @@ def test_connection_dropped_after_the_clean_mark_write(
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert versions(hasura_double) == dict.fromkeys(project_versions(kedge_project), False)
     _recovers(cli, hasura_double, kedge_project, applied=0, verify=False)
 
@@ -251,7 +251,7 @@ def test_a_500_on_the_batch_after_an_earlier_deploy_is_recovered(
 
     run = cli.deploy(shipped_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert ledger_versions(hasura_double) == full[:3]
     assert not exists(hasura_double, f"{KEDGE_SCHEMA}.attachments")
     again = cli.deploy(shipped_project)
@@ -268,7 +268,7 @@ def test_a_500_on_the_first_batch_of_a_fresh_server_is_recovered(
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     _recovers(cli, hasura_double, kedge_project, applied=17)
 
 
@@ -291,7 +291,7 @@ def test_a_401_on_the_batch_leaves_state_safe(
 
     run = cli.deploy(shipped_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert "admin secret" in run.stderr
     assert len(ledger_versions(hasura_double)) == 2
     recorded = versions(hasura_double)
@@ -319,7 +319,7 @@ def test_a_409_on_replace_metadata_keeps_the_migrations_and_the_next_deploy_appl
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     assert "did not match" in run.stderr or "conflict" in run.stderr
     assert versions(hasura_double) == dict.fromkeys(project_versions(kedge_project), False)
     assert tracked_tables(hasura_double) == set()
@@ -333,5 +333,5 @@ def test_a_500_on_reload_metadata_is_recovered(
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 3, run
+    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
     _recovers(cli, hasura_double, kedge_project, applied=0, verify=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge_hasura.errors import ExitCode, ProjectError, UsageError
+from kedge_hasura.errors import ExitCode, FailedAfterChanges, ProjectError, UsageError
 from kedge_hasura.render.output import Output, R
 from kedge_hasura.settings import (
     ENVIRONMENT_VARIABLES,
@@ -228,6 +228,13 @@ class AppContext:
         if self._hasura is not None:
             self._hasura.close()
             self._hasura = None
+
+    def show_partial(self, error: FailedAfterChanges, *, text: Callable[[Any], list[str]]) -> None:
+        """What a command did before it failed after changing the server, on stdout as a result
+        would be (JSON: the error's envelope carries it), before the error itself on stderr."""
+        if error.partial is not None and self.output.format is OutputFormat.TEXT:
+            for line in text(error.partial):
+                self.output.out.print(self.output.redact(line))
 
     def finish(
         self,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from kedge_hasura.cli.context import AppContext
-from kedge_hasura.errors import UsageError
+from kedge_hasura.errors import FailedAfterChanges, UsageError
 from kedge_hasura.findings import Finding
 
 
@@ -105,7 +105,7 @@ def deploy_command(
       kedge-hasura deploy --rehearse --lock-timeout 2 --keep-going
     """
     app_ctx: AppContext = ctx.obj
-    from kedge_hasura.actions.check.for_deploy import metadata_findings
+    from kedge_hasura.actions.check.for_deploy import inconsistency_locator, metadata_findings
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
     from kedge_hasura.render.deploy import render_deploy
 
@@ -130,11 +130,16 @@ def deploy_command(
         allow_inconsistent=allow_inconsistent,
         track_untracked=track_untracked,
     )
-    with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
-        result = deploy(
-            project, app_ctx.hasura(), request, progress=progress.update,
-            metadata_check=metadata_check if dry_run else None,
-        )  # fmt: skip
+    try:
+        with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
+            result = deploy(
+                project, app_ctx.hasura(), request, progress=progress.update,
+                metadata_check=metadata_check if dry_run else None,
+                locate=inconsistency_locator(project),
+            )  # fmt: skip
+    except FailedAfterChanges as exc:
+        app_ctx.show_partial(exc, text=render_deploy)
+        raise
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
 
 

@@ -39,6 +39,8 @@ def render_deploy(result: DeployResult) -> list[str]:
             ]  # fmt: skip
             lines += ["  " + line for line in render_table(["VERSION", "NAME", "FROM", "SQL", "NOTE"], rows)]
             lines.append(f"  {_transactions(plan.batches)}")
+            if len(plan.batches) > 1:
+                lines.append(f"  {_not_atomic(plan.batches)}")
         if deployed.applied:
             count = sum(len(batch.versions) for batch in deployed.applied)
             seconds = sum(batch.seconds for batch in deployed.applied)
@@ -79,6 +81,10 @@ def render_deploy(result: DeployResult) -> list[str]:
     lines.append("")
     if result.dry_run:
         lines.append("dry run: nothing changed")
+    elif result.failed:
+        lines.append(
+            f"failed after {plural(result.applied_count, 'migration')} committed (see the error below)"
+        )
     else:
         lines.append(f"deployed: {plural(result.applied_count, 'migration')} applied")
     return lines
@@ -151,6 +157,15 @@ def byte_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KiB"
     return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _not_atomic(batches: Sequence[Sequence[int]]) -> str:
+    """The promise a deploy in several transactions cannot keep, and where each one commits."""
+    ends = ", ".join(str(batch[-1]) for batch in batches[:-1])
+    return (
+        "not all-or-nothing: each transaction commits on its own, after versions "
+        f"{ends}; a failure in a later one leaves the earlier ones applied"
+    )
 
 
 def _transactions(batches: Sequence[Sequence[object]]) -> str:

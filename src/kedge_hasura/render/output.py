@@ -163,17 +163,24 @@ class Output:
         message = self.redact(error.message)
         hint = self.redact(error.hint) if error.hint else None
         details = {key: self._redact_value(value) for key, value in error.details.items()}
+        # A command that failed after changing the server carries its result so far (what it did).
+        partial = getattr(error, "partial", None)
         if self.format is OutputFormat.JSON:
             self._write_json(
                 command,
-                result=None,
+                result=partial.model_dump(mode="json") if isinstance(partial, BaseModel) else None,
                 ok=False,
                 exit_code=error.exit_code,
                 error={"type": error.kind, "message": message, "hint": hint, "details": details},
             )
         self.err.print(f"[red bold]error:[/red bold] {escape(message)}")
         for key, value in details.items():
-            if value in (None, ""):
+            if value in (None, "", [], {}):
+                continue
+            if isinstance(value, (list, dict)):
+                self.err.print(f"  {key}:")
+                for part in _detail_lines(value):
+                    self.err.print(f"    {escape(part)}")
                 continue
             text = str(value)
             if "\n" in text:
@@ -228,7 +235,30 @@ class Output:
     def _redact_value(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact(value)
+        if isinstance(value, list):
+            return [self._redact_value(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self._redact_value(item) for key, item in value.items()}
         return value
+
+
+def _detail_lines(value: list[Any] | dict[str, Any]) -> list[str]:
+    """A list as one item a line; a mapping as `key: value` a line, lists joined with commas and
+    mappings as `name 1, 2; other 3` (the per-database facts of a failed deploy)."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    lines = []
+    for key, item in value.items():
+        if isinstance(item, dict):
+            text = "; ".join(f"{name} {_joined(part)}" for name, part in item.items())
+        else:
+            text = _joined(item)
+        lines.append(f"{key}: {text}")
+    return lines
+
+
+def _joined(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 class ProgressLine:

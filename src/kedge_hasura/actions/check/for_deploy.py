@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kedge_hasura.actions.check.online import locate_inconsistent
 from kedge_hasura.actions.check.run import CheckOptions, check_project
 from kedge_hasura.findings import Finding, Severity
+from kedge_hasura.hasura.models import InconsistentObject
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
+from kedge_hasura.project.metadata_model import MetadataProject, load_metadata_model
 
 _DEPLOY_CHECKS = {
     "metadata", "replay", "tracking", "relationships", "permissions", "computed-fields", "enum-tables",
@@ -45,3 +48,20 @@ def metadata_findings(
         and finding.code not in _LEFT_TO_DEPLOY
         and (finding.database is None or not databases or finding.database in databases)
     ]
+
+
+def inconsistency_locator(project: Project) -> Callable[[InconsistentObject], str | None]:
+    """`file:line` of the local definition of an object Hasura reports inconsistent, as `check
+    --online` maps it (None when the project has no such object). The model is loaded once, on
+    first use: a deploy whose metadata fits never needs it."""
+    loaded: list[MetadataProject] = []
+
+    def locate(item: InconsistentObject) -> str | None:
+        if not loaded:
+            loaded.append(load_metadata_model(project.metadata_dir, config_version=project.config.version))
+        model = loaded[0]
+        at = locate_inconsistent(model.metadata, item)
+        location = model.location(at) if at is not None else None
+        return str(location) if location is not None else None
+
+    return locate

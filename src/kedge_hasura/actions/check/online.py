@@ -48,7 +48,7 @@ def check_server_consistency(
     """Each object the server reports inconsistent, at its local definition where there is one."""
     report = client.get_inconsistent_metadata()
     for item in report.inconsistent_objects:
-        at = _locate(project.metadata, item) if project is not None else None
+        at = locate_inconsistent(project.metadata, item) if project is not None else None
         sink.add(
             "inconsistent-metadata",
             f"the server reports {item.describe()}",
@@ -57,7 +57,7 @@ def check_server_consistency(
         )
 
 
-def _locate(metadata: Metadata, item: InconsistentObject) -> JsonPath | None:
+def locate_inconsistent(metadata: Metadata, item: InconsistentObject) -> JsonPath | None:
     """The local JSON path of the object an inconsistency names, or None when it has none."""
     definition: Any = item.definition if isinstance(item.definition, dict) else {}
     name = item.name or ""

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.keeper import BatchOutcome, StateKeeper
 from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
+from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
     PlanOptions,
@@ -37,11 +38,13 @@ from kedge_hasura.errors import (
     HasuraError,
     HasuraPostgresError,
     HasuraUnreachable,
+    KedgeError,
     MigrationFailed,
     ProjectError,
 )
 from kedge_hasura.findings import Finding
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.hasura.models import InconsistentObject
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.project.naming import migration_folder_name
@@ -88,6 +91,8 @@ class DeployResult(BaseModel):
     # Dry run: the metadata was checked against the schema the migrations build (and fits).
     metadata_checked: bool = False
     warnings: list[str] = []
+    # Set when the deploy failed after changing the server (the result is what it did before).
+    failed: bool = False
 
     @property
     def applied_count(self) -> int:
@@ -101,16 +106,20 @@ def deploy(
     *,
     progress: Progress | None = None,
     metadata_check: Callable[[list[str]], list[Finding]] | None = None,
+    locate: Callable[[InconsistentObject], str | None] | None = None,
 ) -> DeployResult:
     """Plan and (unless dry-run) apply pending migrations and the metadata.
 
     A dry run with `metadata_check` (the offline replay of `check`) also checks the metadata
-    against the schema the migrations build, and fails as the deploy would.
+    against the schema the migrations build, and fails as the deploy would. `locate` names the
+    metadata file and line of an inconsistent object, for the error that lists them.
 
     Raises:
         ProjectError: the project or the plan is not safe to apply (each message says why).
         MigrationFailed: PostgreSQL rejected a batch; nothing of it was committed.
         HasuraError: Hasura could not be reached or refused (state is left settled or dirty, never wrong).
+        FailedAfterChanges: any of these (or Ctrl-C) after something was committed or recorded:
+            what stays committed, recorded and pending, per database.
     """
     say = progress or (lambda message: None)
     databases = _databases(project, request)  # a wrong --database fails before any request
@@ -136,6 +145,51 @@ def deploy(
     if not keeper.state.is_state_copy_completed:
         result.legacy_versions_copied = keeper.copy_legacy(say=say)
         unsaved_copy = not request.dry_run
+    # After the legacy copy: it moves the recorded versions, it does not change them.
+    log = ChangeLog(before={m.database: dict(keeper.state.versions(m.database)) for m in databases})
+    try:
+        _deploy_databases(client, keeper, databases, request, options, result, log, say)
+        if unsaved_copy and not log.committed:  # no batch write carried it
+            keeper.save_legacy_copy()
+        if request.dry_run and not request.skip_metadata and metadata_check is not None:
+            say("checking the metadata against the migrated schema (offline replay)")
+            raise_for_metadata_findings(metadata_check([m.database for m in databases]))
+            result.metadata_checked = True
+        if not request.skip_metadata:
+            say("applying metadata" if not request.dry_run else "comparing metadata")
+            result.metadata = apply_metadata(
+                project,
+                client,
+                databases=[m.database for m in databases],
+                dry_run=request.dry_run,
+                allow_inconsistent=request.allow_inconsistent,
+                track_untracked=request.track_untracked,
+                warn=result.warnings.append,
+                replaced=lambda: setattr(log, "metadata", "replaced"),
+                locate=locate,
+            )
+    except (KedgeError, KeyboardInterrupt) as exc:
+        cause = exc if isinstance(exc, KedgeError) else None
+        after = {m.database: keeper.state.versions(m.database) for m in databases}
+        changed = log.failure(cause, after=after, state_unknown=keeper.uncertain)
+        if changed is None:
+            raise
+        result.failed = True
+        changed.partial = result
+        raise changed from exc
+    return result
+
+
+def _deploy_databases(
+    client: HasuraClient,
+    keeper: StateKeeper,
+    databases: Sequence[DatabaseMigrations],
+    request: DeployRequest,
+    options: PlanOptions,
+    result: DeployResult,
+    log: ChangeLog,
+    say: Progress,
+) -> None:
     for migrations in databases:
         say(f"planning {migrations.database}")
         # A real deploy first waits for any other deploy still applying a batch to this database.
@@ -143,31 +197,17 @@ def deploy(
         ledger = ledger_sql.read_ledger(client, migrations.database, wait_for_deploys=wait)
         plan = plan_database(migrations, keeper.state, ledger, options)
         deployed = DatabaseDeploy(plan=plan)
-        if not request.dry_run and (plan.steps or plan.fixes):
-            if not ledger.exists:
-                ledger_sql.ensure_ledger(client, migrations.database)
-            deployed = _apply_database(client, keeper, migrations, plan, options, set(ledger.entries), say)
-            unsaved_copy = False  # the first state write carried it
         result.databases.append(deployed)
         result.warnings += plan.warnings
-    if unsaved_copy:
-        keeper.save_legacy_copy()
-    if request.dry_run and not request.skip_metadata and metadata_check is not None:
-        say("checking the metadata against the migrated schema (offline replay)")
-        raise_for_metadata_findings(metadata_check([m.database for m in databases]))
-        result.metadata_checked = True
-    if not request.skip_metadata:
-        say("applying metadata" if not request.dry_run else "comparing metadata")
-        result.metadata = apply_metadata(
-            project,
-            client,
-            databases=[m.database for m in databases],
-            dry_run=request.dry_run,
-            allow_inconsistent=request.allow_inconsistent,
-            track_untracked=request.track_untracked,
-            warn=result.warnings.append,
-        )
-    return result
+        if not request.dry_run and (plan.steps or plan.fixes):
+            log.planned[plan.database] = [step.version for step in plan.steps]
+            log.committed[plan.database] = []
+            if not ledger.exists:
+                ledger_sql.ensure_ledger(client, migrations.database)
+            _apply_database(
+                client, keeper, migrations, plan, options, set(ledger.entries), say, deployed,
+                log.committed[plan.database],
+            )  # fmt: skip
 
 
 def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:
@@ -214,10 +254,12 @@ def _apply_database(
     options: PlanOptions,
     known: set[int],
     say: Progress,
-) -> DatabaseDeploy:
-    """Apply the plan's batches; `known` are the versions the ledger held when the plan was made."""
+    deployed: DatabaseDeploy,
+    committed: list[int],
+) -> None:
+    """Apply the plan's batches into `deployed`, adding each committed version to `committed` as
+    soon as it is known; `known` are the versions the ledger held when the plan was made."""
     database = plan.database
-    deployed = DatabaseDeploy(plan=plan)
     steps = {step.version: step for step in plan.steps}
     pending_fixes = list(plan.fixes)
     for index, versions in enumerate(plan.batches):
@@ -236,12 +278,12 @@ def _apply_database(
             ledger = ledger_sql.read_ledger(client, database)
             replanned = plan_database(migrations, keeper.state, ledger, options)
             if replanned.steps:
-                rest = _apply_database(
-                    client, keeper, migrations, replanned, options, set(ledger.entries), say
-                )
-                deployed.applied += rest.applied
-                deployed.notes += rest.notes
-            return deployed
+                _apply_database(
+                    client, keeper, migrations, replanned, options, set(ledger.entries), say, deployed,
+                    committed,
+                )  # fmt: skip
+            return
+        committed += versions
         deployed.applied.append(
             AppliedBatch(
                 versions=versions,
@@ -254,7 +296,6 @@ def _apply_database(
         keeper.settle_committed(database, versions, known=known if last else None)
     if pending_fixes:
         keeper.settle_from_ledger(database, [fix.version for fix in pending_fixes])
-    return deployed
 
 
 def _run_batch(

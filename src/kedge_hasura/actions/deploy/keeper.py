@@ -10,16 +10,19 @@ last read or wrote, so the planner of the next database sees what was written.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import TypeVar
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.plan import StateFix
-from kedge_hasura.errors import HasuraPostgresError
+from kedge_hasura.errors import HasuraPostgresError, HasuraUnreachable
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 _LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
 
 
@@ -36,6 +39,9 @@ class StateKeeper:
     def __init__(self, client: HasuraClient, state: CliState):
         self._client = client
         self._state = state
+        # A write whose answer was lost may have been saved: the recorded state is then unknown,
+        # and a failure cannot claim it changed nothing.
+        self.uncertain = False
 
     @classmethod
     def read(cls, client: HasuraClient) -> StateKeeper:
@@ -45,6 +51,13 @@ class StateKeeper:
     def state(self) -> CliState:
         """The state as last read or written (the planner reads it; only the keeper changes it)."""
         return self._state
+
+    def _write(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except HasuraUnreachable as exc:
+            self.uncertain = self.uncertain or exc.may_have_reached_server
+            raise
 
     def copy_legacy(self, *, say: Progress) -> int:
         """Copy hdb_catalog.schema_migrations into the state in memory, as the CLI does once
@@ -78,22 +91,24 @@ class StateKeeper:
                     cli.set_version("default", version, dirty=dirty)
             cli.mark_state_copy_completed()
 
-        self._state = self._client.update_cli_state(write)
+        self._state = self._write(lambda: self._client.update_cli_state(write))
 
     def mark_dirty(self, database: str, versions: Sequence[int], fixes: Sequence[StateFix]) -> None:
         """Before a batch: its versions dirty, plus the fixes the ledger justified, in one write
-        on the state read moments ago."""
+        on the state read moments ago. The keeper's state changes only once the write is saved."""
+        state = CliState(copy.deepcopy(self._state.data))
         for fix in fixes:
             if fix.action == "remove":
-                self._state.remove_version(database, fix.version)
+                state.remove_version(database, fix.version)
             else:
-                self._state.set_version(database, fix.version, dirty=False)
+                state.set_version(database, fix.version, dirty=False)
         for version in versions:
-            self._state.set_version(database, version, dirty=True)
-        self._state.ensure_default_settings()
-        if not self._state.is_state_copy_completed:
-            self._state.mark_state_copy_completed()
-        self._client.set_catalog_state(self._state.data)
+            state.set_version(database, version, dirty=True)
+        state.ensure_default_settings()
+        if not state.is_state_copy_completed:
+            state.mark_state_copy_completed()
+        self._write(lambda: self._client.set_catalog_state(state.data))
+        self._state = state
 
     def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
         """After a batch that committed: its versions clean.
@@ -115,7 +130,7 @@ class StateKeeper:
             for version in versions:
                 cli.set_version(database, version, dirty=False)
 
-        self._state = self._client.update_cli_state(write)
+        self._state = self._write(lambda: self._client.update_cli_state(write))
 
     def settle_from_ledger(self, database: str, versions: Sequence[int]) -> None:
         """Record `versions` as the ledger proves them: clean if applied, absent if not."""
@@ -128,4 +143,4 @@ class StateKeeper:
                 else:
                     cli.remove_version(database, version)
 
-        self._state = self._client.update_cli_state(write)
+        self._state = self._write(lambda: self._client.update_cli_state(write))

@@ -12,7 +12,7 @@ the source of truth.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,10 @@ from kedge_hasura.project.metadata import (
 )
 from kedge_hasura.sql.statements import created_schemas
 
+_INCONSISTENT_HINT = (
+    "fix the objects listed (or the migrations they refer to) and deploy again; "
+    "--allow-inconsistent applies the metadata anyway"
+)
 # kedge-hasura's own ledger lives here; it is never tracked.
 _TOOL_SCHEMAS = {"kedge_hasura"}
 
@@ -71,8 +75,13 @@ def apply_metadata(
     allow_inconsistent: bool,
     track_untracked: bool,
     warn: Callable[[str], None] = lambda message: None,
+    replaced: Callable[[], None] = lambda: None,
+    locate: Callable[[InconsistentObject], str | None] | None = None,
 ) -> MetadataReport:
     """Apply the project's metadata (or, dry run, compare it with the server's).
+
+    `replaced` is called once the server holds the new metadata; `locate` names the metadata
+    file and line of an inconsistent object (`check`'s mapping), for the error that lists them.
 
     Raises:
         ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
@@ -91,7 +100,22 @@ def apply_metadata(
     if dry_run:
         server = client.export_metadata().metadata
         return MetadataReport(applied=False, changes=_changes(directory.value, server))
-    result = client.replace_metadata(directory.value, allow_inconsistent=allow_inconsistent)
+    try:
+        result = client.replace_metadata(directory.value, allow_inconsistent=allow_inconsistent)
+    except HasuraInconsistentMetadata as exc:
+        # Hasura names its API argument; the user needs our option and the files to fix.
+        raise HasuraInconsistentMetadata(
+            f"Hasura refused the metadata: {len(exc.inconsistent_objects)} object(s) would be inconsistent",
+            status=exc.status,
+            code=exc.code,
+            error=exc.error,
+            path=exc.path,
+            internal=exc.internal,
+            inconsistent_objects=exc.inconsistent_objects,
+            hint=_INCONSISTENT_HINT,
+            details={"inconsistent_objects": _listed(exc.inconsistent_objects, locate)},
+        ) from exc
+    replaced()
     client.reload_metadata()
     report = client.get_inconsistent_metadata()
     if not report.is_consistent and not allow_inconsistent:
@@ -103,7 +127,8 @@ def apply_metadata(
             path="$",
             internal=[o.model_dump() for o in report.inconsistent_objects],
             inconsistent_objects=tuple(report.inconsistent_objects),
-            hint="`kedge-hasura check --online` maps them to files; --allow-inconsistent deploys anyway",
+            hint=_INCONSISTENT_HINT,
+            details={"inconsistent_objects": _listed(report.inconsistent_objects, locate)},
         )
     metadata = MetadataReport(
         applied=True,
@@ -116,6 +141,17 @@ def apply_metadata(
             _tracking(project, client, directory, database, schemas.get(database, set()), track_untracked)
         )
     return metadata
+
+
+def _listed(
+    objects: Sequence[InconsistentObject], locate: Callable[[InconsistentObject], str | None] | None
+) -> list[str]:
+    """`file:line: type name: reason` per object (without a place when none is known)."""
+    listed = []
+    for item in objects:
+        where = locate(item) if locate is not None else None
+        listed.append(f"{where}: {item.describe()}" if where else item.describe())
+    return listed
 
 
 def _managed_schemas(project: Project, directory: MetadataDirectory) -> dict[str, set[str]]:

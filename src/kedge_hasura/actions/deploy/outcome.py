@@ -1,0 +1,78 @@
+"""What a write command that failed leaves on the server: committed, recorded, pending.
+
+Exit 3 promises "failed and changed nothing", so it may only be used when that is true. A deploy
+that fails (or is interrupted) after a batch committed, after a write of catalog state that
+stuck, or after `replace_metadata` took, ends in `FailedAfterChanges` (exit 5) instead, with
+the facts per database, so the user knows what to fix and that a re-run applies only the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedge_hasura.errors import FailedAfterChanges, KedgeError
+
+VersionState = Mapping[int, bool]  # version -> dirty, as catalog state records it
+
+
+@dataclass
+class ChangeLog:
+    """What a deploy did to the server so far, kept up to date as it goes."""
+
+    before: dict[str, dict[int, bool]]  # recorded versions per database when the deploy started
+    committed: dict[str, list[int]] = field(default_factory=dict)  # migrations committed by this run
+    planned: dict[str, list[int]] = field(default_factory=dict)  # versions this run meant to apply
+    metadata: str = "not applied"  # or "replaced", "unknown"
+
+    def failure(
+        self, cause: KedgeError | None, *, after: Mapping[str, VersionState], state_unknown: bool
+    ) -> FailedAfterChanges | None:
+        """The error to raise instead of `cause` (None: Ctrl-C), or None when nothing changed."""
+        recorded = {
+            database: found
+            for database in sorted(set(self.before) | set(after))
+            if (found := _recorded(self.before.get(database, {}), after.get(database, {})))
+        }
+        committed = {db: versions for db, versions in self.committed.items() if versions}
+        if not (committed or recorded or state_unknown or self.metadata != "not applied"):
+            return None
+        pending = {
+            database: rest
+            for database, versions in self.planned.items()
+            if (rest := [v for v in versions if v not in set(committed.get(database, []))])
+        }
+        changes: dict[str, Any] = {
+            "committed": committed or "nothing",
+            "recorded": recorded or ("unknown" if state_unknown else "unchanged"),
+            "pending": pending or "nothing",
+            "metadata": self.metadata,
+        }
+        return FailedAfterChanges(cause, changes=changes, hint=_hint(cause, committed, state_unknown))
+
+
+def _recorded(before: VersionState, after: VersionState) -> dict[str, list[int]]:
+    """How catalog state's versions of one database differ: applied, dirty, removed."""
+    changes: dict[str, list[int]] = {}
+    for version in sorted(set(before) | set(after)):
+        if version not in after:
+            changes.setdefault("removed", []).append(version)
+        elif before.get(version) != after[version]:
+            changes.setdefault("dirty" if after[version] else "applied", []).append(version)
+    return changes
+
+
+def _hint(cause: KedgeError | None, committed: Mapping[str, Sequence[int]], state_unknown: bool) -> str:
+    parts = [cause.hint] if cause is not None and cause.hint else []
+    if committed:
+        count = sum(len(versions) for versions in committed.values())
+        parts.append(
+            f"the {count} migration(s) listed as committed stay applied and recorded; "
+            "`kedge-hasura deploy` applies only what is pending"
+        )
+    if state_unknown:
+        parts.append(
+            "whether the last write of catalog state was saved is unknown: the next deploy settles it"
+        )
+    return "; ".join(parts)

@@ -1,0 +1,161 @@
+"""A deploy that fails after changing the server says what it changed, and exits 5, never 3.
+
+Two shapes (issue 12 item 1): a later batch fails after earlier batches committed (a migration
+holding BEGIN/COMMIT runs as its own batch), and the migrations commit and then Hasura refuses
+the metadata. Each is checked in text and JSON, against the server's own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kedge_hasura.errors import ExitCode
+
+from ..hasura_double import HasuraDouble
+from .deploy_helpers import Cli, exists, ledger_versions, snapshot, versions, write_project
+
+pytestmark = pytest.mark.pg
+
+ALPHA, BETA, GAMMA = 1000000000001, 1000000000002, 1000000000003
+EXPLICIT_TRANSACTION = "BEGIN;\nCREATE TABLE public.beta (id integer PRIMARY KEY);\nCOMMIT;\n"
+FAILING = """\
+CREATE TABLE public.gamma (id integer PRIMARY KEY);
+INSERT INTO public.gamma VALUES (1);
+INSERT INTO public.gamma VALUES (1);
+"""
+
+
+@pytest.fixture
+def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
+    runner = Cli(run_cli, hasura_double)
+    yield runner
+    assert not runner.secrets_leaked(), "the admin secret was printed"
+
+
+def _three_batches(tmp_path: Path) -> Path:
+    """alpha, then beta alone (it holds BEGIN/COMMIT), then gamma, which fails at line 3."""
+    return write_project(
+        tmp_path / "batches",
+        [
+            (ALPHA, "alpha", "CREATE TABLE public.alpha (id integer PRIMARY KEY);\n", None),
+            (BETA, "beta", EXPLICIT_TRANSACTION, None),
+            (GAMMA, "gamma", FAILING, None),
+        ],
+    )
+
+
+def _committed_two(double: HasuraDouble) -> None:
+    """The server as the failed deploy leaves it: the first two batches in, the third not."""
+    assert exists(double, "public.alpha") and exists(double, "public.beta")
+    assert not exists(double, "public.gamma")
+    assert versions(double) == {ALPHA: False, BETA: False}
+    assert ledger_versions(double) == [ALPHA, BETA]
+
+
+def test_the_plan_says_up_front_where_a_deploy_is_not_all_or_nothing(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _three_batches(tmp_path)
+    before = snapshot(hasura_double, schemas=("public",))
+
+    run = cli.deploy(project, "--dry-run", "--skip-metadata")
+
+    assert run.exit_code == 0, run
+    assert "3 transactions: 1, 1 and 1 migrations" in run.stdout
+    flat = " ".join(run.stdout.split())
+    assert f"not all-or-nothing: each transaction commits on its own, after versions {ALPHA}, {BETA}" in flat
+    assert snapshot(hasura_double, schemas=("public",)) == before
+
+
+def test_a_later_batch_failing_reports_the_earlier_commits_and_exits_5(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _three_batches(tmp_path)
+
+    run = cli.deploy(project, "--skip-metadata")
+
+    assert run.exit_code == ExitCode.CHANGED == 5, run
+    _committed_two(hasura_double)
+    err = " ".join(run.stderr.split())
+    assert f"migration {GAMMA}_gamma failed at" in err and "23505" in err
+    assert f"committed: default: {ALPHA}, {BETA}" in err
+    assert f"pending: default: {GAMMA}" in err
+    assert f"recorded: default: applied {ALPHA}, {BETA}" in err
+    assert "stay applied and recorded" in err
+    out = " ".join(run.stdout.split())
+    assert "not all-or-nothing" in out
+    assert "failed after 2 migrations committed" in out
+    # The re-run tries only what is pending and fails the same way, but changes nothing: exit 3.
+    again = cli.deploy(project, "--skip-metadata")
+    assert again.exit_code == ExitCode.FAILED, again
+    assert "committed:" not in again.stderr
+    _committed_two(hasura_double)
+
+
+def test_a_later_batch_failing_is_reported_in_json(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _three_batches(tmp_path)
+
+    run = cli(project, "-o", "json", "deploy", "--skip-metadata")
+
+    assert run.exit_code == 5, run
+    document = run.json()
+    assert document["exit_code"] == 5 and document["ok"] is False
+    error = document["error"]
+    assert error["type"] == "FailedAfterChanges"
+    details = error["details"]
+    assert details["cause"] == "MigrationFailed"
+    assert details["version"] == GAMMA and details["line"] == 3 and details["sqlstate"] == "23505"
+    assert details["committed"] == {"default": [ALPHA, BETA]}
+    assert details["recorded"] == {"default": {"applied": [ALPHA, BETA]}}
+    assert details["pending"] == {"default": [GAMMA]}
+    assert details["metadata"] == "not applied"
+    # The result so far rides in the envelope: the plan and the batches that committed.
+    (database,) = document["result"]["databases"]
+    assert [batch["versions"] for batch in database["applied"]] == [[ALPHA], [BETA]]
+    assert database["plan"]["batches"] == [[ALPHA], [BETA], [GAMMA]]
+    _committed_two(hasura_double)
+
+
+def _ghost_metadata(project: Path) -> Path:
+    """Track public.ghost, which no migration creates: Hasura refuses the metadata."""
+    tables = project / "metadata" / "databases" / "default" / "tables"
+    (tables / "public_ghost.yaml").write_text("table:\n  name: ghost\n  schema: public\n")
+    (tables / "tables.yaml").write_text('- "!include public_alpha.yaml"\n- "!include public_ghost.yaml"\n')
+    (tables / "public_alpha.yaml").write_text("table:\n  name: alpha\n  schema: public\n")
+    return tables / "public_ghost.yaml"
+
+
+def test_refused_metadata_after_the_migrations_says_they_committed(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = write_project(
+        tmp_path / "ghost",
+        [(ALPHA, "alpha", "CREATE TABLE public.alpha (id integer PRIMARY KEY);\n", None)],
+    )
+    ghost = _ghost_metadata(project)
+
+    run = cli.deploy(project)
+
+    assert run.exit_code == 5, run
+    assert versions(hasura_double) == {ALPHA: False}
+    assert exists(hasura_double, "public.alpha")
+    err = " ".join(run.stderr.split())
+    assert "Hasura refused the metadata: 1 object(s) would be inconsistent" in err
+    assert f"committed: default: {ALPHA}" in err
+    assert "metadata: not applied" in err
+    assert "--allow-inconsistent" in err and "allow_inconsistent_metadata" not in err
+    assert f"{ghost}:1: table" in err  # mapped to the file that defines it, as `check` does
+    assert "[{" not in run.stderr  # no Python repr of the objects
+    assert "applied 1 migration" in run.stdout and "failed after 1 migration committed" in run.stdout
+
+    as_json = cli(project, "-o", "json", "deploy")  # nothing pending now: the refusal changes nothing
+    assert as_json.exit_code == 3, as_json
+    error = as_json.json()["error"]
+    assert error["type"] == "HasuraInconsistentMetadata"
+    (listed,) = error["details"]["inconsistent_objects"]
+    assert listed.startswith(f"{ghost}:1: table")
