@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kedge_hasura.errors import ExitCode
+from kedge_hasura.hasura.client import HasuraClient
 
 from ..hasura_double import HasuraDouble
 from .deploy_helpers import Cli, exists, ledger_versions, snapshot, versions, write_project
@@ -159,3 +160,39 @@ def test_refused_metadata_after_the_migrations_says_they_committed(
     assert error["type"] == "HasuraInconsistentMetadata"
     (listed,) = error["details"]["inconsistent_objects"]
     assert listed.startswith(f"{ghost}:1: table")
+
+
+def _interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt  # Ctrl-C while this request is being sent
+
+
+def test_ctrl_c_after_a_commit_exits_5_and_says_what_stays(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _three_batches(tmp_path)
+    # The first batch commits; Ctrl-C comes as its versions are being recorded clean.
+    monkeypatch.setattr(HasuraClient, "update_cli_state", _interrupt)
+
+    run = cli(project, "-o", "json", "deploy", "--skip-metadata")
+
+    assert run.exit_code == 5, run
+    assert exists(hasura_double, "public.alpha") and not exists(hasura_double, "public.beta")
+    assert versions(hasura_double) == {ALPHA: True}  # committed, still dirty: the next deploy settles it
+    error = run.json()["error"]
+    assert error["message"].startswith("interrupted")
+    assert error["details"]["committed"] == {"default": [ALPHA]}
+    assert error["details"]["recorded"] == {"default": {"dirty": [ALPHA]}}
+    assert error["details"]["pending"] == {"default": [BETA, GAMMA]}
+
+
+def test_ctrl_c_before_any_write_exits_130(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _three_batches(tmp_path)
+    monkeypatch.setattr(HasuraClient, "set_catalog_state", _interrupt)
+
+    run = cli.deploy(project, "--skip-metadata")
+
+    assert run.exit_code == ExitCode.INTERRUPTED, run
+    assert versions(hasura_double) == {}
+    assert not exists(hasura_double, "public.alpha")

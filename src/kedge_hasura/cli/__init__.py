@@ -1,7 +1,8 @@
 """The command line: the root Typer app, its global options, and `main(argv) -> int`.
 
 `main` is the one place where errors become messages and exit codes (errors.ExitCode):
-0 ok · 1 a check found problems · 2 usage · 3 operation failed · 4 internal error · 130 Ctrl-C.
+0 ok · 1 a check found problems · 2 usage · 3 failed, changed nothing · 4 internal error ·
+5 failed after changing the server · 130 Ctrl-C.
 Commands live one module per command group and only wire options to `actions`.
 """
 
@@ -23,7 +24,8 @@ from kedge_hasura.settings import OutputFormat, Verbosity
 HELP = """Keep Hasura v2 migrations and metadata healthy.
 
 Exit codes: 0 ok, 1 a check found problems (differences, findings, drift), 2 usage error,
-3 operation failed, 4 internal error, 130 interrupted.
+3 operation failed and changed nothing, 4 internal error, 5 failed after changing something on
+the server, 130 interrupted.
 """
 
 app = typer.Typer(
