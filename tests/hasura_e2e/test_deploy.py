@@ -308,7 +308,8 @@ def test_an_edited_applied_migration_is_refused_unless_allowed_and_verify_report
             (1000000000002, "create_beta", "CREATE TABLE public.beta (id integer PRIMARY KEY);\n", None),
         ],
     )
-    assert cli.deploy(project).exit_code == 0
+    # The metadata tracks nothing: the tables may stay untracked.
+    assert cli.deploy(project, "--allow-untracked", "public.*").exit_code == 0
     up = project / "migrations" / "default" / "1000000000002_create_beta" / "up.sql"
     up.write_text(up.read_text() + "-- edited after it was applied\n")
     before = snapshot(hasura_double, schemas=("public",))
@@ -321,7 +322,7 @@ def test_an_edited_applied_migration_is_refused_unless_allowed_and_verify_report
     assert "1000000000001" not in refused.stderr
     assert snapshot(hasura_double, schemas=("public",)) == before
 
-    allowed = cli.deploy(project, "--allow-edited")
+    allowed = cli.deploy(project, "--allow-edited", "--allow-untracked", "public.*")
 
     assert allowed.exit_code == 0, allowed
     assert "deployed: 0 migrations applied" in allowed.stdout
@@ -489,10 +490,39 @@ def test_track_untracked_tracks_a_hand_made_table_and_writes_its_files(
     assert cli.deploy(kedge_project).exit_code == 0
     run_sql(hasura_double, f"CREATE TABLE {KEDGE_SCHEMA}.hand_made (id integer PRIMARY KEY);")
 
+    run_sql(hasura_double, f"CREATE MATERIALIZED VIEW {KEDGE_SCHEMA}.hand_made_totals AS SELECT 1 AS n;")
+    run_sql(hasura_double, "CREATE TABLE kedge_hasura.scratch (id integer);")  # the ledger's schema
+
     reported = cli.deploy(kedge_project)
-    assert reported.exit_code == 0, reported
-    assert f"untracked: {KEDGE_SCHEMA}.hand_made" in reported.stdout
+    # The deploy completes, then exits 1 ("ran and found problems") with each table and its file.
+    assert reported.exit_code == 1, reported
+    assert "deployed: 0 migrations applied" in reported.stdout
+    assert f"untracked: {KEDGE_SCHEMA}.hand_made, {KEDGE_SCHEMA}.hand_made_totals" in reported.stdout
+    out = " ".join(reported.stdout.split())
+    for name in ("hand_made", "hand_made_totals"):
+        assert f"untracked {KEDGE_SCHEMA}.{name}: would go in " in out
+        assert f"metadata/databases/default/tables/{KEDGE_SCHEMA}_{name}.yaml" in out
+    assert "kedge_hasura.scratch" not in reported.stdout and "hdb_catalog" not in reported.stdout
+    assert "2 tables of the managed schemas untracked" in out
     assert f"{KEDGE_SCHEMA}.hand_made" not in tracked_tables(hasura_double)
+    as_json = cli(kedge_project, "-o", "json", "deploy")
+    assert as_json.exit_code == 1 and as_json.json()["ok"] is False
+    (tracking,) = as_json.json()["result"]["metadata"]["tracking"]
+    assert tracking["untracked"] == [f"{KEDGE_SCHEMA}.hand_made", f"{KEDGE_SCHEMA}.hand_made_totals"]
+    # Allowed by a glob on the command line, or by kedge.check.ignore_untracked (which deploy reads).
+    allowed = cli.deploy(kedge_project, "--allow-untracked", f"{KEDGE_SCHEMA}.hand_made*")
+    assert allowed.exit_code == 0, allowed
+    assert f"allowed to stay untracked: {KEDGE_SCHEMA}.hand_made, {KEDGE_SCHEMA}.hand_made_totals" in (
+        " ".join(allowed.stdout.split())
+    )
+    config = kedge_project / "config.yaml"
+    original = config.read_text()
+    config.write_text(
+        original + f"kedge:\n  check:\n    ignore_untracked:\n      - {KEDGE_SCHEMA}.hand_made*\n"
+    )
+    assert cli.deploy(kedge_project).exit_code == 0
+    config.write_text(original)
+    run_sql(hasura_double, f"DROP MATERIALIZED VIEW {KEDGE_SCHEMA}.hand_made_totals;")
 
     run = cli.deploy(kedge_project, "--track-untracked")
 

@@ -65,6 +65,16 @@ def deploy_command(
             help="Track untracked tables and views of the managed schemas, and write their table files.",
         ),
     ] = False,
+    allow_untracked: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-untracked",
+            metavar="PATTERN",
+            help="A `schema.table` glob that may stay untracked (repeatable; adds to "
+            "kedge.check.ignore_untracked). Other untracked tables make the deploy exit 1.",
+            show_default=False,
+        ),
+    ] = None,
     rehearse: Annotated[
         bool,
         typer.Option(
@@ -129,6 +139,7 @@ def deploy_command(
         skip_metadata=skip_metadata,
         allow_inconsistent=allow_inconsistent,
         track_untracked=track_untracked,
+        allow_untracked=tuple(allow_untracked or ()),
     )
     try:
         with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
@@ -140,7 +151,7 @@ def deploy_command(
     except FailedAfterChanges as exc:
         app_ctx.show_partial(exc, text=render_deploy)
         raise
-    raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
+    raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_deploy))
 
 
 def _rehearse(

@@ -76,6 +76,12 @@ def render_deploy(result: DeployResult) -> list[str]:
                 )
                 for path in tracking.written:
                     lines.append(f"    wrote {escape(display_path(path))}")
+                for table in tracking.untracked:
+                    if table not in tracking.tracked_now:
+                        file = display_path(tracking.files[table]) if table in tracking.files else "-"
+                        lines.append(f"    [red]untracked[/red] {escape(table)}: would go in {escape(file)}")
+                if tracking.allowed:
+                    lines.append(f"    allowed to stay untracked: {escape(', '.join(tracking.allowed))}")
     for warning in result.warnings:
         lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
     lines.append("")
@@ -87,6 +93,13 @@ def render_deploy(result: DeployResult) -> list[str]:
         )
     else:
         lines.append(f"deployed: {plural(result.applied_count, 'migration')} applied")
+        if not result.ok:
+            left = result.metadata.untracked_left if result.metadata is not None else []
+            lines.append(
+                f"[red]{plural(len(left), 'table')} of the managed schemas untracked[/red]: track "
+                "them (--track-untracked writes their files) or allow them (--allow-untracked, "
+                "kedge.check.ignore_untracked)"
+            )
     return lines
 
 

@@ -65,6 +65,7 @@ class DeployRequest:
     skip_metadata: bool = False
     allow_inconsistent: bool = False
     track_untracked: bool = False
+    allow_untracked: tuple[str, ...] = ()  # `schema.table` globs that may stay untracked
 
 
 class AppliedBatch(BaseModel):
@@ -93,6 +94,11 @@ class DeployResult(BaseModel):
     warnings: list[str] = []
     # Set when the deploy failed after changing the server (the result is what it did before).
     failed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """False when tables of the managed schemas stay untracked and nothing allows it (exit 1)."""
+        return self.metadata is None or not self.metadata.untracked_left
 
     @property
     def applied_count(self) -> int:
@@ -167,6 +173,7 @@ def deploy(
                 warn=result.warnings.append,
                 replaced=lambda: setattr(log, "metadata", "replaced"),
                 locate=locate,
+                allow_untracked=(*request.allow_untracked, *project.config.kedge.check.ignore_untracked),
             )
     except (KedgeError, KeyboardInterrupt) as exc:
         cause = exc if isinstance(exc, KedgeError) else None

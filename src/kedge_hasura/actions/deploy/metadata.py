@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,28 @@ _INCONSISTENT_HINT = (
     "fix the objects listed (or the migrations they refer to) and deploy again; "
     "--allow-inconsistent applies the metadata anyway"
 )
-# kedge-hasura's own ledger lives here; it is never tracked.
-_TOOL_SCHEMAS = {"kedge_hasura"}
+# kedge-hasura's own ledger and Hasura's catalogs live here; they are never tracked.
+_TOOL_SCHEMAS = {
+    "kedge_hasura",
+    "hdb_catalog",
+    "hdb_pro_catalog",
+    "hdb_views",
+    "information_schema",
+    "pg_catalog",
+}
+# pg_get_source_tables lists information_schema.tables, which has no materialized views.
+_MATERIALIZED_VIEWS_SQL = """\
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'm' ORDER BY 1, 2"""
 
 
 class TrackingReport(BaseModel):
     database: str
     schemas: list[str]  # the schemas the migrations manage
-    untracked: list[str]  # tables and views there that metadata does not track
+    untracked: list[str]  # tables and views there that metadata does not track (and may not)
+    allowed: list[str] = []  # untracked, but --allow-untracked or kedge.check.ignore_untracked allow it
+    files: dict[str, Path] = {}  # untracked table -> the table file that would track it
     missing: list[str]  # tracked in metadata, absent from the database
     tracked_now: list[str] = []  # tracked by --track-untracked
     written: list[Path] = []  # table files written by --track-untracked
@@ -65,6 +80,11 @@ class MetadataReport(BaseModel):
     tracking: list[TrackingReport] = []
     changes: list[MetadataChange] = []
 
+    @property
+    def untracked_left(self) -> list[str]:
+        """Untracked tables that nothing allows and --track-untracked did not track: exit 1."""
+        return [t for report in self.tracking for t in report.untracked if t not in report.tracked_now]
+
 
 def apply_metadata(
     project: Project,
@@ -77,11 +97,13 @@ def apply_metadata(
     warn: Callable[[str], None] = lambda message: None,
     replaced: Callable[[], None] = lambda: None,
     locate: Callable[[InconsistentObject], str | None] | None = None,
+    allow_untracked: Sequence[str] = (),
 ) -> MetadataReport:
     """Apply the project's metadata (or, dry run, compare it with the server's).
 
     `replaced` is called once the server holds the new metadata; `locate` names the metadata
     file and line of an inconsistent object (`check`'s mapping), for the error that lists them.
+    Untracked tables matching an `allow_untracked` glob (`schema.table`) are listed as allowed.
 
     Raises:
         ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
@@ -137,9 +159,9 @@ def apply_metadata(
     )
     schemas = _managed_schemas(project, directory)
     for database in databases:
-        metadata.tracking.append(
-            _tracking(project, client, directory, database, schemas.get(database, set()), track_untracked)
-        )
+        managed = schemas.get(database, set())
+        tracking = _tracking(project, client, directory, database, managed, track_untracked, allow_untracked)
+        metadata.tracking.append(tracking)
     return metadata
 
 
@@ -176,6 +198,7 @@ def _tracking(
     database: str,
     schemas: set[str],
     track_untracked: bool,
+    allow_untracked: Sequence[str],
 ) -> TrackingReport:
     source = next((s for s in directory.sources() if s.get("name") == database), None)
     tracked = {
@@ -183,11 +206,17 @@ def _tracking(
         if isinstance(entry, dict) and (name := table_name(entry.get("table")))
     }  # fmt: skip
     existing = {(t.schema_name, t.name) for t in client.pg_get_source_tables(database)}
-    untracked = sorted(t for t in existing if t[0] in schemas and t not in tracked)
+    existing |= _materialized_views(client, database)
+    candidates = sorted(t for t in existing if t[0] in schemas and t not in tracked)
+    allowed = [t for t in candidates if any(fnmatchcase(f"{t[0]}.{t[1]}", p) for p in allow_untracked)]
+    untracked = [t for t in candidates if t not in allowed]
+    folder = project.metadata_dir / "databases" / database / "tables"
     report = TrackingReport(
         database=database,
         schemas=sorted(schemas),
         untracked=[f"{s}.{n}" for s, n in untracked],
+        allowed=[f"{s}.{n}" for s, n in allowed],
+        files={f"{s}.{n}": folder / f"{s}_{n}.yaml" for s, n in untracked},
         missing=[f"{s}.{n}" for s, n in sorted(tracked - existing)],
     )
     if track_untracked and untracked and source is not None:
@@ -195,6 +224,13 @@ def _tracking(
         report.tracked_now = report.untracked
         report.written = _write_table_files(project, database, untracked)
     return report
+
+
+def _materialized_views(client: HasuraClient, database: str) -> set[tuple[str, str]]:
+    rows = client.run_sql(
+        _MATERIALIZED_VIEWS_SQL, source=database, read_only=True, check_metadata_consistency=None
+    ).rows
+    return {(row[0] or "", row[1] or "") for row in rows}
 
 
 def _write_table_files(project: Project, database: str, tables: list[tuple[str, str]]) -> list[Path]:
