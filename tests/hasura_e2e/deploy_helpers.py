@@ -179,14 +179,20 @@ def project_versions(project: Path, database: str = "default") -> list[int]:
     )
 
 
-def write_project(root: Path, migrations: Sequence[tuple[int, str, str, str | None]]) -> Path:
+def write_project(
+    root: Path, migrations: Sequence[tuple[int, str, str, str | None]], *, allow_untracked: bool = True
+) -> Path:
     """A minimal config-v3 project: migrations (version, name, up, down-or-None), empty metadata.
 
-    The metadata tracks nothing, so deploy's tracking check reports the tables as untracked but
-    the metadata stays consistent.
+    The metadata tracks nothing, so the metadata stays consistent and deploy's tracking check
+    lists every table as untracked; with `allow_untracked` (the default) config.yaml allows that
+    (`kedge: check: ignore_untracked: ["*.*"]`), so a deploy exits 0 rather than 1.
     """
     project = root / "hasura"
     shutil.copytree(FIXTURES / "empty_project", project)
+    if allow_untracked:
+        config = project / "config.yaml"
+        config.write_text(config.read_text() + 'kedge:\n  check:\n    ignore_untracked: ["*.*"]\n')
     (project / "migrations" / "default").mkdir(parents=True)
     for version, name, up, down in migrations:
         add_migration(project, version, name, up, down)

@@ -196,3 +196,45 @@ def test_ctrl_c_before_any_write_exits_130(
     assert run.exit_code == ExitCode.INTERRUPTED, run
     assert versions(hasura_double) == {}
     assert not exists(hasura_double, "public.alpha")
+
+
+def _two_tables(tmp_path: Path) -> Path:
+    return write_project(
+        tmp_path / "two",
+        [
+            (ALPHA, "alpha", "CREATE TABLE public.alpha (id integer);\n", "DROP TABLE public.alpha;\n"),
+            (BETA, "beta", "CREATE TABLE public.beta (id integer);\n", "DROP TABLE public.beta;\n"),
+        ],
+    )
+
+
+def test_a_rollback_whose_last_state_write_fails_says_the_downs_committed(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _two_tables(tmp_path)
+    assert cli.deploy(project, "--skip-metadata").exit_code == 0
+    hasura_double.faults.fail("set_catalog_state", nth=2)  # 1: the dirty marks, 2: the removal
+
+    run = cli(project, "-o", "json", "rollback", "--steps", "1")
+
+    assert run.exit_code == 5, run
+    assert not exists(hasura_double, "public.beta") and exists(hasura_double, "public.alpha")
+    assert versions(hasura_double) == {ALPHA: False, BETA: True}  # dirty: the next deploy settles it
+    details = run.json()["error"]["details"]
+    assert details["committed"] == {"default": [BETA]}
+    assert details["recorded"] == {"default": {"dirty": [BETA]}}
+    assert details["pending"] == "nothing"
+
+
+def test_a_rollback_refused_before_any_write_still_exits_3(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    project = _two_tables(tmp_path)
+    assert cli.deploy(project, "--skip-metadata").exit_code == 0
+    hasura_double.faults.fail("set_catalog_state", nth=1)  # the dirty marks are refused
+
+    run = cli(project, "rollback", "--steps", "1")
+
+    assert run.exit_code == 3, run
+    assert exists(hasura_double, "public.beta")
+    assert versions(hasura_double) == {ALPHA: False, BETA: False}

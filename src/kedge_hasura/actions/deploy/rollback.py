@@ -15,8 +15,9 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy.apply import batch_sql, locate_failure, migration_failed
 from kedge_hasura.actions.deploy.migration_state import squashed_ranges
+from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import Step
-from kedge_hasura.errors import HasuraPostgresError, ProjectError, UsageError
+from kedge_hasura.errors import HasuraPostgresError, HasuraUnreachable, KedgeError, ProjectError, UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.chain import expanded_originals
@@ -46,6 +47,8 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
         UsageError: neither or both of steps/to, or several databases and no --database.
         ProjectError: a version's down.sql is missing or empty, unknown locally, or state is dirty.
         MigrationFailed: PostgreSQL rejected a down migration; nothing was committed.
+        FailedAfterChanges: a failure (or Ctrl-C) after the downs committed or the versions were
+            left marked dirty: what is committed, recorded and pending.
     """
     if (request.steps is None) == (request.to_version is None):
         raise UsageError("give exactly one of --steps N and --to VERSION")
@@ -72,17 +75,31 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
     )
     if request.dry_run or not steps:
         return result
-    for version in chosen:
-        state.set_version(database, version, dirty=True)
-    client.set_catalog_state(state.data)
+    log = ChangeLog(before={database: dict(recorded)}, planned={database: chosen})
+    after = dict(recorded)  # the recorded state as far as a write is known to have been saved
     try:
-        client.run_sql(batch_sql(steps), source=database, check_metadata_consistency=False)
-    except HasuraPostgresError as exc:
-        # Nothing was committed: the versions are still applied.
-        failed_step, statement = locate_failure(client, database, steps, exc)
-        client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=True))
-        raise migration_failed(failed_step, statement, exc) from exc
-    client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
+        for version in chosen:
+            state.set_version(database, version, dirty=True)
+        client.set_catalog_state(state.data)
+        after = state.versions(database)
+        try:
+            client.run_sql(batch_sql(steps), source=database, check_metadata_consistency=False)
+        except HasuraPostgresError as exc:
+            # Nothing was committed: the versions are still applied.
+            failed_step, statement = locate_failure(client, database, steps, exc)
+            client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=True))
+            after = dict(recorded)
+            raise migration_failed(failed_step, statement, exc) from exc
+        log.committed[database] = chosen  # the downs, and the removal of their ledger rows
+        client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
+    except (KedgeError, KeyboardInterrupt) as exc:
+        unknown = isinstance(exc, HasuraUnreachable) and exc.may_have_reached_server
+        changed = log.failure(
+            exc if isinstance(exc, KedgeError) else None, after={database: after}, state_unknown=unknown
+        )
+        if changed is None:
+            raise
+        raise changed from exc
     return result
 
 
