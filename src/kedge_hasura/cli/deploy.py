@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from kedge_hasura.cli.context import AppContext
 from kedge_hasura.errors import UsageError
 from kedge_hasura.findings import Finding
+
+if TYPE_CHECKING:
+    from kedge_hasura.project.layout import Project
 
 
 def register(app: typer.Typer) -> None:
@@ -110,7 +113,7 @@ def deploy_command(
     from kedge_hasura.render.deploy import render_deploy
 
     settings = app_ctx.settings()
-    project = app_ctx.project()
+    project = _catalog_state_project(app_ctx)
 
     def metadata_check(databases: list[str]) -> list[Finding]:
         return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
@@ -138,6 +141,15 @@ def deploy_command(
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_deploy))
 
 
+def _catalog_state_project(app_ctx: AppContext) -> Project:
+    """The project, refused before any request when its CLI keeps state elsewhere (config v2)."""
+    from kedge_hasura.actions.deploy.migration_state import require_catalog_state_project
+
+    project = app_ctx.project()
+    require_catalog_state_project(project)
+    return project
+
+
 def _rehearse(
     app_ctx: AppContext,
     dry_run: bool,
@@ -162,7 +174,7 @@ def _rehearse(
     )
     with app_ctx.output.progress("Rehearsing") as progress:
         result = rehearse(
-            app_ctx.project(), app_ctx.hasura(), request, metadata_check=metadata_check,
+            _catalog_state_project(app_ctx), app_ctx.hasura(), request, metadata_check=metadata_check,
             progress=progress.update,
         )  # fmt: skip
     raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_rehearsal))
@@ -172,11 +184,23 @@ def rollback_command(
     ctx: typer.Context,
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Roll back the newest N applied versions.", show_default=False),
+        typer.Option(
+            "--steps",
+            "--down",
+            metavar="N",
+            help="Roll back the newest N applied versions (--down N as the Hasura CLI's "
+            "`migrate apply --down N`).",
+            show_default=False,
+        ),
     ] = None,
     to: Annotated[
         int | None,
-        typer.Option("--to", help="Roll back every applied version newer than this one.", show_default=False),
+        typer.Option(
+            "--to",
+            help="Roll back every applied version newer than this one, which must be applied; "
+            "--to 0 rolls back all.",
+            show_default=False,
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be rolled back.")] = False,
 ) -> None:
@@ -197,7 +221,7 @@ def rollback_command(
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
-    result = rollback(app_ctx.project(), app_ctx.hasura(), request)
+    result = rollback(_catalog_state_project(app_ctx), app_ctx.hasura(), request)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
@@ -219,7 +243,7 @@ def verify_command(ctx: typer.Context) -> None:
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
-            app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
+            _catalog_state_project(app_ctx), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
             database=app_ctx.settings().database, progress=progress.update,
         )  # fmt: skip
     raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_verify))
@@ -236,7 +260,9 @@ def state_show(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import show_state
     from kedge_hasura.render.deploy import render_state
 
-    result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    result = show_state(
+        _catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database
+    )
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state))
 
 
@@ -272,7 +298,7 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     from kedge_hasura.render.deploy import render_state_change
 
     result = mark(
-        app_ctx.project(),
+        _catalog_state_project(app_ctx),
         app_ctx.hasura(),
         database=app_ctx.settings().database,
         version=version,
@@ -295,5 +321,5 @@ def state_prune(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import prune
     from kedge_hasura.render.deploy import render_state_change
 
-    result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    result = prune(_catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))

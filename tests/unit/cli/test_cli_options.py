@@ -7,6 +7,7 @@ option wins over a global one of the same name, and every malformed value is a u
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,17 @@ def test_endpoint_errors_never_echo_the_admin_secret_in_the_query(
 
     assert result.exit_code == 2
     assert secret not in result.stderr + result.stdout
+
+
+def test_a_config_v2_deploy_is_refused_before_any_request(run_cli: RunCli, tmp_path: Path) -> None:
+    project = tmp_path / "v2" / "hasura"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / "projects" / "config_v2", project)
+
+    # Port 9 (discard) on loopback: nothing answers, so any request would end in a connection error.
+    result = run_cli(
+        "deploy", "--project", str(project), "--endpoint", "http://127.0.0.1:9", "--timeout", "2"
+    )
+
+    assert result.exit_code == 3, result.stderr
+    assert "hasura scripts update-project-v3" in result.stderr
+    assert "nothing was sent" in result.stderr
