@@ -76,7 +76,22 @@ def root(
     ] = None,
     database: Annotated[
         str | None,
-        typer.Option(help="Database (Hasura source) to work on [env: KEDGE_DATABASE].", show_default=False),
+        typer.Option(
+            "--database",
+            "--database-name",
+            help="Database (Hasura source) to work on [env: KEDGE_DATABASE]; --database-name is the "
+            "Hasura CLI's spelling.",
+            show_default=False,
+        ),
+    ] = None,
+    envfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--envfile",
+            help="Read settings from this file instead of the project's .env; a relative path is "
+            "taken from the project folder, as the Hasura CLI does [default: .env].",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         OutputFormat | None,
@@ -169,6 +184,7 @@ def root(
         timeout=timeout,
         insecure_skip_tls_verify=insecure_skip_tls_verify,
         certificate_authority=certificate_authority,
+        envfile=envfile,
     )
     context = AppContext.create(options)
     context.command = ctx.invoked_subcommand or ""

@@ -12,6 +12,7 @@ from kedge_hasura.errors import UsageError
 from kedge_hasura.findings import Finding
 
 if TYPE_CHECKING:
+    from kedge_hasura.actions.deploy.plan import Selection
     from kedge_hasura.project.layout import Project
 
 
@@ -90,6 +91,45 @@ def deploy_command(
         bool,
         typer.Option("--keep-going", help="--rehearse: after a failure, rehearse the later migrations too."),
     ] = False,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version",
+            metavar="V",
+            help="Apply only this pending version (the Hasura CLI's `migrate apply --version V`). "
+            "A partial deploy applies migrations only, as `migrate apply` does: no metadata.",
+            show_default=False,
+        ),
+    ] = None,
+    skip_execution: Annotated[
+        bool,
+        typer.Option(
+            "--skip-execution",
+            help="With --version: record V as applied without running it (= `state mark-applied V`).",
+        ),
+    ] = False,
+    goto: Annotated[
+        int | None,
+        typer.Option(
+            "--goto",
+            metavar="V",
+            help="Apply the pending versions up to and including V; unlike the Hasura CLI, a V below "
+            "the newest applied version is refused (use rollback --to V).",
+            show_default=False,
+        ),
+    ] = None,
+    up: Annotated[
+        int | None,
+        typer.Option("--up", metavar="N", help="Apply the oldest N pending versions.", show_default=False),
+    ] = None,
+    all_databases: Annotated[
+        bool,
+        typer.Option(
+            "--all-databases",
+            help="Every database with migrations (the default unless --database or KEDGE_DATABASE "
+            "names one; this overrides the environment).",
+        ),
+    ] = False,
 ) -> None:
     """Apply pending migrations and the metadata to a Hasura server, atomically.
 
@@ -106,32 +146,45 @@ def deploy_command(
       kedge-hasura deploy --endpoint https://hasura.example.com
       kedge-hasura deploy --database default --transaction each --skip-metadata
       kedge-hasura deploy --rehearse --lock-timeout 2 --keep-going
+      kedge-hasura deploy --database default --goto 1748864944213
+      kedge-hasura deploy --version 1748864944213 --skip-execution
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.for_deploy import metadata_findings
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
     from kedge_hasura.render.deploy import render_deploy
 
-    settings = app_ctx.settings()
     project = _catalog_state_project(app_ctx)
+    selection = _selection(version, goto, up, skip_execution=skip_execution, rehearse=rehearse)
+    databases = _deploy_databases(app_ctx, all_databases=all_databases, partial=selection is not None)
+    if skip_execution:
+        if dry_run or rehearse:
+            raise UsageError(
+                "--skip-execution records V as applied: it does not go with --dry-run or --rehearse"
+            )
+        assert version is not None  # _selection refuses --skip-execution without it
+        _mark(ctx, version, applied=True)
 
     def metadata_check(databases: list[str]) -> list[Finding]:
         return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
 
     if rehearse:
-        _rehearse(app_ctx, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
+        _rehearse(app_ctx, databases, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
                   None if skip_metadata else metadata_check)  # fmt: skip
         return
     request = DeployRequest(
-        databases=(settings.database,) if settings.database else (),
+        databases=databases,
         transaction=transaction,
         dry_run=dry_run,
         strict=strict,
         strict_order=strict_order,
         allow_edited=allow_edited,
-        skip_metadata=skip_metadata,
+        # A partial deploy leaves later migrations pending: metadata written for all of them would
+        # not fit yet. `hasura migrate apply` never applies metadata either.
+        skip_metadata=skip_metadata or selection is not None,
         allow_inconsistent=allow_inconsistent,
         track_untracked=track_untracked,
+        selection=selection,
     )
     with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
         result = deploy(
@@ -150,8 +203,52 @@ def _catalog_state_project(app_ctx: AppContext) -> Project:
     return project
 
 
+def _selection(
+    version: int | None, goto: int | None, up: int | None, *, skip_execution: bool, rehearse: bool
+) -> Selection | None:
+    """The partial deploy the options ask for (None: every pending version).
+
+    Raises:
+        UsageError: more than one of --version, --goto, --up; one of them with --rehearse;
+            --skip-execution without --version.
+    """
+    from kedge_hasura.actions.deploy.plan import Selection
+
+    given = [
+        name for name, value in (("--version", version), ("--goto", goto), ("--up", up)) if value is not None
+    ]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} do not go together: give one")
+    if skip_execution and version is None:
+        raise UsageError("--skip-execution needs --version V (the one version to record as applied)")
+    if not given:
+        return None
+    if rehearse:
+        raise UsageError(f"--rehearse rehearses every pending migration: drop {given[0]}")
+    return Selection(version=version, goto=goto, up=up)
+
+
+def _deploy_databases(app_ctx: AppContext, *, all_databases: bool, partial: bool) -> tuple[str, ...]:
+    """The databases deploy works on: () for every one.
+
+    Raises:
+        UsageError: --all-databases with --database, or a partial deploy of several databases.
+    """
+    settings = app_ctx.settings()
+    if all_databases:
+        if settings.database and settings.origin.get("database") == "command line":
+            raise UsageError("--all-databases and --database do not go together")
+        if partial:
+            raise UsageError("--version, --goto and --up work on one database: drop --all-databases")
+        return ()
+    if partial:  # the Hasura CLI's partial applies name one database too
+        return (app_ctx.project().require_database(settings.database).database,)
+    return (settings.database,) if settings.database else ()
+
+
 def _rehearse(
     app_ctx: AppContext,
+    databases: tuple[str, ...],
     dry_run: bool,
     lock_timeout: float,
     statement_timeout: float,
@@ -164,9 +261,8 @@ def _rehearse(
 
     if dry_run:
         raise UsageError("--rehearse and --dry-run do not go together: a rehearsal changes nothing either")
-    settings = app_ctx.settings()
     request = RehearseRequest(
-        databases=(settings.database,) if settings.database else (),
+        databases=databases,
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
         keep_going=keep_going,

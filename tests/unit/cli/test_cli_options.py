@@ -17,6 +17,8 @@ import pytest
 from kedge_hasura import __version__
 from kedge_hasura.cli import hoist_global_options
 
+from ..conftest import BuildTree
+
 RunCli = Callable[..., Any]  # tests/conftest.py run_cli: (*args, cwd=, env=) -> CliResult
 
 GLOBALS = {"--project": True, "--endpoint": True, "--version": False, "-v": False}
@@ -125,3 +127,99 @@ def test_a_config_v2_deploy_is_refused_before_any_request(run_cli: RunCli, tmp_p
     assert result.exit_code == 3, result.stderr
     assert "hasura scripts update-project-v3" in result.stderr
     assert "nothing was sent" in result.stderr
+
+
+# -- the Hasura CLI's spellings ------------------------------------------------------------------------
+
+TWO_DATABASES = (
+    "- name: default\n  kind: postgres\n  tables: []\n- name: analytics\n  kind: postgres\n  tables: []\n"
+)
+CLOSED_PORT = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def two_databases(make_project: BuildTree) -> Path:
+    """`default` and `analytics`, one migration each; `.env` names `default` and a closed port."""
+    files = {
+        "metadata/databases/databases.yaml": TWO_DATABASES,
+        ".env": f"KEDGE_DATABASE=default\nHASURA_GRAPHQL_ENDPOINT={CLOSED_PORT}\n",
+        "other.env": "KEDGE_DATABASE=fromenvfile\n",
+    }
+    for database, version in (("default", 1000), ("analytics", 2000)):
+        files[f"migrations/{database}/{version}_init/up.sql"] = "CREATE TABLE t (id int);\n"
+    return make_project(files)
+
+
+def test_envfile_replaces_the_projects_dotenv(run_cli: RunCli, two_databases: Path) -> None:
+    result = run_cli("status", "--project", str(two_databases), "--envfile", "other.env")
+
+    assert result.exit_code == 2, result.stderr
+    assert "no migrations for database 'fromenvfile'" in result.stderr
+
+
+def test_envfile_keeps_the_precedence_below_flags(run_cli: RunCli, two_databases: Path) -> None:
+    result = run_cli(
+        "status", "--project", str(two_databases), "--envfile", "other.env", "--database", "flag"
+    )
+
+    assert result.exit_code == 2, result.stderr
+    assert "no migrations for database 'flag'" in result.stderr
+
+
+def test_a_missing_envfile_is_a_usage_error(run_cli: RunCli, two_databases: Path) -> None:
+    result = run_cli("status", "--project", str(two_databases), "--envfile", "nope.env")
+
+    assert result.exit_code == 2, result.stderr
+    assert "--envfile nope.env: no such file" in result.stderr
+
+
+def test_database_name_is_database(run_cli: RunCli, two_databases: Path) -> None:
+    result = run_cli("status", "--project", str(two_databases), "--database-name", "byname")
+
+    assert result.exit_code == 2, result.stderr
+    assert "no migrations for database 'byname'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--all-databases", "--database", "default"), "--all-databases and --database do not go together"),
+        (("--up", "1", "--goto", "1000"), "--goto and --up do not go together"),
+        (("--version", "1000", "--up", "1"), "--version and --up do not go together"),
+        (("--skip-execution",), "--skip-execution needs --version V"),
+        (("--version", "1000", "--skip-execution", "--dry-run"), "does not go with --dry-run"),
+        (("--up", "1", "--rehearse"), "--rehearse rehearses every pending migration"),
+        (("--up", "1", "--all-databases"), "work on one database"),
+        (("--version", "abc"), "invalid value for '--version'"),
+    ],
+    ids=["all-and-one", "goto-and-up", "version-and-up", "skip-alone", "skip-dry-run", "rehearse-partial",
+         "partial-all", "version-not-a-number"],
+)  # fmt: skip
+def test_deploy_option_combinations_that_mean_nothing_are_refused(
+    run_cli: RunCli, two_databases: Path, args: tuple[str, ...], words: str
+) -> None:
+    result = run_cli("deploy", "--project", str(two_databases), *args)
+
+    assert result.exit_code == 2, result.stderr
+    assert words in result.stderr
+
+
+def test_a_partial_deploy_needs_one_database(run_cli: RunCli, make_project: BuildTree) -> None:
+    files = {"metadata/databases/databases.yaml": TWO_DATABASES}
+    for database, version in (("default", 1000), ("analytics", 2000)):
+        files[f"migrations/{database}/{version}_init/up.sql"] = "CREATE TABLE t (id int);\n"
+    root = make_project(files)
+
+    result = run_cli("deploy", "--project", str(root), "--up", "1", "--endpoint", CLOSED_PORT)
+
+    assert result.exit_code == 2, result.stderr
+    assert "several databases" in result.stderr
+
+
+def test_deploy_help_says_where_we_differ_from_the_hasura_cli(run_cli: RunCli) -> None:
+    result = run_cli("deploy", "--help")
+
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for words in ("--goto V", "unlike the Hasura CLI", "--skip-execution", "--all-databases", "no metadata"):
+        assert words in text
