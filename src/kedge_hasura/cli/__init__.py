@@ -163,7 +163,13 @@ def root(
         ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and exit; only before a command (`deploy --version V` is deploy's own).",
+        ),
     ] = False,
 ) -> None:
     """Keep Hasura v2 migrations and metadata healthy."""
