@@ -351,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     except KedgeError as exc:
         if state.context is not None:
             state.context.output.error(state.context.command, exc)
-        else:
-            sys.stderr.write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""))
+        else:  # before the root callback ran (an option after the command lacks its value)
+            Output(output_format=_requested_format(arguments)).error("", exc)
         return exc.exit_code
     except Exception as exc:
         if state.debug:

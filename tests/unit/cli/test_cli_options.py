@@ -7,6 +7,7 @@ option wins over a global one of the same name, and every malformed value is a u
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -223,3 +224,14 @@ def test_deploy_help_says_where_we_differ_from_the_hasura_cli(run_cli: RunCli) -
     text = " ".join(result.stdout.split())
     for words in ("--goto V", "unlike the Hasura CLI", "--skip-execution", "--all-databases", "no metadata"):
         assert words in text
+
+
+def test_missing_value_after_the_command_is_one_json_document_with_output_json(
+    run_cli: RunCli, kedge_project: Path
+) -> None:
+    result = run_cli("-o", "json", "--project", str(kedge_project), "status", "--endpoint")
+
+    document = json.loads(result.stdout)
+    assert result.exit_code == 2
+    assert (document["exit_code"], document["error"]["type"]) == (2, "UsageError")
+    assert "--endpoint requires a value" in document["error"]["message"]
