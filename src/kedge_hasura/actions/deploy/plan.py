@@ -150,7 +150,9 @@ def plan_database(
         )
     plan.steps = [_step(m, origin) for m, origin in sorted(pending, key=lambda item: item[0].version)]
     if options.selection is not None:
+        every = len(plan.steps)
         plan.steps = _select(plan.steps, migrations, state, options.selection)
+        plan.notes.append(f"partial deploy: {every - len(plan.steps)} pending version(s) left for later")
     plan.batches = _batches(plan.steps, options, plan)
     if plan.steps and plan.case == "up to date":
         plan.case = f"{len(plan.steps)} pending"
