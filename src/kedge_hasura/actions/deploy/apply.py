@@ -28,6 +28,7 @@ from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
     PlanOptions,
+    Selection,
     Step,
     TransactionMode,
     plan_database,
@@ -62,6 +63,7 @@ class DeployRequest:
     skip_metadata: bool = False
     allow_inconsistent: bool = False
     track_untracked: bool = False
+    selection: Selection | None = None  # a partial deploy (--version, --goto, --up); None: all pending
 
 
 class AppliedBatch(BaseModel):
@@ -122,6 +124,7 @@ def deploy(
         allow_edited=request.allow_edited,
         supports_no_transaction=client.supports_no_transaction(),
         server_version=info.version,
+        selection=request.selection,
     )
     result = DeployResult(
         endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]
