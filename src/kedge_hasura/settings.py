@@ -9,6 +9,7 @@ never printed, logged or placed in JSON (`redact()` masks them wherever text cou
 from __future__ import annotations
 
 import base64
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -126,6 +127,21 @@ class Settings(BaseModel):
             raise ValueError(f"expected true or false, got {value!r}")
         return value
 
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str) -> str:
+        check_endpoint(value)
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _check_timeout(cls, value: float) -> float:
+        # nan would never expire and a negative timeout means nothing to httpx: both end deep in
+        # the HTTP stack as internal errors unless refused here.
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"expected a number of seconds above 0, got {value}")
+        return value
+
     @field_validator("admin_secret", mode="before")
     @classmethod
     def _check_admin_secret(cls, value: Any) -> Any:
@@ -216,6 +232,43 @@ def clean_admin_secret(value: str) -> tuple[str, bool]:
                 "header cannot carry; nothing was sent"
             )
     return value, stripped
+
+
+# The paths of Hasura's APIs: an endpoint ending in one was copied from the console or a client
+# config, and every request would go to `<endpoint>/v1/metadata` below it and fail with a 404.
+_API_PATHS = ("/v1/graphql", "/v1beta1/relay", "/v1/query", "/v2/query", "/v1/metadata", "/v1/version")
+
+
+def check_endpoint(value: str) -> None:
+    """Refuse an endpoint that cannot be Hasura's base URL, saying what to write instead.
+
+    The messages never repeat the value: it may carry `?admin_secret=`.
+
+    Raises:
+        ValueError: no http(s) scheme, no host, a malformed IPv6 address or port, or an API path.
+    """
+    if "://" not in value:
+        raise ValueError(
+            "the endpoint has no scheme: add http:// or https:// (for example http://localhost:8080)"
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parses the port, which raises ValueError when it is malformed
+    except ValueError as exc:
+        raise ValueError(
+            f"the endpoint is not a valid URL ({exc}); write IPv6 hosts as http://[::1]:8080"
+        ) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"the endpoint's scheme must be http or https, not {parts.scheme}")
+    if not parts.hostname:
+        raise ValueError("the endpoint has no host")
+    path = parts.path.rstrip("/")
+    for api_path in _API_PATHS:
+        if path.lower().endswith(api_path):
+            base = urlunsplit((parts.scheme, parts.netloc, path[: -len(api_path)], "", ""))
+            raise ValueError(
+                f"the endpoint ends in the API path {api_path}: use the base URL ({redact_url(base)})"
+            )
 
 
 def _hint_for(name: str) -> str | None:

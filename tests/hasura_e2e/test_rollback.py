@@ -228,3 +228,33 @@ def test_rollback_after_prune_undoes_every_original_and_forgets_their_ledger_row
     again = cli.deploy(shipped_project)  # and the squashed migration deploys again cleanly
     assert again.exit_code == 0, again
     assert versions(hasura_double) == {SQUASHED: False}
+
+
+@pytest.mark.parametrize(
+    "target", ["1000000000000", "1000000000099", "1234"], ids=["below", "between", "unknown"]
+)
+def test_rollback_to_a_version_that_is_not_applied_is_refused_and_changes_nothing(
+    cli: Cli, hasura_double: HasuraDouble, deployed: Path, target: str
+) -> None:
+    before = snapshot(hasura_double, schemas=("public",))
+
+    run = cli(deployed, "rollback", "--to", target)
+
+    assert run.exit_code == 2, run
+    assert f"--to {target}: not an applied version" in run.stderr
+    assert snapshot(hasura_double, schemas=("public",)) == before
+    assert versions(hasura_double) == {V1: False, V2: False, V3: False}
+
+
+def test_rollback_to_0_rolls_back_all(cli: Cli, hasura_double: HasuraDouble, deployed: Path) -> None:
+    run = cli(deployed, "rollback", "--to", "0")
+
+    assert run.exit_code == 0, run
+    assert versions(hasura_double) == {}
+
+
+def test_rollback_down_n_is_steps_n(cli: Cli, hasura_double: HasuraDouble, deployed: Path) -> None:
+    run = cli(deployed, "rollback", "--down", "1")
+
+    assert run.exit_code == 0, run
+    assert versions(hasura_double) == {V1: False, V2: False}

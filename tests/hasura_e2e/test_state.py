@@ -163,3 +163,16 @@ def test_prune_does_nothing_while_only_a_prefix_is_applied(
     assert run.exit_code == 0, run
     assert "nothing to change" in run.stdout
     assert versions(hasura_double) == dict.fromkeys(applied, False)
+
+
+def test_mark_unapplied_refuses_a_version_not_recorded(
+    cli: Cli, hasura_double: HasuraDouble, project: Path
+) -> None:
+    assert cli.deploy(project, "--skip-metadata").exit_code == 0
+    before = versions(hasura_double)
+
+    run = cli(project, "state", "mark-unapplied", "1234")
+
+    assert run.exit_code == 2, run
+    assert "1234 is not recorded as applied" in run.stderr
+    assert versions(hasura_double) == before

@@ -1,4 +1,5 @@
-"""A history too big for any query that grows with the schema: 600 tables in five schemas.
+"""A history too big for any query that grows with the schema: 240 tables in five schemas (PostgreSQL's
+100-argument limit stopped at 50; bench/squash_bench.py runs histories of 600 and more).
 
 Names cover what quoting and keying must survive: reserved words, quotes, a dot, unicode, and
 identifiers of exactly 63 bytes (PostgreSQL's limit; some multi-byte), plus one longer name that
@@ -16,9 +17,9 @@ from psycopg import sql
 from .conftest import write_migration
 
 SCHEMAS = ("public", "sales", "select", "Ünïcødé", "we.ird")
-TABLES = 600
+TABLES = 240
 # table index → extra integer columns (3 + 1,597 = 1,600, the most a table can have)
-WIDE = {7: 400, 111: 400, 222: 400, 333: 400, 444: 1597}
+WIDE = {7: 400, 111: 400, 222: 1597}
 MIGRATIONS = 6
 FIRST_VERSION = 1_700_000_000_000
 

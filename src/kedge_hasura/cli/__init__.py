@@ -78,7 +78,22 @@ def root(
     ] = None,
     database: Annotated[
         str | None,
-        typer.Option(help="Database (Hasura source) to work on [env: KEDGE_DATABASE].", show_default=False),
+        typer.Option(
+            "--database",
+            "--database-name",
+            help="Database (Hasura source) to work on [env: KEDGE_DATABASE]; --database-name is the "
+            "Hasura CLI's spelling.",
+            show_default=False,
+        ),
+    ] = None,
+    envfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--envfile",
+            help="Read settings from this file instead of the project's .env; a relative path is "
+            "taken from the project folder, as the Hasura CLI does [default: .env].",
+            show_default=False,
+        ),
     ] = None,
     output: Annotated[
         OutputFormat | None,
@@ -150,7 +165,13 @@ def root(
         ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and exit; only before a command (`deploy --version V` is deploy's own).",
+        ),
     ] = False,
 ) -> None:
     """Keep Hasura v2 migrations and metadata healthy."""
@@ -171,6 +192,7 @@ def root(
         timeout=timeout,
         insecure_skip_tls_verify=insecure_skip_tls_verify,
         certificate_authority=certificate_authority,
+        envfile=envfile,
     )
     context = AppContext.create(options)
     context.command = ctx.invoked_subcommand or ""
@@ -225,12 +247,50 @@ def _as_global(token: str, options: dict[str, bool]) -> tuple[bool, bool]:
     return False, False
 
 
-def hoist_global_options(argv: list[str], options: dict[str, bool]) -> list[str]:
+# Global options that mean something only before the command: `kedge-hasura --version` prints the
+# tool's version, while `deploy --version V` is the Hasura CLI's "apply exactly this version".
+_ROOT_ONLY = frozenset({"--version"})
+
+
+def command_options(command: Any, argv: list[str], options: dict[str, bool]) -> dict[str, bool]:
+    """Option spellings of the subcommand `argv` invokes → whether each takes a value.
+
+    Walks the command words (skipping global options and their values) down the groups; empty
+    when no known command is named.
+    """
+    current = command
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        is_global, takes_next = _as_global(token, options)
+        if is_global:
+            index += 2 if takes_next else 1
+            continue
+        commands = getattr(current, "commands", None)
+        if token.startswith("-") or not commands or token not in commands:
+            break
+        current = commands[token]
+        index += 1
+    if current is command or getattr(current, "commands", None):
+        return {}
+    return _global_options(current)
+
+
+def hoist_global_options(
+    argv: list[str], options: dict[str, bool], own: dict[str, bool] | None = None
+) -> list[str]:
     """Move global options written after the subcommand in front of it.
 
     `kedge-hasura status --project x` then means `kedge-hasura --project x status`, as with the
-    Hasura CLI's persistent flags. Arguments after `--` are left alone.
+    Hasura CLI's persistent flags. Arguments after `--` are left alone. After the command, the
+    command's own options (`own`) win over global ones of the same name, and root-only options
+    (`--version`) stay where they are, so the command parses them or rejects them as unknown.
+
+    Raises:
+        UsageError: a global option after the command lacks its value (hoisted, it would swallow
+            the command's name: "Missing command").
     """
+    own = own or {}
     head: list[str] = []
     rest: list[str] = []
     hoisted: list[str] = []
@@ -250,10 +310,20 @@ def hoist_global_options(argv: list[str], options: dict[str, bool]) -> list[str]
         if token == "--":  # noqa: S105 - the end-of-options marker, not a password
             rest.extend(argv[index:])
             break
+        name = token.split("=", 1)[0]
+        if name in own:
+            rest.append(token)
+            if own[name] and "=" not in token and index + 1 < len(argv):
+                rest.append(argv[index + 1])  # its value, even one that looks like a global option
+                index += 1
+            index += 1
+            continue
         is_global, takes_next = _as_global(token, options)
-        if is_global and token not in ("-h", "--help"):
+        if is_global and token not in ("-h", "--help") and name not in _ROOT_ONLY:
+            if takes_next and index + 1 >= len(argv):
+                raise UsageError(f"option {name} requires a value", hint=f"write {name} VALUE")
             hoisted.append(token)
-            if takes_next and index + 1 < len(argv):
+            if takes_next:
                 hoisted.append(argv[index + 1])
                 index += 1
         else:
@@ -266,9 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (see errors.ExitCode)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
-    arguments = hoist_global_options(arguments, _global_options(command))
     state = _State()
     try:
+        options = _global_options(command)
+        arguments = hoist_global_options(arguments, options, command_options(command, arguments, options))
         result = command.main(args=arguments, prog_name="kedge-hasura", standalone_mode=False, obj=state)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:
@@ -282,8 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     except KedgeError as exc:
         if state.context is not None:
             state.context.output.error(state.context.command, exc)
-        else:
-            sys.stderr.write(f"error: {exc.message}\n" + (f"hint: {exc.hint}\n" if exc.hint else ""))
+        else:  # before the root callback ran (an option after the command lacks its value)
+            Output(output_format=_requested_format(arguments)).error("", exc)
         return exc.exit_code
     except Exception as exc:
         if state.debug:

@@ -53,10 +53,11 @@ class GlobalOptions:
     timeout: float | None = None
     insecure_skip_tls_verify: bool | None = None
     certificate_authority: Path | None = None
+    envfile: Path | None = None  # where the `.env` layer comes from, not a setting itself
 
     def layer(self) -> SettingsLayer:
         """The command-line layer of the settings: the options that were given."""
-        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        given = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "envfile"}
         return SettingsLayer(
             "command line", {name: value for name, value in given.items() if value is not None}
         )
@@ -170,7 +171,9 @@ class AppContext:
     def _layers(self, project: Project | None) -> list[SettingsLayer]:
         layers = [self.options.layer(), layer_from_environment("environment", self.environ)]
         if project is not None:
-            layers.append(layer_from_environment(".env", project.dotenv()))
+            envfile = self.options.envfile
+            label = ".env" if envfile is None else str(envfile)
+            layers.append(layer_from_environment(label, project.dotenv(envfile)))
             layers.append(SettingsLayer("config.yaml", project.config.settings_values()))
         return layers
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from kedge_hasura.cli.context import AppContext
 from kedge_hasura.errors import FailedAfterChanges, UsageError
 from kedge_hasura.findings import Finding
+
+if TYPE_CHECKING:
+    from kedge_hasura.actions.deploy.plan import Selection
+    from kedge_hasura.project.layout import Project
 
 
 def register(app: typer.Typer) -> None:
@@ -97,6 +101,45 @@ def deploy_command(
         bool,
         typer.Option("--keep-going", help="--rehearse: after a failure, rehearse the later migrations too."),
     ] = False,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version",
+            metavar="V",
+            help="Apply only this pending version (the Hasura CLI's `migrate apply --version V`). "
+            "A partial deploy applies migrations only, as `migrate apply` does: no metadata.",
+            show_default=False,
+        ),
+    ] = None,
+    skip_execution: Annotated[
+        bool,
+        typer.Option(
+            "--skip-execution",
+            help="With --version: record V as applied without running it (= `state mark-applied V`).",
+        ),
+    ] = False,
+    goto: Annotated[
+        int | None,
+        typer.Option(
+            "--goto",
+            metavar="V",
+            help="Apply the pending versions up to and including V; unlike the Hasura CLI, a V below "
+            "the newest applied version is refused (use rollback --to V).",
+            show_default=False,
+        ),
+    ] = None,
+    up: Annotated[
+        int | None,
+        typer.Option("--up", metavar="N", help="Apply the oldest N pending versions.", show_default=False),
+    ] = None,
+    all_databases: Annotated[
+        bool,
+        typer.Option(
+            "--all-databases",
+            help="Every database with migrations (the default unless --database or KEDGE_DATABASE "
+            "names one; this overrides the environment).",
+        ),
+    ] = False,
 ) -> None:
     """Apply pending migrations and the metadata to a Hasura server, atomically.
 
@@ -113,33 +156,46 @@ def deploy_command(
       kedge-hasura deploy --endpoint https://hasura.example.com
       kedge-hasura deploy --database default --transaction each --skip-metadata
       kedge-hasura deploy --rehearse --lock-timeout 2 --keep-going
+      kedge-hasura deploy --database default --goto 1748864944213
+      kedge-hasura deploy --version 1748864944213 --skip-execution
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.for_deploy import inconsistency_locator, metadata_findings
     from kedge_hasura.actions.deploy.apply import DeployRequest, deploy
     from kedge_hasura.render.deploy import render_deploy
 
-    settings = app_ctx.settings()
-    project = app_ctx.project()
+    project = _catalog_state_project(app_ctx)
+    selection = _selection(version, goto, up, skip_execution=skip_execution, rehearse=rehearse)
+    databases = _deploy_databases(app_ctx, all_databases=all_databases, partial=selection is not None)
+    if skip_execution:
+        if dry_run or rehearse:
+            raise UsageError(
+                "--skip-execution records V as applied: it does not go with --dry-run or --rehearse"
+            )
+        assert version is not None  # _selection refuses --skip-execution without it
+        _mark(ctx, version, applied=True)
 
     def metadata_check(databases: list[str]) -> list[Finding]:
         return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
 
     if rehearse:
-        _rehearse(app_ctx, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
+        _rehearse(app_ctx, databases, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
                   None if skip_metadata else metadata_check)  # fmt: skip
         return
     request = DeployRequest(
-        databases=(settings.database,) if settings.database else (),
+        databases=databases,
         transaction=transaction,
         dry_run=dry_run,
         strict=strict,
         strict_order=strict_order,
         allow_edited=allow_edited,
-        skip_metadata=skip_metadata,
+        # A partial deploy leaves later migrations pending: metadata written for all of them would
+        # not fit yet. `hasura migrate apply` never applies metadata either.
+        skip_metadata=skip_metadata or selection is not None,
         allow_inconsistent=allow_inconsistent,
         track_untracked=track_untracked,
         allow_untracked=tuple(allow_untracked or ()),
+        selection=selection,
     )
     try:
         with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
@@ -154,8 +210,61 @@ def deploy_command(
     raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_deploy))
 
 
+def _catalog_state_project(app_ctx: AppContext) -> Project:
+    """The project, refused before any request when its CLI keeps state elsewhere (config v2)."""
+    from kedge_hasura.actions.deploy.migration_state import require_catalog_state_project
+
+    project = app_ctx.project()
+    require_catalog_state_project(project)
+    return project
+
+
+def _selection(
+    version: int | None, goto: int | None, up: int | None, *, skip_execution: bool, rehearse: bool
+) -> Selection | None:
+    """The partial deploy the options ask for (None: every pending version).
+
+    Raises:
+        UsageError: more than one of --version, --goto, --up; one of them with --rehearse;
+            --skip-execution without --version.
+    """
+    from kedge_hasura.actions.deploy.plan import Selection
+
+    given = [
+        name for name, value in (("--version", version), ("--goto", goto), ("--up", up)) if value is not None
+    ]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} do not go together: give one")
+    if skip_execution and version is None:
+        raise UsageError("--skip-execution needs --version V (the one version to record as applied)")
+    if not given:
+        return None
+    if rehearse:
+        raise UsageError(f"--rehearse rehearses every pending migration: drop {given[0]}")
+    return Selection(version=version, goto=goto, up=up)
+
+
+def _deploy_databases(app_ctx: AppContext, *, all_databases: bool, partial: bool) -> tuple[str, ...]:
+    """The databases deploy works on: () for every one.
+
+    Raises:
+        UsageError: --all-databases with --database, or a partial deploy of several databases.
+    """
+    settings = app_ctx.settings()
+    if all_databases:
+        if settings.database and settings.origin.get("database") == "command line":
+            raise UsageError("--all-databases and --database do not go together")
+        if partial:
+            raise UsageError("--version, --goto and --up work on one database: drop --all-databases")
+        return ()
+    if partial:  # the Hasura CLI's partial applies name one database too
+        return (app_ctx.project().require_database(settings.database).database,)
+    return (settings.database,) if settings.database else ()
+
+
 def _rehearse(
     app_ctx: AppContext,
+    databases: tuple[str, ...],
     dry_run: bool,
     lock_timeout: float,
     statement_timeout: float,
@@ -168,9 +277,8 @@ def _rehearse(
 
     if dry_run:
         raise UsageError("--rehearse and --dry-run do not go together: a rehearsal changes nothing either")
-    settings = app_ctx.settings()
     request = RehearseRequest(
-        databases=(settings.database,) if settings.database else (),
+        databases=databases,
         lock_timeout=lock_timeout,
         statement_timeout=statement_timeout,
         keep_going=keep_going,
@@ -178,7 +286,7 @@ def _rehearse(
     )
     with app_ctx.output.progress("Rehearsing") as progress:
         result = rehearse(
-            app_ctx.project(), app_ctx.hasura(), request, metadata_check=metadata_check,
+            _catalog_state_project(app_ctx), app_ctx.hasura(), request, metadata_check=metadata_check,
             progress=progress.update,
         )  # fmt: skip
     raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_rehearsal))
@@ -188,11 +296,23 @@ def rollback_command(
     ctx: typer.Context,
     steps: Annotated[
         int | None,
-        typer.Option("--steps", help="Roll back the newest N applied versions.", show_default=False),
+        typer.Option(
+            "--steps",
+            "--down",
+            metavar="N",
+            help="Roll back the newest N applied versions (--down N as the Hasura CLI's "
+            "`migrate apply --down N`).",
+            show_default=False,
+        ),
     ] = None,
     to: Annotated[
         int | None,
-        typer.Option("--to", help="Roll back every applied version newer than this one.", show_default=False),
+        typer.Option(
+            "--to",
+            help="Roll back every applied version newer than this one, which must be applied; "
+            "--to 0 rolls back all.",
+            show_default=False,
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be rolled back.")] = False,
 ) -> None:
@@ -213,7 +333,7 @@ def rollback_command(
     request = RollbackRequest(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
-    result = rollback(app_ctx.project(), app_ctx.hasura(), request)
+    result = rollback(_catalog_state_project(app_ctx), app_ctx.hasura(), request)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
@@ -235,7 +355,7 @@ def verify_command(ctx: typer.Context) -> None:
 
     with app_ctx.output.progress("Verifying") as progress:
         result = verify(
-            app_ctx.project(), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
+            _catalog_state_project(app_ctx), app_ctx.hasura(), cluster=app_ctx.scratch_cluster,
             database=app_ctx.settings().database, progress=progress.update,
         )  # fmt: skip
     raise typer.Exit(app_ctx.finish(result, ok=result.ok, text=render_verify))
@@ -252,7 +372,9 @@ def state_show(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import show_state
     from kedge_hasura.render.deploy import render_state
 
-    result = show_state(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    result = show_state(
+        _catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database
+    )
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state))
 
 
@@ -288,7 +410,7 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     from kedge_hasura.render.deploy import render_state_change
 
     result = mark(
-        app_ctx.project(),
+        _catalog_state_project(app_ctx),
         app_ctx.hasura(),
         database=app_ctx.settings().database,
         version=version,
@@ -311,5 +433,5 @@ def state_prune(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import prune
     from kedge_hasura.render.deploy import render_state_change
 
-    result = prune(app_ctx.project(), app_ctx.hasura(), database=app_ctx.settings().database)
+    result = prune(_catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))

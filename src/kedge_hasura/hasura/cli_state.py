@@ -28,8 +28,6 @@ class CliState:
     def __init__(self, data: dict[str, Any] | None = None):
         self.data: dict[str, Any] = copy.deepcopy(data) if data else {}
 
-    # -- migrations -----------------------------------------------------------------------------
-
     def databases(self) -> list[str]:
         """Databases with an entry under `migrations` (possibly with no versions)."""
         return sorted(self._migrations(create=False))
@@ -62,8 +60,6 @@ class CliState:
         if isinstance(entries, dict):
             entries.pop(_version_key(version), None)
 
-    # -- settings and the legacy copy ---------------------------------------------------------------
-
     @property
     def migration_mode(self) -> str | None:
         """`settings.migration_mode` as stored (a string "true"/"false"), None when missing."""
@@ -85,8 +81,6 @@ class CliState:
 
     def mark_state_copy_completed(self) -> None:
         self.data["isStateCopyCompleted"] = True
-
-    # -- internals --------------------------------------------------------------------------------
 
     def _migrations(self, *, create: bool) -> dict[str, Any]:
         migrations = self.data.get("migrations")

@@ -123,8 +123,6 @@ class HasuraClient:
         """Close the connection pool."""
         self._session.close()
 
-    # -- server --------------------------------------------------------------------------------
-
     def version(self) -> VersionInfo:
         """`GET /v1/version` (asked once, then remembered)."""
         if self._version is None:
@@ -173,8 +171,6 @@ class HasuraClient:
             )
         raise error_from_response(response, operation=operation, secret=self._session.secret)
 
-    # -- /v2/query -----------------------------------------------------------------------------
-
     def run_sql(
         self,
         sql: str,
@@ -221,8 +217,6 @@ class HasuraClient:
                 status=200,
             )
         return [decode_model(RunSQLResult, item, operation="bulk") for item in data]
-
-    # -- /v1/metadata: metadata ------------------------------------------------------------------
 
     def metadata(
         self,
@@ -301,8 +295,6 @@ class HasuraClient:
         data = self.metadata("get_inconsistent_metadata", {})
         return decode_model(InconsistencyReport, data, operation="get_inconsistent_metadata")
 
-    # -- /v1/metadata: catalog state -------------------------------------------------------------
-
     def get_catalog_state(self) -> CatalogState:
         """`get_catalog_state` (§4.2)."""
         data = self.metadata("get_catalog_state", {})
@@ -324,8 +316,6 @@ class HasuraClient:
         mutator(state)
         self.set_catalog_state(state.data, type="cli")
         return state
-
-    # -- /v1/metadata: tables --------------------------------------------------------------------
 
     def pg_get_source_tables(self, source: str = "default") -> list[QualifiedTable]:
         """Every table and view of a source, tracked or not (§8.1).
@@ -375,8 +365,6 @@ class HasuraClient:
             return decode_model(TrackTablesResult, data, operation="pg_track_tables")
         self.metadata("bulk", [{"type": "pg_track_table", "args": item} for item in items])
         return TrackTablesResult()
-
-    # -- internals -------------------------------------------------------------------------------
 
     def _query(self, body: dict[str, Any], *, operation: str, item_count: int | None = None) -> Any:
         if self._require_supported:

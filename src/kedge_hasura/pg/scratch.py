@@ -76,8 +76,6 @@ class ScratchCluster:
         self.preconditions = Preconditions(hasura_mimic=hasura_preconditions)
         self.server_version_num = 0
 
-    # -- life cycle -------------------------------------------------------------------------
-
     def __enter__(self) -> Self:
         return self.start()
 
@@ -128,8 +126,6 @@ class ScratchCluster:
                 ) from exc
             self._created.clear()
 
-    # -- facts ------------------------------------------------------------------------------
-
     @property
     def major(self) -> int:
         return self.server_version_num // 10000
@@ -162,8 +158,6 @@ class ScratchCluster:
         if self._server is not None and self._installation is not None:
             return f"scratch PostgreSQL {self._installation.version} ({self._installation.source})"
         return f"PostgreSQL {self.major} at {redact_url(self._scratch_url or '')}"
-
-    # -- databases --------------------------------------------------------------------------
 
     def conninfo(self, dbname: str) -> str:
         if self._server is not None:
@@ -253,8 +247,6 @@ class ScratchCluster:
                 "drop --no-hasura-preconditions to mimic that"
             )
         return None
-
-    # -- internals ----------------------------------------------------------------------------
 
     def _connect_admin(self) -> psycopg.Connection[tuple[object, ...]]:
         conninfo = self._server.conninfo("postgres") if self._server is not None else self._scratch_url

@@ -53,14 +53,26 @@ class Project:
     def dotenv_path(self) -> Path:
         return self.root / ".env"
 
-    def dotenv(self) -> dict[str, str]:
-        """The project's `.env` values ({} when there is none), as the Hasura CLI loads them."""
+    def dotenv(self, envfile: Path | None = None) -> dict[str, str]:
+        """The values of the project's `.env` ({} when there is none), or of `envfile` (`--envfile`),
+        as the Hasura CLI loads them: a relative path is taken from the project folder.
+
+        Raises:
+            ProjectError: the file cannot be read.
+            UsageError: an `envfile` given explicitly does not exist.
+        """
+        path = self.dotenv_path if envfile is None else self.root / envfile
         try:
-            return parse_dotenv(self.dotenv_path.read_text(encoding="utf-8"))
+            return parse_dotenv(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
+            if envfile is None:
+                return {}
+            raise UsageError(
+                f"--envfile {envfile}: no such file ({path})",
+                hint="a relative path is taken from the project folder, as the Hasura CLI does",
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ProjectError(f"cannot read {self.dotenv_path}: {exc}") from exc
+            raise ProjectError(f"cannot read {path}: {exc}") from exc
 
     def declared_databases(self) -> set[str] | None:
         """Source names from metadata/databases/databases.yaml; None when that file is absent.

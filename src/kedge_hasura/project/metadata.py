@@ -339,9 +339,6 @@ def table_name(value: Any) -> tuple[str, str] | None:
     return None
 
 
-# -- writing in the CLI's export style -------------------------------------------------------------
-
-
 class _HasuraDumper(yaml.SafeDumper):
     """PyYAML configured to write what `hasura metadata export` writes (Go's YAML library)."""
 

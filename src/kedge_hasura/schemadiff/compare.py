@@ -435,8 +435,6 @@ def _order_differs(
     return left.index(old.name) != right.index(new.name) if old.name in left and new.name in right else False
 
 
-# -- rename pairing ------------------------------------------------------------------------------
-
 _RENAME_SIGNATURE_FIELDS: dict[str, tuple[str, ...]] = {
     "column": ("type", "not_null", "default", "identity", "generated", "collation"),
     "constraint": ("constraint_type", "definition"),

@@ -184,9 +184,6 @@ def sequence_positions(executor: Executor, scope: Scope) -> dict[str, Any]:
     )
 
 
-# -- internals ---------------------------------------------------------------------------------
-
-
 def _on_both(fetch: Callable[[Executor], _T], source: Executor, target: Executor) -> tuple[_T, _T]:
     """`fetch` from both sides at once: each executor is its own connection, and the work is the
     servers' (the answers are read while the other side computes)."""

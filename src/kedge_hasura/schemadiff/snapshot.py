@@ -190,8 +190,6 @@ def build_snapshot(raw: Mapping[str, Any], *, query_count: int = 0) -> Snapshot:
     return Snapshot(server=server, objects=objects, inventory=inventory, query_count=query_count)
 
 
-# -- row → object ------------------------------------------------------------------------------
-
 _RELKIND = {
     "r": "table",
     "p": "partitioned table",

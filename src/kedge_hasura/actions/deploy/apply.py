@@ -29,6 +29,7 @@ from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
     PlanOptions,
+    Selection,
     Step,
     TransactionMode,
     plan_database,
@@ -66,6 +67,7 @@ class DeployRequest:
     allow_inconsistent: bool = False
     track_untracked: bool = False
     allow_untracked: tuple[str, ...] = ()  # `schema.table` globs that may stay untracked
+    selection: Selection | None = None  # a partial deploy (--version, --goto, --up); None: all pending
 
 
 class AppliedBatch(BaseModel):
@@ -137,6 +139,7 @@ def deploy(
         allow_edited=request.allow_edited,
         supports_no_transaction=client.supports_no_transaction(),
         server_version=info.version,
+        selection=request.selection,
     )
     result = DeployResult(
         endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]

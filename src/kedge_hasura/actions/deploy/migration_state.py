@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from kedge_hasura.errors import ManifestError
+from kedge_hasura.errors import ManifestError, ProjectError
+from kedge_hasura.project.layout import Project
 from kedge_hasura.project.manifest import ArchiveManifest, read_manifest
 from kedge_hasura.project.migrations import DatabaseMigrations
 
@@ -101,3 +102,22 @@ def compare_state(migrations: DatabaseMigrations, recorded: dict[int, bool]) -> 
         out_of_order=[v for v in pending if newest is not None and v < newest],
         squashes=squashed_ranges(migrations),
     )
+
+
+def require_catalog_state_project(project: Project) -> None:
+    """Refuse a config v1/v2 project in every command that reads or writes recorded state.
+
+    The Hasura CLI of such a project keeps its state in `hdb_catalog.schema_migrations`, not in
+    catalog state: what we would read is not what `hasura migrate status` shows, and what we would
+    record it would never see (it would apply every migration again). See README, "config v2".
+
+    Raises:
+        ProjectError: the project's config.yaml is version 1 or 2.
+    """
+    if project.config.version < 3:
+        raise ProjectError(
+            f"this is a config v{project.config.version} project: its Hasura CLI records migration state in "
+            "hdb_catalog.schema_migrations, which kedge-hasura does not write; nothing was sent",
+            hint="upgrade the project with `hasura scripts update-project-v3` (it moves the state to catalog "
+            "state), then deploy",
+        )

@@ -78,6 +78,15 @@ class DatabasePlan(BaseModel):
 
 
 @dataclass(frozen=True)
+class Selection:
+    """A partial deploy, in the Hasura CLI's `migrate apply` terms; at most one field is set."""
+
+    version: int | None = None  # exactly this pending version (`--version V`)
+    goto: int | None = None  # every pending version up to and including this one (`--goto V`)
+    up: int | None = None  # the oldest N pending versions (`--up N`)
+
+
+@dataclass(frozen=True)
 class PlanOptions:
     transaction: TransactionMode = "all"
     strict: bool = False  # versions applied on the server but unknown locally are an error
@@ -85,6 +94,7 @@ class PlanOptions:
     allow_edited: bool = False
     supports_no_transaction: bool = False
     server_version: str = "unknown"
+    selection: Selection | None = None  # None: every pending version
 
 
 def plan_database(
@@ -139,10 +149,55 @@ def plan_database(
             hint="revert the edit and add a new migration instead; --allow-edited deploys anyway",
         )
     plan.steps = [_step(m, origin) for m, origin in sorted(pending, key=lambda item: item[0].version)]
+    if options.selection is not None:
+        every = len(plan.steps)
+        plan.steps = _select(plan.steps, migrations, state, options.selection)
+        plan.notes.append(f"partial deploy: {every - len(plan.steps)} pending version(s) left for later")
     plan.batches = _batches(plan.steps, options, plan)
     if plan.steps and plan.case == "up to date":
         plan.case = f"{len(plan.steps)} pending"
     return plan
+
+
+def _select(
+    steps: list[Step], migrations: DatabaseMigrations, state: DatabaseState, selection: Selection
+) -> list[Step]:
+    """The pending steps a partial deploy applies, oldest first.
+
+    Raises:
+        UsageError: the version is unknown or applied already, a --goto below the newest applied
+            version (that is a rollback), or --up below 1.
+    """
+    database = migrations.database
+    pending = {step.version for step in steps}
+    known = {m.version for m in migrations.migrations} | set(state.applied)
+    target = selection.version if selection.version is not None else selection.goto
+    if target is not None and target not in known:
+        raise UsageError(
+            f"version {target} is not a migration of {database} in this project",
+            hint="check the version with `kedge-hasura status`",
+        )
+    if selection.version is not None:
+        if selection.version not in pending:
+            raise UsageError(
+                f"version {selection.version} of {database} is applied already: nothing to apply",
+                hint="`kedge-hasura rollback` undoes it; `state show` lists what is applied",
+            )
+        return [step for step in steps if step.version == selection.version]
+    if selection.goto is not None:
+        newest = state.newest_applied
+        if newest is not None and selection.goto < newest:
+            raise UsageError(
+                f"--goto {selection.goto} is below the newest applied version of {database} ({newest}): "
+                "that is a rollback, which deploy never does",
+                hint=f"use `kedge-hasura rollback --to {selection.goto}`",
+            )
+        return [step for step in steps if step.version <= selection.goto]
+    if selection.up is not None:
+        if selection.up < 1:
+            raise UsageError("--up must be at least 1")
+        return steps[: selection.up]
+    return steps
 
 
 def _settle_dirty(

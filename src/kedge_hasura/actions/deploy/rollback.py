@@ -44,7 +44,8 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
     """Undo applied versions (the newest N, or all after --to).
 
     Raises:
-        UsageError: neither or both of steps/to, or several databases and no --database.
+        UsageError: neither or both of steps/to, --to a version that is not applied (0 means
+            all), or several databases and no --database.
         ProjectError: a version's down.sql is missing or empty, unknown locally, or state is dirty.
         MigrationFailed: PostgreSQL rejected a down migration; nothing was committed.
         FailedAfterChanges: a failure (or Ctrl-C) after the downs committed or the versions were
@@ -68,6 +69,13 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
             raise UsageError("--steps must be at least 1")
         chosen = applied[: request.steps]
     else:
+        # A version that is not applied (a typo, another branch's) would roll back everything
+        # newer than it without a word; 0 is the explicit "roll back all".
+        if request.to_version and request.to_version not in recorded:
+            raise UsageError(
+                f"--to {request.to_version}: not an applied version of {database}",
+                hint="give an applied version (see `kedge-hasura state show`), or --to 0 to roll back all",
+            )
         chosen = [v for v in applied if v > (request.to_version or 0)]
     steps = [_down_step(migrations, version, recorded) for version in chosen]
     result = RollbackResult(

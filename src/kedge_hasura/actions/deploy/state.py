@@ -94,7 +94,8 @@ def mark(
     """Record a version as applied (clean) or not applied, in catalog state and in the ledger.
 
     Raises:
-        UsageError: an unknown database, or marking applied a version the project does not have.
+        UsageError: an unknown database, marking applied a version the project does not have, or
+            marking unapplied a version neither catalog state nor the ledger records.
     """
     migrations = project.require_database(database)
     name = migrations.database
@@ -115,8 +116,15 @@ def mark(
         )
         client.update_cli_state(lambda cli: cli.set_version(name, version, dirty=False))
     else:
+        recorded = CliState(client.get_catalog_state().cli_state).versions(name)
+        ledger = ledger_sql.read_ledger(client, name)
+        if version not in recorded and version not in ledger.entries:
+            raise UsageError(
+                f"version {version} is not recorded as applied on {name}: nothing to mark unapplied",
+                hint="check the version with `kedge-hasura state show`",
+            )
         client.update_cli_state(lambda cli: cli.remove_version(name, version))
-        if ledger_sql.read_ledger(client, name).exists:
+        if ledger.exists:
             client.run_sql(ledger_sql.forget(version), source=name, check_metadata_consistency=False)
     return StateChange(
         action="mark-applied" if applied else "mark-unapplied", database=name, versions=[version]

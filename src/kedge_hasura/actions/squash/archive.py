@@ -45,9 +45,6 @@ def _no_hook(step: str) -> None:
     return None
 
 
-# -- squash ----------------------------------------------------------------------------------------
-
-
 def write_squash(
     migrations: DatabaseMigrations,
     selected: Sequence[Migration],
@@ -132,9 +129,6 @@ def manifest_for(
         hasura_preconditions=hasura_preconditions,
         earlier_archives=list(earlier_archives),
     )
-
-
-# -- archive create / restore / list / verify --------------------------------------------------------
 
 
 class ArchiveInfo(BaseModel):
@@ -354,9 +348,6 @@ def _require_unedited(folder: Path, consolidated: Consolidated) -> None:
             f"{folder} holds files the squash did not write ({', '.join(others)})",
             hint="move them out of the way first; restore never deletes edited work",
         )
-
-
-# -- shared steps ------------------------------------------------------------------------------------
 
 
 def _database(project: Project, database: str) -> DatabaseMigrations:
