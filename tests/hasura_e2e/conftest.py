@@ -21,6 +21,7 @@ from kedge_hasura.hasura import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster
 
 from ..hasura_double import DoubleConfig, HasuraDouble
+from .deploy_helpers import Cli
 
 
 @pytest.fixture
@@ -31,6 +32,14 @@ def hasura_double(pg_cluster: ScratchCluster) -> Iterator[HasuraDouble]:
         with HasuraDouble(config) as double:
             yield double
         assert not double.is_running
+
+
+@pytest.fixture
+def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
+    """`kedge-hasura` against `hasura_double`; the test fails if any run printed the admin secret."""
+    runner = Cli(run_cli, hasura_double)
+    yield runner
+    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 StartDouble = Callable[..., HasuraDouble]

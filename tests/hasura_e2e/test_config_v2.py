@@ -4,7 +4,6 @@ item 7): its Hasura CLI keeps state in hdb_catalog.schema_migrations, not in cat
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from .deploy_helpers import Cli, snapshot
 pytestmark = pytest.mark.pg
 
 V2_PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "config_v2"
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ export_metadata, plus the exit code and what the command printed.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,13 +40,6 @@ pytestmark = pytest.mark.pg
 
 SQUASHED = 1748864944213  # the shipped squashed migration reuses the last original's version
 ARCHIVE = "squashed_1709284463417_to_1748864944213"
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 def _migrations(count: int) -> str:

@@ -9,7 +9,6 @@ from the new archive, and never either squashed SQL over its partial state.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ SQUASHED = 1748864944213
 SHIPPED_ARCHIVE = "squashed_1709284463417_to_1748864944213"
 NEWER = 1760000000000
 LATER_ARCHIVE = f"squashed_{SQUASHED}_to_{NEWER}"
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 def _sha(path: Path) -> str:

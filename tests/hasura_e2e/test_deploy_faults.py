@@ -14,7 +14,6 @@ Request order of a deploy on a fresh double (what `nth` counts), for the 17 orig
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,13 +44,6 @@ pytestmark = pytest.mark.pg
 
 BATCH = 4  # the batch's run_sql on a fresh double (legacy state, ledger read, ledger creation)
 DIRTY_WRITE, CLEAN_WRITE = 1, 2  # set_catalog_state on a fresh double (the legacy copy rides on the first)
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 def _recovers(

@@ -4,7 +4,6 @@ the versions it names, or is refused with exit 2 and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from .deploy_helpers import Cli, exists, ledger_versions, snapshot, versions, wr
 pytestmark = pytest.mark.pg
 
 V1, V2, V3 = 1000000000001, 1000000000002, 1000000000003
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 @pytest.fixture

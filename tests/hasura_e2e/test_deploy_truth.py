@@ -7,7 +7,6 @@ the metadata. Each is checked in text and JSON, against the server's own state.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ CREATE TABLE public.gamma (id integer PRIMARY KEY);
 INSERT INTO public.gamma VALUES (1);
 INSERT INTO public.gamma VALUES (1);
 """
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 def _three_batches(tmp_path: Path) -> Path:

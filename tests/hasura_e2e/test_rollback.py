@@ -4,7 +4,6 @@ choice of down.sql."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.pg
 
 V1, V2, V3 = 1000000000001, 1000000000002, 1000000000003
 SQUASHED = 1748864944213
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 def _three(root: Path, *, third_down: str | None = "DROP TABLE public.gamma;\n") -> Path:

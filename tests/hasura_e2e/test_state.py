@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ pytestmark = pytest.mark.pg
 
 V1, V2 = 1000000000001, 1000000000002
 SQUASHED = 1748864944213
-
-
-@pytest.fixture
-def cli(run_cli, hasura_double: HasuraDouble) -> Iterator[Cli]:  # type: ignore[no-untyped-def]
-    runner = Cli(run_cli, hasura_double)
-    yield runner
-    assert not runner.secrets_leaked(), "the admin secret was printed"
 
 
 @pytest.fixture
