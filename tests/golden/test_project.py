@@ -83,6 +83,8 @@ def test_help(golden: Golden, tmp_path: Path, case: str, args: tuple[str, ...]) 
         ("unknown-option-json", ("-o", "json", "status", "--bogus")),
         ("unknown-command", ("stauts",)),
         ("bad-choice", ("-o", "yaml", "status")),
+        ("check-unknown-database", ("check", "--database", "nosuch")),
+        ("check-unknown-database-json", ("-o", "json", "check", "--database", "nosuch")),
     ],
 )
 def test_usage_errors(golden: Golden, shipped: Path, case: str, args: tuple[str, ...]) -> None:
