@@ -12,6 +12,7 @@ from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration, SqlFile
 from kedge_hasura.project.seeds import Seed
+from kedge_hasura.settings import SettingsReport
 from kedge_hasura.sql.statements import has_no_transaction_marker
 
 
@@ -62,6 +63,7 @@ class StatusReport(BaseModel):
     layout: str
     databases: list[DatabaseStatus]
     findings: list[Finding]
+    settings: SettingsReport | None = None  # with -v: which files supplied which settings
 
     @property
     def ok(self) -> bool:

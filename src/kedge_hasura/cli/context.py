@@ -20,9 +20,11 @@ from kedge_hasura.settings import (
     OutputFormat,
     Settings,
     SettingsLayer,
+    SettingsReport,
     Verbosity,
     layer_from_environment,
     resolve_settings,
+    settings_report,
 )
 
 if TYPE_CHECKING:
@@ -158,9 +160,24 @@ class AppContext:
                     self._open(root)
             self._settings = resolve_settings(self._layers(self._project))
             self._mask_secrets(self._settings)
+            # KEDGE_OUTPUT and NO_COLOR count from `.env` too, as every other setting does.
+            self.output.reconfigure(output_format=self._settings.output, no_color=self._settings.no_color)
             for notice in self._settings.notices:  # e.g. a line break cut from the admin secret
                 self.output.warn(notice)
         return self._settings
+
+    def settings_report(self) -> SettingsReport:
+        """Which files supplied which settings, values masked (`status -v`)."""
+        settings = self.settings()
+        files: dict[str, str] = {}
+        if self._project is not None:
+            envfile = self.options.envfile
+            dotenv = self._project.dotenv_path if envfile is None else self._project.root / envfile
+            files["config.yaml"] = str(self._project.config.path)
+            label = ".env" if envfile is None else str(envfile)
+            files[label] = str(dotenv) if dotenv.is_file() else "not found"
+        found = str(self._project.root) if self._project is not None else None
+        return settings_report(settings, files=files, project=found)
 
     def _mask_secrets(self, settings: Settings) -> None:
         if settings.admin_secret is not None:

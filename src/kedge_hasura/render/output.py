@@ -65,6 +65,13 @@ class Output:
             width=None if self._stderr_file.isatty() else 200,
         )
 
+    def reconfigure(self, *, output_format: OutputFormat, no_color: bool) -> None:
+        """Apply the resolved settings (the project's `.env` may set KEDGE_OUTPUT or NO_COLOR),
+        once they are known; what was written before used the flags and the environment."""
+        self.format = output_format
+        if no_color:
+            self.out.no_color = self.err.no_color = True
+
     def add_secret(self, secret: str | None) -> None:
         """Mask this value in everything written from now on."""
         if secret:
