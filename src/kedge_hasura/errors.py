@@ -21,6 +21,7 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
     │       └── HasuraInconsistentMetadata  (hasura.models) the result would be inconsistent
     ├── FailedAfterChanges     exit 5  failed after committing or recording something on the server
+    ├── Interrupted            exit 130 Ctrl-C, nothing changed (exit 5 when it says what changed)
     ├── SquashNotEquivalent            (actions.squash.equivalence) a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
@@ -306,6 +307,15 @@ class DeployInProgress(KedgeError):
 
 class ManifestError(KedgeError):
     """An archive manifest is missing, unreadable, or unsafe (paths escaping the migrations folder)."""
+
+
+class Interrupted(KedgeError):
+    """Ctrl-C: what was interrupted, and what it changed. Exit 130 when nothing changed; 5
+    (`changed`) when the project or the server was left changed, each change listed in details."""
+
+    def __init__(self, message: str, *, changed: bool, hint: str | None = None, details: dict[str, Any]):
+        super().__init__(message, hint=hint, details=details)
+        self.exit_code = ExitCode.CHANGED if changed else ExitCode.INTERRUPTED
 
 
 class FailedAfterChanges(KedgeError):

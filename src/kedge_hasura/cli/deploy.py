@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from kedge_hasura.project.layout import Project
 
 
+# What the server holds when Ctrl-C comes after the action returned (while its report is printed).
+_FINISHED = "the {what} had finished (its report was not printed): `kedge-hasura state show` shows the state"
+
+
 def register(app: typer.Typer) -> None:
     app.command("deploy")(deploy_command)
     app.command("rollback")(rollback_command)
@@ -241,6 +245,8 @@ def deploy_command(
                 metadata_check=metadata_check if dry_run else None,
                 locate=inconsistency_locator(project),
             )  # fmt: skip
+        if not dry_run:
+            app_ctx.server_outcome = _FINISHED.format(what="deploy")
     except FailedAfterChanges as exc:
         app_ctx.show_partial(exc, text=render_deploy)
         raise
@@ -360,6 +366,8 @@ def rollback_command(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
     result = rollback(_catalog_state_project(app_ctx), app_ctx.hasura(), request)
+    if not request.dry_run:
+        app_ctx.server_outcome = _FINISHED.format(what="rollback")
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
@@ -435,13 +443,9 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     from kedge_hasura.actions.deploy.state import mark
     from kedge_hasura.render.deploy import render_state_change
 
-    result = mark(
-        _catalog_state_project(app_ctx),
-        app_ctx.hasura(),
-        database=app_ctx.settings().database,
-        version=version,
-        applied=applied,
-    )
+    project, client, database = _catalog_state_project(app_ctx), app_ctx.hasura(), app_ctx.settings().database
+    with app_ctx.server_write(f"the change of version {version}'s recorded state"):
+        result = mark(project, client, database=database, version=version, applied=applied)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
 
 
@@ -459,5 +463,7 @@ def state_prune(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import prune
     from kedge_hasura.render.deploy import render_state_change
 
-    result = prune(_catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database)
+    project, client, database = _catalog_state_project(app_ctx), app_ctx.hasura(), app_ctx.settings().database
+    with app_ctx.server_write("the pruned state"):
+        result = prune(project, client, database=database)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
