@@ -42,6 +42,7 @@ class SeedStatus(BaseModel):
     """A seed file (`hasura seed apply` runs them in this order, after the migrations)."""
 
     path: Path
+    name: str  # the path inside the seeds folder, as `hasura seed apply` walks it
     statements: int | None  # None: too large to parse for a status (MAX_ANALYSED_SQL_BYTES)
     sha256: str
 
@@ -86,7 +87,9 @@ def migration_status(migration: Migration) -> MigrationStatus:
 
 
 def seed_status(seed: Seed) -> SeedStatus:
-    return SeedStatus(path=seed.path, statements=_statement_count(seed.file), sha256=seed.file.sha256)
+    return SeedStatus(
+        path=seed.path, name=seed.name, statements=_statement_count(seed.file), sha256=seed.file.sha256
+    )
 
 
 def _statement_count(sql: SqlFile | None) -> int | None:

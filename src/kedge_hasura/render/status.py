@@ -41,8 +41,9 @@ def render_status(report: StatusReport) -> list[str]:
         for archive in database.archives:
             lines.append(f"archive: {escape(display_path(archive))}")
         if database.seeds:
-            folder = display_path(database.seeds[0].path.parent)
-            names = ", ".join(seed.path.name for seed in database.seeds)
+            first = database.seeds[0]
+            folder = display_path(first.path.parents[len(Path(first.name).parts) - 1])
+            names = ", ".join(seed.name for seed in database.seeds)
             lines.append(
                 f"seeds: {len(database.seeds)} file{'s' if len(database.seeds) != 1 else ''} in "
                 f"{escape(folder)}: {escape(names)}"
