@@ -197,7 +197,8 @@ class AppContext:
         details["server"] = self.server_outcome or "unchanged"
         if not found and self.server_outcome is None:
             return Interrupted(f"{message}; nothing was changed", changed=False, details=details)
-        parts = [f"{len(found)} change(s) in the project, e.g. {found[0]}"] if found else []
+        count = "1 change" if len(found) == 1 else f"{len(found)} changes"
+        parts = [f"{count} in the project, e.g. {found[0]}"] if found else []
         parts += [self.server_outcome] if self.server_outcome else []
         return Interrupted(
             f"{message}; {'; '.join(parts)}",

@@ -50,7 +50,7 @@ def test_ctrl_c_after_a_project_write_exits_5_listing_it(
     assert error["type"] == "Interrupted"
     assert error["message"] == (
         "interrupted while squashing (replaying 1/1: 1000_alpha); "
-        "1 change(s) in the project, e.g. added half-written.txt"
+        "1 change in the project, e.g. added half-written.txt"
     )
     assert error["details"]["project"] == ["added half-written.txt"]
 
