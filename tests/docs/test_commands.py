@@ -5,9 +5,11 @@ block, against one Hasura test double (tests/hasura_double) and scratch database
 session's PostgreSQL. `kedge-hasura ...` lines run in-process (as the golden tests do: 80
 columns, no colour); any other line runs in bash, with `kedge-hasura` of this checkout on PATH.
 
-What a page shows is compared after three substitutions: the double's URL reads
-`https://hasura.example.com`, the page's folder reads `<repo>`, and normalise()'s rules
-(durations, versions, scratch names) apply to both sides.
+What a page shows is compared after these substitutions: the double's URL reads
+`https://hasura.example.com`, the page's folder reads `<repo>`, the folder where a failed squash
+keeps its candidate reads `/tmp`, and normalise()'s rules (durations, versions, scratch names)
+apply to both sides. A squash that succeeded on identical files runs once per session (the
+README and from-hasura-squash.md squash the same originals).
 
 Server states a block can ask for (`<!-- doc-test: server=STATE -->`), each set up from scratch
 through the Hasura API:
