@@ -203,13 +203,14 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import check, deploy, diff, squash, status
+    from kedge_hasura.cli import check, deploy, diff, impact, squash, status
 
     status.register(app)
     diff.register(app)
     squash.register(app)
     deploy.register(app)
     check.register(app)
+    impact.register(app)
 
 
 _register_commands()

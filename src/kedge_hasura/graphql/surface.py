@@ -1,0 +1,69 @@
+"""Every role's GraphQL schema for one metadata + database pair: the `Surface` that `impact` compares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLSchema
+
+from kedge_hasura.graphql.access import ADMIN, TrackedTable, roles_of, tracked_tables
+from kedge_hasura.graphql.build import build_role_schema
+from kedge_hasura.graphql.catalog import DbCatalog, TableKey
+from kedge_hasura.project.metadata_model import Metadata
+
+# What feeds Hasura's schema but is not modelled here: listed in every result, never dropped silently.
+NOT_MODELLED = (
+    "actions and remote schemas",
+    "tracked functions and computed fields",
+    "inherited roles",
+    "backend-only (x-hasura-use-backend-only-permissions) schema variants",
+    "aggregation predicates in <table>_bool_exp and jsonb update operators (_append, _delete_key, ...)",
+    "naming convention graphql-default and source customization (prefix, suffix, namespace)",
+)
+
+
+@dataclass(frozen=True)
+class RoleSchema:
+    role: str
+    schema: GraphQLSchema
+    origins: dict[str, TableKey]  # type name or "query_root.field" → table it comes from
+
+
+@dataclass
+class Surface:
+    """The roles' schemas of one side, the tracked tables they come from, and what was left out."""
+
+    source: str
+    roles: dict[str, RoleSchema]
+    tables: dict[TableKey, TrackedTable]
+    catalog: DbCatalog
+    notes: list[str] = field(default_factory=list)
+
+
+def build_surface(metadata: Metadata, catalog: DbCatalog, *, source: str = "default") -> Surface:
+    """Build the schema of `admin` and of every role named in a table permission of `source`."""
+    entry = metadata.source(source)
+    notes: list[str] = []
+    if entry is None:
+        return Surface(
+            source, {ADMIN: _role(ADMIN, [], catalog)}, {}, catalog, [f"no source {source!r} in the metadata"]
+        )
+    tables, table_notes = tracked_tables(entry, catalog)
+    notes.extend(table_notes)
+    others = [s.name for s in metadata.sources if s.name != source]
+    if others:
+        notes.append(f"only source {source!r} is modelled; left out: {', '.join(sorted(others))}")
+    if metadata.inherited_roles:
+        notes.append(
+            "inherited roles are not modelled: "
+            + ", ".join(sorted(role.role_name for role in metadata.inherited_roles))
+        )
+    roles = {ADMIN: _role(ADMIN, tables, catalog)}
+    for role in sorted(roles_of(entry) - {ADMIN}):
+        roles[role] = _role(role, tables, catalog)
+    return Surface(source, roles, {table.key: table for table in tables}, catalog, notes)
+
+
+def _role(role: str, tables: list[TrackedTable], catalog: DbCatalog) -> RoleSchema:
+    schema, origins = build_role_schema(role, tables, catalog)
+    return RoleSchema(role, schema, origins)
