@@ -8,6 +8,7 @@ server/src-lib/Hasura/Table/Cache.hs). Names follow the `hasura-default` naming 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -247,3 +248,18 @@ def _role_access(table: TrackedTable, role: str) -> TableAccess:
 
 def _field_set(value: Any) -> frozenset[str] | None:
     return None if value is None else frozenset(str(v) for v in value)
+
+
+def filter_conjuncts(value: Any) -> frozenset[str]:
+    """A boolean expression read as a set of conjuncts: its top-level conditions, `_and` lists
+    flattened, each as canonical JSON. {} (and `{"_and": []}`) is the empty set: every row."""
+    terms: set[str] = set()
+    if not isinstance(value, dict):
+        return frozenset({json.dumps(value, sort_keys=True)})
+    for key, item in value.items():
+        if key == "_and" and isinstance(item, list):
+            for part in item:
+                terms |= filter_conjuncts(part)
+        else:
+            terms.add(json.dumps({key: item}, sort_keys=True))
+    return frozenset(terms)

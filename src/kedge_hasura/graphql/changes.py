@@ -29,7 +29,7 @@ from graphql import (
     get_named_type,
 )
 
-from kedge_hasura.graphql.access import TableAccess
+from kedge_hasura.graphql.access import ADMIN, TableAccess, filter_conjuncts
 from kedge_hasura.graphql.catalog import TableKey
 from kedge_hasura.graphql.surface import RoleSchema, Surface
 
@@ -190,6 +190,8 @@ def _empty_schema() -> GraphQLSchema:
 
 def _access_changes(role: str, base: Surface, head: Surface) -> list[SurfaceChange]:
     changes: list[SurfaceChange] = []
+    if role == ADMIN:
+        return changes  # admin sees every row and column of every tracked table by definition
     for key, table in sorted(head.tables.items()):
         existed = base.catalog.table(key) is not None
         if not existed:
@@ -328,7 +330,7 @@ def classify_filter(old: Any, new: Any) -> str | None:
     """
     if old == new:
         return None
-    old_terms, new_terms = _conjuncts(old), _conjuncts(new)
+    old_terms, new_terms = filter_conjuncts(old), filter_conjuncts(new)
     if old_terms == new_terms:
         return None  # reordered keys or _and items
     if old_terms < new_terms:
@@ -336,18 +338,3 @@ def classify_filter(old: Any, new: Any) -> str | None:
     if new_terms < old_terms:
         return "wider"
     return "changed"
-
-
-def _conjuncts(value: Any) -> frozenset[str]:
-    import json
-
-    terms: set[str] = set()
-    if not isinstance(value, dict):
-        return frozenset({json.dumps(value, sort_keys=True)})
-    for k, v in value.items():
-        if k == "_and" and isinstance(v, list):
-            for item in v:
-                terms |= _conjuncts(item)
-        else:
-            terms.add(json.dumps({k: v}, sort_keys=True))
-    return frozenset(terms)

@@ -28,7 +28,7 @@ from graphql import (
     GraphQLString,
 )
 
-from kedge_hasura.graphql.access import RelationshipInfo, TableAccess, TrackedTable
+from kedge_hasura.graphql.access import RelationshipInfo, TableAccess, TrackedTable, filter_conjuncts
 from kedge_hasura.graphql.catalog import ColumnInfo, DbCatalog, TableKey
 from kedge_hasura.graphql.scalars import ScalarType, scalar_of
 
@@ -154,7 +154,7 @@ class TypeBuilder:
             non_null = (
                 rel.local_columns is not None
                 and all(columns[c].not_null for c in rel.local_columns if c in columns)
-                and target_select.row_filter == {}
+                and not filter_conjuncts(target_select.row_filter)
             )
             return {rel.name: GraphQLField(nn(obj) if non_null else obj)}
         fields = {rel.name: GraphQLField(nn(list_nn(obj)), self.select_args(target))}

@@ -1,0 +1,307 @@
+"""Planted changes on a small project built in Python: each is reported for the right role, at the
+right coordinate, in the right class; safe changes give no breaking, dangerous or exposure finding."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from factory import Col, Rel, blog, surface
+
+from kedge_hasura.graphql.changes import ChangeClass, SurfaceChange, compare_surfaces
+
+Project = tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]]]
+Edit = Callable[[Project], None]
+
+
+def _rel(project: Project, name: str) -> Rel:
+    return next(r for r in project[0] if r.name == name)
+
+
+def _table(project: Project, name: str) -> dict[str, Any]:
+    return next(t for t in project[1] if t["table"]["name"] == name)
+
+
+def _perm(project: Project, table: str, kind: str, role: str) -> dict[str, Any]:
+    return next(p for p in _table(project, table)[f"{kind}_permissions"] if p["role"] == role)["permission"]
+
+
+def _changes(edit: Edit) -> list[SurfaceChange]:
+    base = blog()
+    head = copy.deepcopy(base)
+    edit(head)
+    roles = compare_surfaces(surface(*base), surface(*head))
+    return [change for role in roles for change in role.changes]
+
+
+def _drop_column_from_select(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["columns"].remove("bio")
+
+
+def _rename_column(p: Project) -> None:
+    _rel(p, "authors").columns[3].name = "biography"
+    _perm(p, "authors", "select", "user")["columns"] = ["id", "name", "biography"]
+
+
+def _widen_filter(p: Project) -> None:
+    _perm(p, "articles", "select", "user")["filter"] = {}
+
+
+def _add_column_to_permission(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["columns"].append("email")
+
+
+def _remove_enum_row(p: Project) -> None:
+    p[2][("public", "status")].remove("archived")
+
+
+def _add_enum_row(p: Project) -> None:
+    p[2][("public", "status")].append("retracted")
+
+
+def _drop_view(p: Project) -> None:
+    p[0].remove(_rel(p, "article_stats"))
+    p[1].remove(_table(p, "article_stats"))
+
+
+def _make_nullable(p: Project) -> None:
+    _rel(p, "authors").columns[1].not_null = False
+
+
+def _custom_name(p: Project) -> None:
+    _table(p, "articles")["configuration"] = {"custom_name": "posts"}
+
+
+def _custom_root_field(p: Project) -> None:
+    _table(p, "articles")["configuration"] = {"custom_root_fields": {"select_by_pk": "article"}}
+
+
+def _column_custom_name(p: Project) -> None:
+    _table(p, "authors")["configuration"] = {"column_config": {"name": {"custom_name": "full_name"}}}
+
+
+def _remove_role(p: Project) -> None:
+    for table in p[1]:
+        for kind in ("insert", "select", "update", "delete"):
+            table[f"{kind}_permissions"] = [
+                x for x in table.get(f"{kind}_permissions", []) if x["role"] != "editor"
+            ]
+
+
+def _rename_relationship(p: Project) -> None:
+    _table(p, "articles")["object_relationships"][0]["name"] = "writer"
+
+
+def _insert_loses_required_column(p: Project) -> None:
+    _perm(p, "articles", "insert", "user")["columns"].remove("title")
+
+
+def _narrow_filter(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["filter"] = {"id": {"_gt": 0}}
+
+
+def _remove_filter_condition(p: Project) -> None:
+    _perm(p, "articles", "select", "user")["filter"] = {"_and": [{"status": {"_eq": "published"}}]}
+
+
+def _change_filter(p: Project) -> None:
+    _perm(p, "articles", "select", "user")["filter"] = {"status": {"_neq": "draft"}}
+
+
+def _remove_backend_only(p: Project) -> None:
+    _perm(p, "articles", "delete", "editor")["backend_only"] = False
+
+
+def _new_role(p: Project) -> None:
+    _table(p, "authors")["select_permissions"].append(
+        {"role": "guest", "permission": {"columns": ["id"], "filter": {}}}
+    )
+
+
+def _drop_foreign_key(p: Project) -> None:
+    del _rel(p, "articles").fks["articles_author_fk"]
+
+
+def _retype_column(p: Project) -> None:
+    _rel(p, "articles").columns[5].type = "double precision"
+
+
+def _drop_table_select(p: Project) -> None:
+    _table(p, "authors")["select_permissions"] = [_table(p, "authors")["select_permissions"][1]]
+
+
+def _update_loses_column(p: Project) -> None:
+    _perm(p, "articles", "update", "user")["columns"] = ["title"]
+
+
+def _drop_aggregations(p: Project) -> None:
+    _perm(p, "authors", "select", "editor")["allow_aggregations"] = False
+
+
+PLANTED = [
+    ("select column dropped", _drop_column_from_select, "user", "breaking", "authors.bio: String"),
+    ("column renamed", _rename_column, "user", "breaking", "authors.bio: String"),
+    ("column renamed, admin", _rename_column, "admin", "breaking", "authors.bio: String"),
+    ("filter widened to {}", _widen_filter, "user", "exposure", "query_root.articles"),
+    ("column added to a permission", _add_column_to_permission, "user", "exposure", "authors.email: String!"),
+    ("enum row removed", _remove_enum_row, "admin", "breaking", "status_enum.archived"),
+    ("enum row removed, user", _remove_enum_row, "user", "breaking", "status_enum.archived"),
+    ("enum row added", _add_enum_row, "user", "dangerous", "status_enum.retracted"),
+    ("tracked view dropped", _drop_view, "editor", "breaking", "query_root.article_stats"),
+    ("tracked view dropped, admin", _drop_view, "admin", "breaking", "query_root.article_stats"),
+    ("nullability changed", _make_nullable, "user", "breaking", "authors.name: String!"),
+    ("custom_name changed", _custom_name, "user", "breaking", "query_root.articles"),
+    ("custom_root_fields changed", _custom_root_field, "user", "breaking", "query_root.articles_by_pk"),
+    ("column custom_name changed", _column_custom_name, "user", "breaking", "authors.name: String!"),
+    ("role removed", _remove_role, "editor", "breaking", "query_root.article_stats"),
+    ("relationship renamed", _rename_relationship, "user", "breaking", "articles.author: authors!"),
+    (
+        "insert permission loses a column without default",
+        _insert_loses_required_column,
+        "user",
+        "dangerous",
+        "mutation_root.insert_articles",
+    ),
+    (
+        "insert permission loses a column: input field",
+        _insert_loses_required_column,
+        "user",
+        "breaking",
+        "articles_insert_input.title",
+    ),
+    ("filter narrowed", _narrow_filter, "user", "dangerous", "query_root.authors"),
+    ("filter condition removed", _remove_filter_condition, "user", "exposure", "query_root.articles"),
+    ("filter changed, unclassified", _change_filter, "user", "exposure", "query_root.articles"),
+    ("backend_only removed", _remove_backend_only, "editor", "exposure", "mutation_root.delete_articles"),
+    ("new role on an existing table", _new_role, "guest", "exposure", "query_root.authors"),
+    (
+        "FK under an object relationship dropped",
+        _drop_foreign_key,
+        "user",
+        "breaking",
+        "articles.author: authors!",
+    ),
+    ("column retyped", _retype_column, "editor", "breaking", "articles.rating: numeric"),
+    ("select permission removed", _drop_table_select, "user", "breaking", "query_root.authors"),
+    ("update permission loses a column", _update_loses_column, "user", "breaking", "articles_set_input.body"),
+    ("aggregations disallowed", _drop_aggregations, "editor", "breaking", "query_root.authors_aggregate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "role", "cls", "coordinate"), [p[1:] for p in PLANTED], ids=[p[0] for p in PLANTED]
+)
+def test_a_planted_change_is_reported_for_its_role_coordinate_and_class(
+    edit: Edit, role: str, cls: str, coordinate: str
+) -> None:
+    changes = _changes(edit)
+    # A coordinate names the field type when it has one: `query_root.t` matches `query_root.t: [t!]!`.
+    matches = [
+        c
+        for c in changes
+        if (c.role, c.change_class.value) == (role, cls)
+        and coordinate in (c.coordinate, c.coordinate.split(": ")[0])
+    ]
+    assert matches, [(c.role, c.change_class.value, c.coordinate) for c in changes]
+    assert all(c.table is not None for c in matches)  # so a cause can be named
+
+
+def _index_like_unique(p: Project) -> None:
+    _rel(p, "authors").uniques["authors_email_key"] = ("email",)
+
+
+def _nullable_column_nobody_sees(p: Project) -> None:
+    _rel(p, "article_stats").columns.append(Col("nickname", "text"))
+
+
+def _column_under_star(p: Project) -> None:
+    _rel(p, "authors").columns.append(Col("nickname", "text"))
+
+
+def _reorder_metadata(p: Project) -> None:
+    for table in p[1]:
+        for key in list(table):
+            if key.endswith("_permissions"):
+                table[key].reverse()
+                for entry in table[key]:
+                    columns = entry["permission"].get("columns")
+                    if isinstance(columns, list):
+                        columns.reverse()
+                    if "_and" in entry["permission"].get("filter", {}):
+                        entry["permission"]["filter"]["_and"].reverse()
+    p[1].reverse()
+
+
+def _new_table_nobody_sees(p: Project) -> None:
+    p[0].append(Rel("public", "audit", [Col("id", "integer", True), Col("what", "text")], pk=("id",)))
+    p[1].append({"table": {"schema": "public", "name": "audit"}})
+
+
+def _new_table_untracked(p: Project) -> None:
+    p[0].append(Rel("public", "scratch", [Col("id", "integer", True)]))
+
+
+def _new_table_with_permission(p: Project) -> None:
+    _new_table_nobody_sees(p)
+    p[1][-1]["select_permissions"] = [{"role": "user", "permission": {"columns": ["id"], "filter": {}}}]
+
+
+def _column_made_not_null(p: Project) -> None:
+    _rel(p, "authors").columns[3].not_null = True
+
+
+def _column_with_default(p: Project) -> None:
+    _rel(p, "authors").columns[3].default = "''::text"
+
+
+def _allow_aggregations(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["allow_aggregations"] = True
+
+
+def _permission_comment(p: Project) -> None:
+    _table(p, "authors")["select_permissions"][0]["comment"] = "read-only"
+
+
+def _same_filter_rewritten(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["filter"] = {"_and": []}
+
+
+SAFE = [
+    ("unique constraint added", _index_like_unique),
+    ("nullable column in no permission", _nullable_column_nobody_sees),
+    ("metadata reordered", _reorder_metadata),
+    ("new table nobody can see", _new_table_nobody_sees),
+    ("new untracked table", _new_table_untracked),
+    ("new table with a permission", _new_table_with_permission),
+    ("column made NOT NULL", _column_made_not_null),
+    ("default added", _column_with_default),
+    ("aggregations allowed", _allow_aggregations),
+    ("permission comment", _permission_comment),
+    ("empty _and for {}", _same_filter_rewritten),
+]
+
+
+@pytest.mark.parametrize("edit", [s[1] for s in SAFE], ids=[s[0] for s in SAFE])
+def test_a_safe_change_gives_no_finding(edit: Edit) -> None:
+    assert [(c.role, c.change_class.value, c.coordinate) for c in _changes(edit)] == []
+
+
+def test_safe_additions_are_counted() -> None:
+    base = blog()
+    head = copy.deepcopy(base)
+    _new_table_with_permission(head)
+    roles = {r.role: r for r in compare_surfaces(surface(*base), surface(*head))}
+    assert roles["user"].safe > 0
+    assert roles["editor"].safe == 0
+
+
+def test_a_removed_role_is_reported_and_a_change_lists_class_names() -> None:
+    changes = _changes(_remove_role)
+    assert {c.role for c in changes} == {"editor"}
+    assert {c.change_class for c in changes} == {ChangeClass.BREAKING}
