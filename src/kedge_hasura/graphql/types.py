@@ -28,7 +28,7 @@ from graphql import (
     GraphQLString,
 )
 
-from kedge_hasura.graphql.access import RelationshipInfo, TableAccess, TrackedTable, filter_conjuncts
+from kedge_hasura.graphql.access import RelationshipInfo, TableAccess, TrackedTable
 from kedge_hasura.graphql.catalog import ColumnInfo, DbCatalog, TableKey
 from kedge_hasura.graphql.scalars import ScalarType, scalar_of
 
@@ -147,14 +147,13 @@ class TypeBuilder:
             return {}
         obj = self.object_type(target)
         if rel.kind == "object":
-            # [infer] non-null only when the key is local, every key column NOT NULL and the target's
-            # row filter is trivial (otherwise the related row may be filtered out); to be confirmed
-            # against GS/Select.hs relationshipField and a live server.
+            # GS/Select.hs relationshipField: the field is non-null exactly when the relationship
+            # is (`riIsNullable`), whatever the target's row filter. [infer] riIsNullable is false
+            # for a key on this table whose columns are all NOT NULL, true for manual and
+            # remote-key relationships (RQL/DDL/Relationship.hs objRelP2Setup; check on a live server).
             columns = {c.name: c for c in table.info.columns}
-            non_null = (
-                rel.local_columns is not None
-                and all(columns[c].not_null for c in rel.local_columns if c in columns)
-                and not filter_conjuncts(target_select.row_filter)
+            non_null = rel.local_columns is not None and all(
+                columns[c].not_null for c in rel.local_columns if c in columns
             )
             return {rel.name: GraphQLField(nn(obj) if non_null else obj)}
         fields = {rel.name: GraphQLField(nn(list_nn(obj)), self.select_args(target))}
