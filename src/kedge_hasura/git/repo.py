@@ -67,9 +67,10 @@ class GitRepo:
                 "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD", what="read origin/HEAD"
             ).strip()
         except GitError:
+            hint = "name the base with --base REF, or run `git remote set-head origin --auto`"
             raise UsageError(
                 "origin/HEAD is not set, so the default base is unknown",
-                hint="name the base with --base REF, or run `git remote set-head origin --auto`",
+                hint=f"{_FETCH_HINT}; or {hint}" if self.is_shallow() else hint,
             ) from None
         return ref.removeprefix("refs/remotes/")
 

@@ -4,6 +4,7 @@ right coordinate, in the right class; safe changes give no breaking, dangerous o
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from factory import Col, Rel, blog, surface
 
 from kedge_hasura.graphql.changes import ChangeClass, SurfaceChange, compare_surfaces
+from kedge_hasura.graphql.surface import Surface
 
 Project = tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]]]
 Edit = Callable[[Project], None]
@@ -32,11 +34,15 @@ def _perm(project: Project, table: str, kind: str, role: str) -> dict[str, Any]:
     return next(p for p in _table(project, table)[f"{kind}_permissions"] if p["role"] == role)["permission"]
 
 
+@functools.cache
+def _base_surface() -> Surface:
+    return surface(*blog())  # built once: every case compares against the same base
+
+
 def _changes(edit: Edit) -> list[SurfaceChange]:
-    base = blog()
-    head = copy.deepcopy(base)
+    head = blog()
     edit(head)
-    roles = compare_surfaces(surface(*base), surface(*head))
+    roles = compare_surfaces(_base_surface(), surface(*head))
     return [change for role in roles for change in role.changes]
 
 
