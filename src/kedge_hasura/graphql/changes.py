@@ -76,7 +76,9 @@ def compare_surfaces(base: Surface, head: Surface) -> list[RoleChanges]:
         old, new = base.roles.get(role), head.roles.get(role)
         old_schema = old.schema if old else empty
         new_schema = new.schema if new else empty
-        changes = _schema_changes(role, old, new, old_schema, new_schema)
+        # A role new in this change had only the unauthenticated placeholder before: no client can
+        # depend on it, so its fields are additions (safe) and its access is checked below.
+        changes = _schema_changes(role, old, new, old_schema, new_schema) if old is not None else []
         changes.extend(_access_changes(role, base, head))
         reported = {change.coordinate.split(":")[0] for change in changes}
         added = _coordinates(new_schema) - _coordinates(old_schema)

@@ -311,3 +311,10 @@ def test_a_removed_role_is_reported_and_a_change_lists_class_names() -> None:
     changes = _changes(_remove_role)
     assert {c.role for c in changes} == {"editor"}
     assert {c.change_class for c in changes} == {ChangeClass.BREAKING}
+
+
+def test_a_new_role_reports_its_access_not_the_placeholder_it_loses() -> None:
+    changes = _changes(_new_role)
+    assert [(c.role, c.change_class, c.code) for c in changes] == [
+        ("guest", ChangeClass.EXPOSURE, "TABLE_EXPOSED")
+    ]
