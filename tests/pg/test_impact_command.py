@@ -79,6 +79,13 @@ def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cau
             "      filter: {}\n  - role: teacher",
         )
     )
+    # A migration drops a column teachers could select, and their permission drops it too.
+    migration = repo / "hasura" / "migrations" / "default" / "1800000000000_drop_last_login"
+    migration.mkdir()
+    (migration / "up.sql").write_text(
+        "-- no longer tracked\nALTER TABLE kedge_practice.users DROP COLUMN last_login_at;\n"
+    )
+    users.write_text(users.read_text().replace("        - last_login_at\n", "", 1))
     before = _git(repo, "status", "--porcelain")
     result = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
     assert result.exit_code == 1, result.stderr
@@ -93,6 +100,16 @@ def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cau
     assert [(c["code"], c["coordinate"]) for c in exposure] == [
         ("FILTER_WIDENED", "query_root.kedge_practice_users")
     ]
-    assert roles["teacher"]["breaking"] == roles["teacher"]["exposure"] == []
+    assert roles["teacher"]["exposure"] == []
+    dropped = {c["coordinate"]: c for c in roles["teacher"]["breaking"]}[
+        "kedge_practice_users.last_login_at: timestamptz"
+    ]
+    assert {(c["path"], c["line"]) for c in dropped["causes"]} == {
+        (
+            "metadata/databases/default/tables/kedge_practice_users.yaml",
+            users.read_text().splitlines().index("  - role: teacher") + 1,
+        ),
+        ("migrations/default/1800000000000_drop_last_login/up.sql", 2),
+    }
     assert document["result"]["fail_on"] == [ChangeClass.BREAKING.value, ChangeClass.EXPOSURE.value]
     assert _git(repo, "status", "--porcelain") == before  # nothing written in the user's tree
