@@ -80,8 +80,10 @@ def print_role_schema(
     Raises:
         UsageError: the role is not in the role set (admin and every role named in a permission).
     """
-    side = load_side("working tree", project, database)
-    with cluster() as scratch:
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as pool:
+        starting = pool.submit(lambda: stack.enter_context(cluster()))  # initdb while the project loads
+        side = load_side("working tree", project, database)
+        scratch = starting.result()
         surface = replay_side(side, scratch, database)
     if role not in surface.roles:
         raise UsageError(
@@ -121,16 +123,20 @@ def impact(
                 )
             return open_project(repo.export(commit, inside, temp / name))
 
-        progress(f"exporting {base_label} ({base_commit[:12]})")
-        base = load_side(f"base {base_commit[:12]}", export(base_commit, "base"), request.database)
-        head_project = export(head_commit, "head") if head_commit else project
-        head_label = (
-            f"{request.head} ({head_commit[:12]})" if head_commit and request.head else "working tree"
-        )
-        head = load_side(head_label, head_project, request.database)
-        progress("replaying both sides on scratch databases")
-        scratch = stack.enter_context(cluster())
+        # The scratch server starts (initdb, mostly waiting on a subprocess) while git exports and
+        # the metadata loads. The pool is left before the stack closes, so a server started while
+        # an export failed is still registered on the stack and stopped.
         with ThreadPoolExecutor(max_workers=2) as pool:
+            starting = pool.submit(lambda: stack.enter_context(cluster()))
+            progress(f"exporting {base_label} ({base_commit[:12]})")
+            base = load_side(f"base {base_commit[:12]}", export(base_commit, "base"), request.database)
+            head_project = export(head_commit, "head") if head_commit else project
+            head_label = (
+                f"{request.head} ({head_commit[:12]})" if head_commit and request.head else "working tree"
+            )
+            head = load_side(head_label, head_project, request.database)
+            progress("replaying both sides on scratch databases")
+            scratch = starting.result()
             futures = [pool.submit(replay_side, side, scratch, request.database) for side in (base, head)]
             base_surface, head_surface = (future.result() for future in futures)
         progress("comparing each role's schema")
