@@ -100,7 +100,8 @@ def root(
         typer.Option(
             "--output",
             "-o",
-            help="text or json; check also takes github, junit, sarif and gitlab [env: KEDGE_OUTPUT].",
+            help="text or json; check also takes github, junit, sarif and gitlab, impact github and markdown "
+            "[env: KEDGE_OUTPUT].",
             show_default=False,
         ),
     ] = None,

@@ -70,7 +70,8 @@ def impact_command(
     from kedge_hasura.actions.impact import run as impact_action
     from kedge_hasura.errors import UsageError
     from kedge_hasura.graphql.changes import ChangeClass
-    from kedge_hasura.render.impact import render_impact
+    from kedge_hasura.render.impact import render_impact, render_impact_github, render_impact_markdown
+    from kedge_hasura.settings import OutputFormat
 
     database = app_ctx.settings().database or "default"
     if print_schema is not None:
@@ -96,5 +97,6 @@ def impact_command(
         result = impact_action.impact(
             request, project=app_ctx.project(), cluster=app_ctx.scratch_cluster, progress=progress.update
         )
-    exit_code = app_ctx.finish(result, ok=result.ok, text=render_impact)
+    preformatted = {OutputFormat.GITHUB: render_impact_github, OutputFormat.MARKDOWN: render_impact_markdown}
+    exit_code = app_ctx.finish(result, ok=result.ok, text=render_impact, preformatted=preformatted)
     raise typer.Exit(exit_code if exit_code is ExitCode.OK else ExitCode.CHECK_FAILED)

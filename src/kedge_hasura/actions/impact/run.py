@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from graphql import print_schema
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ class Cause(BaseModel):
     path: str  # relative to the project folder
     line: int | None = None
     note: str
+    side: Literal["base", "head"] = "head"  # whose file the line is in (a removal's is the base's)
 
 
 class Change(BaseModel):
@@ -51,6 +52,7 @@ class RoleImpact(BaseModel):
 
 
 class ImpactResult(BaseModel):
+    project: str  # the project folder in the user's tree (causes are relative to it)
     base: str  # the revision and commit, as shown
     head: str
     database: str
@@ -144,6 +146,7 @@ def impact(
         roles = [_role_impact(r.role, r.changes, r.safe, base, head) for r in per_role]
         notes = sorted(set(base_surface.notes) | set(head_surface.notes))
         return ImpactResult(
+            project=str(project.root),
             base=f"{base_label} ({base_commit[:12]})",
             head=head_label,
             database=request.database,
@@ -184,26 +187,23 @@ def _metadata_causes(
     assert change.table is not None
     old, new = _entry(base, change.table), _entry(head, change.table)
     parts_old, parts_new = _parts(old, change.role), _parts(new, change.role)
-    causes = []
+    causes: list[Cause] = []
+    side: Literal["base", "head"]
     for name in sorted(set(parts_old) | set(parts_new)):
         before, after = parts_old.get(name), parts_new.get(name)
         if before is not None and after is not None and before[0] == after[0]:
             continue
         if after is not None:
-            location = head.location(after[1])
-            root, note = (
-                head_root,
-                f"{name} changed" if before is not None else f"{name} added",
-            )
+            location, root, side = head.location(after[1]), head_root, "head"
+            note = f"{name} changed" if before is not None else f"{name} added"
         else:
             assert before is not None
-            location, root, note = (
-                base.location(before[1]),
-                base_root,
-                f"{name} removed (line on the base side)",
-            )
+            location, root, side = base.location(before[1]), base_root, "base"
+            note = f"{name} removed (line on the base side)"
         if location is not None:
-            causes.append(Cause(path=_relative(location.path, root), line=location.line, note=note))
+            causes.append(
+                Cause(path=_relative(location.path, root), line=location.line, note=note, side=side)
+            )
     return causes
 
 
