@@ -172,13 +172,24 @@ def _role_impact(role: str, changes: list[SurfaceChange], safe: int, base: Side,
 
 
 def causes_of(change: SurfaceChange, base: Side, head: Side) -> list[Cause]:
-    """Where a change comes from: metadata that differs for its table (and role), and new or edited
-    migrations that mention the table (best effort: a text match on the table's name)."""
+    """Where a change comes from: metadata that differs for its table (and role), and, when the
+    table's database shape differs, new or edited migrations that mention the table (best effort:
+    a text match on the table's name)."""
     if change.table is None:
         return []
     causes = _metadata_causes(change, base.metadata, head.metadata, base.project.root, head.project.root)
-    causes += _migration_causes(change.table, base, head)
+    if _database_shape(base, change.table) != _database_shape(head, change.table):
+        # Only when the table's columns, keys or enum rows differ: a migration that merely
+        # mentions it (an index) did not change its GraphQL fields.
+        causes += _migration_causes(change.table, base, head)
     return causes
+
+
+def _database_shape(side: Side, key: TableKey) -> tuple[Any, Any]:
+    catalog = side.surface.catalog if side.surface else None
+    if catalog is None:
+        return None, None
+    return catalog.table(key), catalog.enum_rows.get(key)
 
 
 def _metadata_causes(
