@@ -87,7 +87,10 @@ def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cau
     )
     users.write_text(users.read_text().replace("        - last_login_at\n", "", 1))
     before = _git(repo, "status", "--porcelain")
-    result = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
+    sdl = repo.parent / "sdl"
+    result = run_cli(
+        "--output", "json", "impact", "--base", "main", "--sdl-dir", str(sdl), cwd=repo / "hasura"
+    )
     assert result.exit_code == 1, result.stderr
     document = json.loads(result.stdout)
     roles = {role["role"]: role for role in document["result"]["roles"]}
@@ -113,3 +116,13 @@ def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cau
     }
     assert document["result"]["fail_on"] == [ChangeClass.BREAKING.value, ChangeClass.EXPOSURE.value]
     assert _git(repo, "status", "--porcelain") == before  # nothing written in the user's tree
+    assert sorted(p.relative_to(sdl).as_posix() for p in sdl.rglob("*.graphql")) == [
+        f"{side}/{role}.graphql" for side in ("base", "head") for role in ("admin", "student", "teacher")
+    ]
+    student_type = "type kedge_practice_users {"
+    base_sdl, head_sdl = (
+        build_schema((sdl / side / "student.graphql").read_text()) for side in ("base", "head")
+    )
+    assert "email" in base_sdl.type_map["kedge_practice_users"].fields
+    assert "email" not in head_sdl.type_map["kedge_practice_users"].fields
+    assert student_type in (sdl / "head" / "student.graphql").read_text()

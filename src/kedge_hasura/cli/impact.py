@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,6 +39,15 @@ def impact_command(
             metavar="CLASS",
             help="A class that makes the exit code 1: breaking, dangerous, exposure "
             "(repeatable; default breaking and exposure).",
+            show_default=False,
+        ),
+    ] = None,
+    sdl_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--sdl-dir",
+            metavar="DIR",
+            help="Also write each role's SDL per side to DIR/base/ROLE.graphql and DIR/head/ROLE.graphql.",
             show_default=False,
         ),
     ] = None,
@@ -92,6 +102,7 @@ def impact_command(
         head=head,
         database=database,
         fail_on=frozenset(ChangeClass(c) for c in fail_on) if fail_on else impact_action.DEFAULT_FAIL_ON,
+        sdl_dir=sdl_dir,
     )
     with app_ctx.output.progress("Comparing each role's GraphQL schema") as progress:
         result = impact_action.impact(

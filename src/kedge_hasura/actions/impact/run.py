@@ -19,7 +19,7 @@ from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.git.repo import GitRepo
 from kedge_hasura.graphql.catalog import TableKey
 from kedge_hasura.graphql.changes import ChangeClass, SurfaceChange, compare_surfaces
-from kedge_hasura.graphql.surface import NOT_MODELLED
+from kedge_hasura.graphql.surface import NOT_MODELLED, Surface
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project, open_project
 from kedge_hasura.project.metadata_model import MetadataProject, TableEntry
@@ -72,6 +72,7 @@ class ImpactRequest:
     head: str | None = None  # a revision; None: the working tree
     database: str = "default"
     fail_on: frozenset[ChangeClass] = DEFAULT_FAIL_ON
+    sdl_dir: Path | None = None  # when given, <dir>/base/<role>.graphql and <dir>/head/<role>.graphql
 
 
 def print_role_schema(
@@ -141,6 +142,9 @@ def impact(
             scratch = starting.result()
             futures = [pool.submit(replay_side, side, scratch, request.database) for side in (base, head)]
             base_surface, head_surface = (future.result() for future in futures)
+        if request.sdl_dir is not None:
+            write_sdl(request.sdl_dir / "base", base_surface)
+            write_sdl(request.sdl_dir / "head", head_surface)
         progress("comparing each role's schema")
         per_role = compare_surfaces(base_surface, head_surface)
         roles = [_role_impact(r.role, r.changes, r.safe, base, head) for r in per_role]
@@ -155,6 +159,22 @@ def impact(
             not_modelled=list(NOT_MODELLED),
             notes=notes,
         )
+
+
+def write_sdl(folder: Path, surface: Surface) -> None:
+    """Write each role's SDL to `<folder>/<role>.graphql` (for review; files of other roles stay).
+
+    Raises:
+        UsageError: the folder cannot be created or written.
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for role, schema in surface.roles.items():
+            (folder / f"{role}.graphql").write_text(print_schema(schema.schema) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the SDL to {folder}: {exc.strerror}", hint="name a writable folder"
+        ) from None
 
 
 def _role_impact(role: str, changes: list[SurfaceChange], safe: int, base: Side, head: Side) -> RoleImpact:
