@@ -43,6 +43,7 @@ class SelectAccess:
     allow_aggregations: bool
     query_root_fields: frozenset[str] | None  # None: all allowed (key absent)
     subscription_root_fields: frozenset[str] | None
+    computed_fields: tuple[str, ...] = ()
 
     def allows(self, root: str, key: str) -> bool:
         allowed = self.query_root_fields if root == "query" else self.subscription_root_fields
@@ -83,6 +84,14 @@ class RelationshipInfo:
     local_columns: tuple[str, ...] | None
 
 
+@dataclass(frozen=True)
+class ComputedInfo:
+    """A scalar computed field without user arguments (the kind modelled)."""
+
+    name: str
+    pg_type: str  # the function's result type
+
+
 @dataclass
 class TrackedTable:
     """A tracked table with its database facts and metadata, names resolved."""
@@ -94,6 +103,7 @@ class TrackedTable:
     column_names: dict[str, str]  # database column → GraphQL field name
     relationships: list[RelationshipInfo] = field(default_factory=list)
     enum_name: str | None = None  # `<identifier>_enum` for `is_enum` tables
+    computed: list[ComputedInfo] = field(default_factory=list)
 
     @property
     def key(self) -> TableKey:
@@ -105,8 +115,9 @@ class TrackedTable:
             writable = WriteAccess(
                 tuple(c.name for c in self.info.columns), frozenset(), {}, backend_only=False
             )
+            computed = tuple(c.name for c in self.computed)
             return TableAccess(
-                select=SelectAccess(columns, {}, True, None, None),
+                select=SelectAccess(columns, {}, True, None, None, computed),
                 insert=writable,
                 update=writable,
                 delete=DeleteAccess({}, backend_only=False),
@@ -145,6 +156,7 @@ def tracked_tables(source: Source, catalog: DbCatalog) -> tuple[list[TrackedTabl
         table.relationships = [rel for rel in table.relationships if rel.target in by_key]
         if table.entry.is_enum:
             table.enum_name = f"{table.identifier}_enum"
+        table.computed = _computed_fields(table, catalog, by_key, notes)
     return tables, notes
 
 
@@ -202,6 +214,50 @@ def _relationship(table: TrackedTable, rel: Relationship, catalog: DbCatalog) ->
     return RelationshipInfo(rel.name, kind, fk.table.key, None)
 
 
+def _computed_fields(
+    table: TrackedTable, catalog: DbCatalog, tables: dict[TableKey, TrackedTable], notes: list[str]
+) -> list[ComputedInfo]:
+    """The table's scalar computed fields without user arguments; a note for every other one.
+
+    A scalar computed field is a nullable field of its result type, also in the bool_exp and
+    order_by inputs (GS/Select.hs computedField; GS/BoolExp.hs, GS/OrderBy.hs). Hasura refuses
+    overloaded and VOLATILE functions (RQL/DDL/ComputedField.hs), so those are left out too.
+    """
+    out = []
+    where = f"{table.info.schema}.{table.info.name}"
+    for field_ in table.entry.computed_fields:
+        definition = field_.definition
+        overloads = catalog.functions.get(definition.function.key, [])
+        if len(overloads) != 1 or overloads[0].volatility == "volatile":
+            notes.append(
+                f"computed field {where}.{field_.name}: its function is missing, overloaded or VOLATILE "
+                "(left out, as Hasura does)"
+            )
+            continue
+        function = overloads[0]
+        named = [argument.split(" ", 1)[0].strip('"') for argument in function.arguments]
+        user = [
+            name
+            for index, name in enumerate(named)
+            if not (name == definition.table_argument or (definition.table_argument is None and index == 0))
+            and name != definition.session_argument
+        ]
+        result = function.result
+        is_row = result.startswith("SETOF ") or result.startswith("TABLE(") or _row_type(result, tables)
+        if user or is_row:
+            notes.append(
+                f"computed field {where}.{field_.name} takes arguments or returns rows (not modelled)"
+            )
+            continue
+        out.append(ComputedInfo(field_.name, result))
+    return out
+
+
+def _row_type(result: str, tables: dict[TableKey, TrackedTable]) -> bool:
+    schema, dot, name = result.replace('"', "").partition(".")
+    return result == "record" or (bool(dot) and (schema, name) in tables)
+
+
 def _role_access(table: TrackedTable, role: str) -> TableAccess:
     entry, info = table.entry, table.info
     all_columns = [c.name for c in info.columns]
@@ -225,6 +281,9 @@ def _role_access(table: TrackedTable, role: str) -> TableAccess:
             allow_aggregations=bool(p.permission.allow_aggregations),
             query_root_fields=_field_set(extra.get("query_root_fields")),
             subscription_root_fields=_field_set(extra.get("subscription_root_fields")),
+            computed_fields=tuple(
+                c.name for c in table.computed if c.name in set(p.permission.computed_fields or [])
+            ),
         )
     for kind in ("insert", "update"):
         p = find(entry.insert_permissions if kind == "insert" else entry.update_permissions)

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kedge_hasura.schemadiff.model import Column, Constraint, MaterializedView, Snapshot, Table, Type, View
+from kedge_hasura.schemadiff.model import (
+    Column,
+    Constraint,
+    Function,
+    MaterializedView,
+    Snapshot,
+    Table,
+    Type,
+    View,
+)
 from kedge_hasura.schemadiff.snapshot import read_identifier
 
 TableKey = tuple[str, str]
@@ -68,11 +77,19 @@ class TableInfo:
         return next((column for column in self.columns if column.name == name), None)
 
 
+@dataclass(frozen=True)
+class FunctionInfo:
+    arguments: tuple[str, ...]  # identity arguments, "name type" or "type", in order
+    result: str  # pg_get_function_result: "integer", "SETOF public.articles", ...
+    volatility: str
+
+
 @dataclass
 class DbCatalog:
     """Relations of one database source, the base types of its domains, and enum-table rows."""
 
     tables: dict[TableKey, TableInfo] = field(default_factory=dict)
+    functions: dict[TableKey, list[FunctionInfo]] = field(default_factory=dict)  # overloads by name
     domains: dict[str, str] = field(default_factory=dict)  # "schema.name" → base type text
     enum_rows: dict[TableKey, list[EnumValue]] = field(default_factory=dict)
 
@@ -136,6 +153,12 @@ def catalog_from_snapshot(
             parsed = _parse_foreign_key(constraint.definition)
             if parsed is not None:
                 table.foreign_keys.append(ForeignKeyInfo(constraint.columns, parsed[0], parsed[1]))
+    for function in snapshot.of_kind("function").values():
+        if isinstance(function, Function) and function.function_kind == "function":
+            info = FunctionInfo(
+                _split_arguments(function.identity_arguments), function.result or "", function.volatility
+            )
+            catalog.functions.setdefault((function.schema, function.name), []).append(info)
     for type_ in snapshot.of_kind("type").values():
         if isinstance(type_, Type) and type_.type_kind == "domain" and type_.base_type:
             catalog.domains[f"{type_.schema}.{type_.name}"] = type_.base_type
@@ -166,3 +189,21 @@ def _parse_foreign_key(definition: str) -> tuple[TableKey, tuple[str, ...]] | No
                 break
             position += 2
     return target, tuple(columns)
+
+
+def _split_arguments(text: str) -> tuple[str, ...]:
+    """Identity arguments split on top-level commas ("a public.t, b numeric(10,2)" → two)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:index].strip())
+            start = index + 1
+    if text[start:].strip():
+        parts.append(text[start:].strip())
+    return tuple(parts)

@@ -236,6 +236,16 @@ def _table_access_changes(
             )
         else:
             obj = head.roles[role].schema.type_map.get(type_name) if role in head.roles else None
+            for computed in new.select.computed_fields:
+                if computed not in old.select.computed_fields:
+                    shown = _field_type(obj, computed)
+                    add(
+                        ChangeClass.EXPOSURE,
+                        "COMPUTED_FIELD_EXPOSED",
+                        f"{type_name}.{computed}" + (f": {shown}" if shown else ""),
+                        f"{role} can now select the computed field {display}.{computed}",
+                        "select",
+                    )
             for column in new.select.columns:
                 if column not in old.select.columns:
                     shown = _field_type(obj, names[column])

@@ -14,7 +14,7 @@ from kedge_hasura.project.metadata_model import Metadata
 # What feeds Hasura's schema but is not modelled here: listed in every result, never dropped silently.
 NOT_MODELLED = (
     "actions and remote schemas",
-    "tracked functions and computed fields",
+    "tracked functions, and computed fields that take arguments or return rows",
     "inherited roles",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
     "aggregation predicates in <table>_bool_exp and jsonb update operators (_append, _delete_key, ...)",

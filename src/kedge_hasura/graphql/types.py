@@ -28,7 +28,7 @@ from graphql import (
     GraphQLString,
 )
 
-from kedge_hasura.graphql.access import RelationshipInfo, TableAccess, TrackedTable
+from kedge_hasura.graphql.access import ComputedInfo, RelationshipInfo, TableAccess, TrackedTable
 from kedge_hasura.graphql.catalog import ColumnInfo, DbCatalog, TableKey
 from kedge_hasura.graphql.scalars import ScalarType, scalar_of
 
@@ -89,6 +89,12 @@ class TypeBuilder:
     def _object(self, name: str, key: TableKey, fields: dict[str, GraphQLField]) -> GraphQLObjectType:
         return self._named(name, key, lambda: GraphQLObjectType(name, fields))
 
+    def computed(self, table: TrackedTable) -> list[ComputedInfo]:
+        """The scalar computed fields the role may select (admin: all)."""
+        select = self.access[table.key].select
+        allowed = set(select.computed_fields) if select else set()
+        return [c for c in table.computed if c.name in allowed]
+
     def selectable(self, table: TrackedTable) -> list[ColumnInfo]:
         select = self.access[table.key].select
         allowed = set(select.columns) if select else set()
@@ -135,6 +141,11 @@ class TypeBuilder:
                 out[table.column_names[column.name]] = GraphQLField(self.column_output(table, column), args)
             for rel in table.relationships:
                 out.update(self.relationship_fields(table, rel))
+            for computed in self.computed(table):
+                scalar = scalar_of(computed.pg_type, self.catalog.domains)
+                base = self.scalar(scalar.name)
+                args = {"path": GraphQLArgument(GraphQLString)} if scalar.name in ("json", "jsonb") else None
+                out[computed.name] = GraphQLField(list_nn(base) if scalar.is_array else base, args)
             return out
 
         return self._named(table.identifier, table.key, lambda: GraphQLObjectType(table.identifier, fields))
@@ -243,6 +254,12 @@ class TypeBuilder:
             for rel in table.relationships:
                 if self.access[rel.target].select is not None:
                     out[rel.name] = GraphQLInputField(self.bool_exp(self.tables[rel.target]))
+            for computed in self.computed(table):
+                scalar = scalar_of(computed.pg_type, self.catalog.domains)
+                base = self.scalar(scalar.name)
+                out[computed.name] = GraphQLInputField(
+                    self.comparison_exp(list_nn(base) if scalar.is_array else base, scalar, False)
+                )
             return out
 
         return self._named(name, table.key, lambda: GraphQLInputObjectType(name, fields))
@@ -264,6 +281,8 @@ class TypeBuilder:
                     out[rel.name] = GraphQLInputField(self.order_by(target))
                 elif target_select.allow_aggregations:
                     out[f"{rel.name}_aggregate"] = GraphQLInputField(self.aggregate_order_by(target))
+            for computed in self.computed(table):
+                out[computed.name] = GraphQLInputField(self.order_by_enum())
             return out
 
         return self._named(name, table.key, lambda: GraphQLInputObjectType(name, fields))

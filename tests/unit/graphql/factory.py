@@ -9,7 +9,7 @@ from typing import Any
 from kedge_hasura.graphql.catalog import DbCatalog, EnumValue, Mutability, catalog_from_snapshot
 from kedge_hasura.graphql.surface import Surface, build_surface
 from kedge_hasura.project.metadata_model import Metadata
-from kedge_hasura.schemadiff.model import Column, Constraint, ServerInfo, Snapshot, Table, View
+from kedge_hasura.schemadiff.model import Column, Constraint, Function, ServerInfo, Snapshot, Table, View
 
 SERVER = ServerInfo(150000, "15.0", "scratch", "postgres", True)
 
@@ -35,8 +35,46 @@ class Rel:
     view: bool = False
 
 
-def snapshot(*relations: Rel) -> Snapshot:
-    objects: dict[str, dict[Any, Any]] = {"table": {}, "view": {}, "column": {}, "constraint": {}}
+@dataclass
+class Fn:
+    schema: str
+    name: str
+    arguments: str  # identity arguments: "a public.authors"
+    result: str
+    volatility: str = "stable"
+
+
+def snapshot(*relations: Rel, functions: tuple[Fn, ...] = ()) -> Snapshot:
+    objects: dict[str, dict[Any, Any]] = {
+        "table": {},
+        "view": {},
+        "column": {},
+        "constraint": {},
+        "function": {},
+    }
+    for fn in functions:
+        function = Function(
+            fn.schema,
+            fn.name,
+            fn.arguments,
+            "function",
+            fn.result,
+            fn.arguments,
+            "sql",
+            "SELECT 1",
+            fn.volatility,
+            False,
+            False,
+            False,
+            "unsafe",
+            100.0,
+            0.0,
+            (),
+            "postgres",
+            None,
+            frozenset(),
+        )
+        objects["function"][function.key] = function
     for rel in relations:
         if rel.view:
             view = View(
@@ -110,10 +148,14 @@ def snapshot(*relations: Rel) -> Snapshot:
     return Snapshot(server=SERVER, objects=objects)
 
 
-def catalog(*relations: Rel, enum_rows: dict[tuple[str, str], list[str]] | None = None) -> DbCatalog:
+def catalog(
+    *relations: Rel, enum_rows: dict[tuple[str, str], list[str]] | None = None, functions: tuple[Fn, ...] = ()
+) -> DbCatalog:
     views = {(r.schema, r.name): Mutability() for r in relations if r.view}
     rows = {key: [EnumValue(v) for v in values] for key, values in (enum_rows or {}).items()}
-    return catalog_from_snapshot(snapshot(*relations), enum_rows=rows, view_mutability=views)
+    return catalog_from_snapshot(
+        snapshot(*relations, functions=functions), enum_rows=rows, view_mutability=views
+    )
 
 
 def metadata(tables: list[dict[str, Any]]) -> Metadata:
@@ -128,12 +170,19 @@ def surface(
     relations: list[Rel],
     tables: list[dict[str, Any]],
     enum_rows: dict[tuple[str, str], list[str]] | None = None,
+    functions: list[Fn] | None = None,
 ) -> Surface:
-    return build_surface(metadata(tables), catalog(*relations, enum_rows=enum_rows))
+    return build_surface(
+        metadata(tables), catalog(*relations, enum_rows=enum_rows, functions=tuple(functions or ()))
+    )
 
 
-def blog() -> tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]]]:
-    """A small project: authors, articles, a status enum table, roles user and editor."""
+Project = tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]], list[Fn]]
+
+
+def blog() -> Project:
+    """A small project: authors (with a computed field), articles, a status enum table, a view;
+    roles user and editor."""
     relations = [
         Rel(
             "public",
@@ -171,6 +220,12 @@ def blog() -> tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[
     tables = [
         {
             "table": {"schema": "public", "name": "authors"},
+            "computed_fields": [
+                {
+                    "name": "display",
+                    "definition": {"function": {"schema": "public", "name": "author_display"}},
+                }
+            ],
             "array_relationships": [
                 {
                     "name": "articles",
@@ -184,7 +239,15 @@ def blog() -> tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[
             ],
             "select_permissions": [
                 {"role": "user", "permission": {"columns": ["id", "name", "bio"], "filter": {}}},
-                {"role": "editor", "permission": {"columns": "*", "filter": {}, "allow_aggregations": True}},
+                {
+                    "role": "editor",
+                    "permission": {
+                        "columns": "*",
+                        "filter": {},
+                        "allow_aggregations": True,
+                        "computed_fields": ["display"],
+                    },
+                },
             ],
         },
         {
@@ -235,4 +298,5 @@ def blog() -> tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[
             ],
         },
     ]
-    return relations, tables, {("public", "status"): ["draft", "published", "archived"]}
+    functions = [Fn("public", "author_display", "a public.authors", "text")]
+    return relations, tables, {("public", "status"): ["draft", "published", "archived"]}, functions

@@ -18,7 +18,7 @@ from factory import Col, Rel, blog, surface
 from kedge_hasura.graphql.changes import ChangeClass, SurfaceChange, compare_surfaces
 from kedge_hasura.graphql.surface import Surface
 
-Project = tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]]]
+Project = tuple[list[Rel], list[dict[str, Any]], dict[tuple[str, str], list[str]], list[Any]]
 Edit = Callable[[Project], None]
 
 
@@ -146,11 +146,52 @@ def _update_loses_column(p: Project) -> None:
     _perm(p, "articles", "update", "user")["columns"] = ["title"]
 
 
+def _drop_computed_function(p: Project) -> None:
+    p[3].clear()
+
+
+def _add_computed_field_to_permission(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["computed_fields"] = ["display"]
+
+
+def _retype_filter_column(p: Project) -> None:
+    _rel(p, "articles").columns[3].type = "bigint"  # author_id, used in user's update filter
+
+
 def _drop_aggregations(p: Project) -> None:
     _perm(p, "authors", "select", "editor")["allow_aggregations"] = False
 
 
 PLANTED = [
+    (
+        "computed field's function dropped",
+        _drop_computed_function,
+        "editor",
+        "breaking",
+        "authors.display: String",
+    ),
+    (
+        "computed field's function dropped, admin",
+        _drop_computed_function,
+        "admin",
+        "breaking",
+        "authors_bool_exp.display: String_comparison_exp",
+    ),
+    (
+        "computed field added to a permission",
+        _add_computed_field_to_permission,
+        "user",
+        "exposure",
+        "authors.display: String",
+    ),
+    ("filter column retyped", _retype_filter_column, "user", "breaking", "articles.author_id: Int!"),
+    (
+        "filter column retyped, comparison input",
+        _retype_filter_column,
+        "user",
+        "breaking",
+        "articles_bool_exp.author_id: Int_comparison_exp",
+    ),
     ("select column dropped", _drop_column_from_select, "user", "breaking", "authors.bio: String"),
     ("column renamed", _rename_column, "user", "breaking", "authors.bio: String"),
     ("column renamed, admin", _rename_column, "admin", "breaking", "authors.bio: String"),

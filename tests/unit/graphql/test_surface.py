@@ -10,7 +10,7 @@ import pytest
 from graphql import GraphQLSchema, print_schema
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import Col, Rel, blog, catalog, metadata, snapshot, surface
+from factory import Col, Fn, Rel, blog, catalog, metadata, snapshot, surface
 
 from kedge_hasura.graphql.catalog import Mutability, catalog_from_snapshot
 from kedge_hasura.graphql.changes import classify_filter
@@ -90,10 +90,11 @@ def test_backend_only_mutations_leave_the_frontend_schema() -> None:
 
 
 def test_an_immutable_view_has_no_mutation_fields_even_for_admin() -> None:
-    relations, tables, _ = blog()
+    relations, tables, _, functions = blog()
     views = {("public", "article_stats"): Mutability(False, False, False)}
     built = build_surface(
-        metadata(tables), catalog_from_snapshot(snapshot(*relations), view_mutability=views)
+        metadata(tables),
+        catalog_from_snapshot(snapshot(*relations, functions=tuple(functions)), view_mutability=views),
     )
     assert not any("article_stats" in name for name in built.roles["admin"].schema.mutation_type.fields)
     assert "article_stats" in built.roles["admin"].schema.query_type.fields
@@ -141,3 +142,21 @@ def test_a_role_without_query_fields_gets_the_placeholder() -> None:
     assert list(schema.type_map["t_mutation_response"].fields) == ["affected_rows"]
     # on_conflict is offered without an update permission, with the placeholder column.
     assert list(schema.type_map["t_update_column"].values) == ["_PLACEHOLDER"]
+
+
+def test_a_scalar_computed_field_is_a_nullable_field_for_roles_that_list_it() -> None:
+    editor, user = _schema("editor"), _schema("user")
+    assert str(editor.type_map["authors"].fields["display"].type) == "String"
+    assert "display" in editor.type_map["authors_bool_exp"].fields
+    assert "display" in editor.type_map["authors_order_by"].fields
+    assert "display" not in user.type_map["authors"].fields
+
+
+def test_a_computed_field_with_arguments_is_noted_not_dropped_silently() -> None:
+    relations, tables, rows, _ = blog()
+    functions = [Fn("public", "author_display", "a public.authors, suffix text", "text")]
+    built = surface(relations, tables, rows, functions)
+    assert "display" not in built.roles["admin"].schema.type_map["authors"].fields
+    assert built.notes == [
+        "computed field public.authors.display takes arguments or returns rows (not modelled)"
+    ]

@@ -205,11 +205,13 @@ def causes_of(change: SurfaceChange, base: Side, head: Side) -> list[Cause]:
     return causes
 
 
-def _database_shape(side: Side, key: TableKey) -> tuple[Any, Any]:
-    catalog = side.surface.catalog if side.surface else None
-    if catalog is None:
-        return None, None
-    return catalog.table(key), catalog.enum_rows.get(key)
+def _database_shape(side: Side, key: TableKey) -> tuple[Any, ...]:
+    """What the database gives a table's fields: columns and keys, enum rows, computed-field functions."""
+    if side.surface is None:
+        return ()
+    tracked = side.surface.tables.get(key)
+    computed = tracked.computed if tracked else None
+    return side.surface.catalog.table(key), side.surface.catalog.enum_rows.get(key), computed
 
 
 def _metadata_causes(
