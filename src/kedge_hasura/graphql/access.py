@@ -44,6 +44,9 @@ class SelectAccess:
     query_root_fields: frozenset[str] | None  # None: all allowed (key absent)
     subscription_root_fields: frozenset[str] | None
     computed_fields: tuple[str, ...] = ()
+    # Inherited roles: columns not selectable by every parent are nullable (Table/Cache.hs
+    # combinedSelPermInfoToSelPermInfo), whatever the column's own nullability.
+    nullable_columns: frozenset[str] = frozenset()
 
     def allows(self, root: str, key: str) -> bool:
         allowed = self.query_root_fields if root == "query" else self.subscription_root_fields
@@ -104,12 +107,13 @@ class TrackedTable:
     relationships: list[RelationshipInfo] = field(default_factory=list)
     enum_name: str | None = None  # `<identifier>_enum` for `is_enum` tables
     computed: list[ComputedInfo] = field(default_factory=list)
+    inherited: dict[str, tuple[str, ...]] = field(default_factory=dict)  # inherited role → its role_set
 
     @property
     def key(self) -> TableKey:
         return self.info.key
 
-    def access(self, role: str) -> TableAccess:
+    def access(self, role: str, *, _seen: frozenset[str] = frozenset()) -> TableAccess:
         if role == ADMIN:
             columns = tuple(c.name for c in self.info.columns)
             writable = WriteAccess(
@@ -122,7 +126,20 @@ class TrackedTable:
                 update=writable,
                 delete=DeleteAccess({}, backend_only=False),
             )
-        return _role_access(self, role)
+        own = _role_access(self, role)
+        parents = self.inherited.get(role)
+        if not parents:
+            return own
+        # A permission of the inherited role itself wins over the inherited one (v2.4+).
+        # Hasura rejects cycles in role sets; a cycle here gives the role only what is outside it.
+        seen = _seen | {role}
+        inherited = _combine([self.access(parent, _seen=seen) for parent in parents if parent not in seen])
+        return TableAccess(
+            select=own.select or inherited.select,
+            insert=own.insert or inherited.insert,
+            update=own.update or inherited.update,
+            delete=own.delete or inherited.delete,
+        )
 
 
 def table_identifier(schema: str, name: str, custom_name: str | None) -> str:
@@ -256,6 +273,40 @@ def _computed_fields(
 def _row_type(result: str, tables: dict[TableKey, TrackedTable]) -> bool:
     schema, dot, name = result.replace('"', "").partition(".")
     return result == "record" or (bool(dot) and (schema, name) in tables)
+
+
+def _combine(parents: list[TableAccess]) -> TableAccess:
+    """The permissions an inherited role gets from its parents (Note "Roles Inheritance"): select
+    permissions merged (columns united, rows of any parent, aggregations if any parent allows),
+    a mutation permission only when every parent has the same one (else Hasura marks it
+    inconsistent and the role gets none)."""
+    selects = [p.select for p in parents if p.select is not None]
+    select = None
+    if selects:
+        every = (
+            set.intersection(*(set(s.columns) for s in selects)) if len(selects) == len(parents) else set()
+        )
+        columns = tuple(dict.fromkeys(c for s in selects for c in s.columns))
+        filters = [s.row_filter for s in selects]
+        roots = [s.query_root_fields for s in selects]
+        subs = [s.subscription_root_fields for s in selects]
+        select = SelectAccess(
+            columns=columns,
+            row_filter=filters[0] if len(filters) == 1 else {"_or": filters},
+            allow_aggregations=any(s.allow_aggregations for s in selects),
+            query_root_fields=None if None in roots else frozenset().union(*roots),  # type: ignore[arg-type]
+            subscription_root_fields=None if None in subs else frozenset().union(*subs),  # type: ignore[arg-type]
+            computed_fields=tuple(dict.fromkeys(c for s in selects for c in s.computed_fields)),
+            nullable_columns=frozenset(columns) - every,
+        )
+
+    def agreed(kind: str) -> Any:
+        values = [getattr(p, kind) for p in parents]
+        return values[0] if values and all(v is not None and v == values[0] for v in values) else None
+
+    return TableAccess(
+        select=select, insert=agreed("insert"), update=agreed("update"), delete=agreed("delete")
+    )
 
 
 def _role_access(table: TrackedTable, role: str) -> TableAccess:

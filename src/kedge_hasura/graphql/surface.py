@@ -15,7 +15,6 @@ from kedge_hasura.project.metadata_model import Metadata
 NOT_MODELLED = (
     "actions and remote schemas",
     "tracked functions, and computed fields that take arguments or return rows",
-    "inherited roles",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
     "aggregation predicates in <table>_bool_exp and jsonb update operators (_append, _delete_key, ...)",
     "naming convention graphql-default and source customization (prefix, suffix, namespace)",
@@ -53,13 +52,12 @@ def build_surface(metadata: Metadata, catalog: DbCatalog, *, source: str = "defa
     others = [s.name for s in metadata.sources if s.name != source]
     if others:
         notes.append(f"only source {source!r} is modelled; left out: {', '.join(sorted(others))}")
-    if metadata.inherited_roles:
-        notes.append(
-            "inherited roles are not modelled: "
-            + ", ".join(sorted(role.role_name for role in metadata.inherited_roles))
-        )
+    inherited = {role.role_name: tuple(role.role_set) for role in metadata.inherited_roles}
+    for table in tables:
+        table.inherited = inherited
     roles = {ADMIN: _role(ADMIN, tables, catalog)}
-    for role in sorted(roles_of(entry) - {ADMIN}):
+    # Inherited roles are in the role set too (Schema.hs buildGQLContext, allRoles).
+    for role in sorted((roles_of(entry) | set(inherited)) - {ADMIN}):
         roles[role] = _role(role, tables, catalog)
     return Surface(source, roles, {table.key: table for table in tables}, catalog, notes)
 

@@ -129,7 +129,9 @@ class TypeBuilder:
 
     def column_output(self, table: TrackedTable, column: ColumnInfo) -> GraphQLOutputType:
         base, _ = self.column_base(table, column)
-        return cast(GraphQLOutputType, nn(base) if column.not_null else base)
+        select = self.access[table.key].select
+        not_null = column.not_null and not (select and column.name in select.nullable_columns)
+        return cast(GraphQLOutputType, nn(base) if not_null else base)
 
     def object_type(self, table: TrackedTable) -> GraphQLObjectType:
         def fields() -> dict[str, GraphQLField]:

@@ -16,6 +16,7 @@ from kedge_hasura.graphql.catalog import Mutability, catalog_from_snapshot
 from kedge_hasura.graphql.changes import classify_filter
 from kedge_hasura.graphql.scalars import scalar_of
 from kedge_hasura.graphql.surface import build_surface
+from kedge_hasura.project.metadata_model import InheritedRole
 
 
 @pytest.mark.parametrize(
@@ -160,3 +161,17 @@ def test_a_computed_field_with_arguments_is_noted_not_dropped_silently() -> None
     assert built.notes == [
         "computed field public.authors.display takes arguments or returns rows (not modelled)"
     ]
+
+
+def test_an_inherited_role_unites_its_parents_select_permissions() -> None:
+    relations, tables, rows, functions = blog()
+    model = metadata(tables)
+    model.inherited_roles = [InheritedRole(role_name="staff", role_set=["user", "editor"])]
+    built = build_surface(model, catalog(*relations, enum_rows=rows, functions=tuple(functions)))
+    staff = built.roles["staff"].schema
+    fields = staff.type_map["authors"].fields
+    # email only from editor: selectable, but nullable as not every parent has it; id from both.
+    assert str(fields["email"].type) == "String" and str(fields["id"].type) == "Int!"
+    assert "authors_aggregate" in staff.query_type.fields  # editor allows aggregations
+    # Mutations are inherited only when every parent has the same permission: none here.
+    assert staff.mutation_type is None
