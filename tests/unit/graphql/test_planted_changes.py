@@ -158,11 +158,73 @@ def _retype_filter_column(p: Project) -> None:
     _rel(p, "articles").columns[3].type = "bigint"  # author_id, used in user's update filter
 
 
+def _add_backend_only(p: Project) -> None:
+    _perm(p, "articles", "insert", "user")["backend_only"] = True
+
+
+def _restrict_root_fields(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["query_root_fields"] = ["select"]
+
+
+def _drop_view_column(p: Project) -> None:
+    _rel(p, "article_stats").columns.pop()
+
+
+def _drop_pk_from_permission(p: Project) -> None:
+    _perm(p, "articles", "select", "user")["columns"].remove("id")
+
+
+def _untrack_table(p: Project) -> None:
+    p[1].remove(_table(p, "article_stats"))
+
+
+def _retype_primary_key(p: Project) -> None:
+    _rel(p, "authors").columns[0].type = "bigint"
+
+
+def _add_preset(p: Project) -> None:
+    _perm(p, "articles", "insert", "user")["set"]["status"] = "draft"
+
+
+def _drop_insert_permission(p: Project) -> None:
+    _table(p, "articles")["insert_permissions"] = []
+
+
+def _widen_update_filter(p: Project) -> None:
+    _perm(p, "articles", "update", "user")["filter"] = {}
+
+
+def _widen_insert_check(p: Project) -> None:
+    _perm(p, "articles", "insert", "user")["check"] = {}
+
+
 def _drop_aggregations(p: Project) -> None:
     _perm(p, "authors", "select", "editor")["allow_aggregations"] = False
 
 
 PLANTED = [
+    ("backend_only added", _add_backend_only, "user", "breaking", "mutation_root.insert_articles"),
+    ("query_root_fields restricted", _restrict_root_fields, "user", "breaking", "query_root.authors_by_pk"),
+    ("view column dropped", _drop_view_column, "editor", "breaking", "article_stats.articles: bigint"),
+    (
+        "primary key column left out of a permission",
+        _drop_pk_from_permission,
+        "user",
+        "breaking",
+        "query_root.articles_by_pk",
+    ),
+    ("table untracked", _untrack_table, "editor", "breaking", "query_root.article_stats"),
+    ("primary key retyped", _retype_primary_key, "user", "breaking", "query_root.authors_by_pk(id:)"),
+    ("preset added to an insert permission", _add_preset, "user", "breaking", "articles_insert_input.status"),
+    (
+        "insert permission removed",
+        _drop_insert_permission,
+        "user",
+        "breaking",
+        "mutation_root.insert_articles",
+    ),
+    ("update filter widened", _widen_update_filter, "user", "exposure", "mutation_root.update_articles"),
+    ("insert check widened", _widen_insert_check, "user", "exposure", "mutation_root.insert_articles"),
     (
         "computed field's function dropped",
         _drop_computed_function,
@@ -319,6 +381,82 @@ def _same_filter_rewritten(p: Project) -> None:
     _perm(p, "authors", "select", "user")["filter"] = {"_and": []}
 
 
+def _table_comment(p: Project) -> None:
+    _table(p, "authors")["configuration"] = {"comment": "people who write"}
+
+
+def _select_limit(p: Project) -> None:
+    _perm(p, "articles", "select", "user")["limit"] = 100
+
+
+def _new_array_relationship(p: Project) -> None:
+    _rel(p, "article_stats").fks = {}
+    _table(p, "authors")["array_relationships"].append(
+        {
+            "name": "stats",
+            "using": {
+                "manual_configuration": {
+                    "remote_table": {"schema": "public", "name": "article_stats"},
+                    "column_mapping": {"id": "author_id"},
+                }
+            },
+        }
+    )
+
+
+def _view_column_nobody_selects(p: Project) -> None:
+    _rel(p, "article_stats").columns.append(Col("words", "bigint"))
+
+
+def _new_enum_table_unreferenced(p: Project) -> None:
+    p[0].append(Rel("public", "colour", [Col("value", "text", True)], pk=("value",)))
+    p[1].append({"table": {"schema": "public", "name": "colour"}, "is_enum": True})
+    p[2][("public", "colour")] = ["red", "blue"]
+
+
+def _update_gains_column(p: Project) -> None:
+    _perm(p, "articles", "update", "user")["columns"].append("tags")
+
+
+def _insert_gains_column(p: Project) -> None:
+    _perm(p, "articles", "insert", "user")["columns"].append("rating")
+
+
+def _root_fields_widened(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["query_root_fields"] = [
+        "select",
+        "select_by_pk",
+        "select_aggregate",
+    ]
+
+
+def _column_comment(p: Project) -> None:
+    _table(p, "articles")["configuration"] = {"column_config": {"title": {"comment": "the headline"}}}
+
+
+def _same_custom_root_field(p: Project) -> None:
+    _table(p, "articles")["configuration"] = {"custom_root_fields": {"select": "articles"}}
+
+
+def _text_to_varchar(p: Project) -> None:
+    _rel(p, "authors").columns[1].type = "character varying(200)"
+
+
+def _column_order(p: Project) -> None:
+    columns = _rel(p, "authors").columns
+    columns.insert(1, columns.pop(3))
+
+
+def _backend_only_delete_for_user(p: Project) -> None:
+    _table(p, "articles")["delete_permissions"].append(
+        {"role": "user", "permission": {"filter": {}, "backend_only": True}}
+    )
+
+
+def _filter_as_single_and(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["filter"] = {"_and": [{}]}
+
+
 SAFE = [
     ("unique constraint added", _index_like_unique),
     ("nullable column in no permission", _nullable_column_nobody_sees),
@@ -331,6 +469,20 @@ SAFE = [
     ("aggregations allowed", _allow_aggregations),
     ("permission comment", _permission_comment),
     ("empty _and for {}", _same_filter_rewritten),
+    ("table comment", _table_comment),
+    ("select limit", _select_limit),
+    ("new manual array relationship", _new_array_relationship),
+    ("view column nobody selects", _view_column_nobody_selects),
+    ("new unreferenced enum table", _new_enum_table_unreferenced),
+    ("update permission gains a column", _update_gains_column),
+    ("insert permission gains a column", _insert_gains_column),
+    ("query_root_fields widened", _root_fields_widened),
+    ("column comment", _column_comment),
+    ("custom root field equal to the default", _same_custom_root_field),
+    ("text to varchar", _text_to_varchar),
+    ("column order", _column_order),
+    ("backend_only delete for a role", _backend_only_delete_for_user),
+    ("{} written as _and of {}", _filter_as_single_and),
 ]
 
 
