@@ -457,6 +457,88 @@ def _filter_as_single_and(p: Project) -> None:
     _perm(p, "authors", "select", "user")["filter"] = {"_and": [{}]}
 
 
+def _relationship_comment(p: Project) -> None:
+    _table(p, "articles")["object_relationships"][0]["comment"] = "who wrote it"
+
+
+def _no_change(p: Project) -> None:
+    """The baseline: both sides the same."""
+
+
+def _new_nullable_column_on_view(p: Project) -> None:
+    _rel(p, "article_stats").columns.insert(0, Col("rank", "integer"))
+
+
+def _new_table_with_fk_to_authors(p: Project) -> None:
+    p[0].append(
+        Rel(
+            "public",
+            "notes",
+            [Col("id", "integer", True), Col("author_id", "integer")],
+            pk=("id",),
+            fks={"notes_author_fk": (("author_id",), "public.authors", ("id",))},
+        )
+    )
+
+
+def _new_tracked_table_with_relationship(p: Project) -> None:
+    _new_table_with_fk_to_authors(p)
+    p[1].append(
+        {
+            "table": {"schema": "public", "name": "notes"},
+            "object_relationships": [{"name": "author", "using": {"foreign_key_constraint_on": "author_id"}}],
+        }
+    )
+
+
+def _unique_on_view_table(p: Project) -> None:
+    _rel(p, "articles").uniques["articles_title_key"] = ("title",)
+
+
+def _default_on_required_column(p: Project) -> None:
+    _rel(p, "articles").columns[1].default = "''::text"  # title: inserts no longer need it
+
+
+def _delete_permission_for_editor_filter_same(p: Project) -> None:
+    _perm(p, "articles", "delete", "editor")["filter"] = {"_and": []}
+
+
+def _update_check_unchanged_rewritten(p: Project) -> None:
+    _perm(p, "articles", "update", "user")["check"] = {"_and": []}
+
+
+def _permission_columns_star_equivalent(p: Project) -> None:
+    _perm(p, "article_stats", "select", "editor")["columns"] = "*"
+
+
+def _columns_duplicated(p: Project) -> None:
+    _perm(p, "authors", "select", "user")["columns"].append("id")
+
+
+def _custom_name_equal_to_default(p: Project) -> None:
+    _table(p, "authors")["configuration"] = {"custom_name": "authors"}
+
+
+def _column_custom_name_equal(p: Project) -> None:
+    _table(p, "authors")["configuration"] = {"column_config": {"bio": {"custom_name": "bio"}}}
+
+
+def _legacy_custom_column_names_equal(p: Project) -> None:
+    _table(p, "authors")["configuration"] = {"custom_column_names": {"name": "name"}}
+
+
+def _computed_field_comment(p: Project) -> None:
+    _table(p, "authors")["computed_fields"][0]["comment"] = "name and email"
+
+
+def _function_volatility_same(p: Project) -> None:
+    p[3][0].volatility = "immutable"
+
+
+def _array_dimension(p: Project) -> None:
+    _rel(p, "articles").columns[6].type = "text[][]"  # tags: still [String!]
+
+
 SAFE = [
     ("unique constraint added", _index_like_unique),
     ("nullable column in no permission", _nullable_column_nobody_sees),
@@ -483,6 +565,23 @@ SAFE = [
     ("column order", _column_order),
     ("backend_only delete for a role", _backend_only_delete_for_user),
     ("{} written as _and of {}", _filter_as_single_and),
+    ("relationship comment", _relationship_comment),
+    ("no change", _no_change),
+    ("nullable column on a view nobody selects", _new_nullable_column_on_view),
+    ("new untracked table with a foreign key", _new_table_with_fk_to_authors),
+    ("new tracked table with a relationship", _new_tracked_table_with_relationship),
+    ("unique constraint on a table with a primary key", _unique_on_view_table),
+    ("default added to a required column", _default_on_required_column),
+    ("delete filter {} rewritten", _delete_permission_for_editor_filter_same),
+    ("update check rewritten", _update_check_unchanged_rewritten),
+    ("`*` for the same columns", _permission_columns_star_equivalent),
+    ("a column listed twice", _columns_duplicated),
+    ("custom_name equal to the default", _custom_name_equal_to_default),
+    ("column custom_name equal to the column", _column_custom_name_equal),
+    ("legacy custom_column_names equal to the column", _legacy_custom_column_names_equal),
+    ("computed field comment", _computed_field_comment),
+    ("function volatility STABLE to IMMUTABLE", _function_volatility_same),
+    ("array of more dimensions", _array_dimension),
 ]
 
 
