@@ -126,3 +126,26 @@ def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cau
     assert "email" in base_sdl.type_map["kedge_practice_users"].fields
     assert "email" not in head_sdl.type_map["kedge_practice_users"].fields
     assert student_type in (sdl / "head" / "student.graphql").read_text()
+
+
+def test_check_base_reports_impact_changes_as_findings(run_cli, repo: Path) -> None:
+    users = repo / "hasura" / "metadata" / "databases" / "default" / "tables" / "kedge_practice_users.yaml"
+    text = users.read_text()
+    widened = text.replace(
+        "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n  - role: teacher",
+        "      filter: {}\n  - role: teacher",
+    )
+    assert widened != text
+    users.write_text(widened)
+    result = run_cli("--output", "json", "check", "--base", "main", cwd=repo / "hasura")
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)["result"]
+    impact_findings = [f for f in report["findings"] if f["check"] == "graphql-impact"]
+    assert [(f["code"], f["severity"], f["line"]) for f in impact_findings] == [
+        ("graphql-exposure", "error", widened.splitlines().index("  - role: student") + 1)
+    ]
+    assert impact_findings[0]["message"].startswith("role student: query_root.kedge_practice_users: ")
+    assert {c["name"]: c["status"] for c in report["checks"]}["graphql-impact"] == "failed"
+    # Without --base the check is not part of the report.
+    plain = json.loads(run_cli("--output", "json", "check", cwd=repo / "hasura").stdout)["result"]
+    assert "graphql-impact" not in {c["name"] for c in plain["checks"]}
