@@ -9,6 +9,7 @@ server/src-lib/Hasura/Table/Cache.hs). Names follow the `hasura-default` naming 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,7 +159,12 @@ def tracked_tables(source: Source, catalog: DbCatalog) -> tuple[list[TrackedTabl
         if info is None:
             notes.append(f"{entry.table.display} is tracked but not in the database (inconsistent, left out)")
             continue
-        tables.append(_tracked(entry, info))
+        tracked = _tracked(entry, info)
+        problem = _invalid_name(tracked, catalog)
+        if problem is not None:
+            notes.append(f"{entry.table.display} is left out: {problem}")
+            continue
+        tables.append(tracked)
     by_key = {table.key: table for table in tables}
     for table in tables:
         table.relationships = [
@@ -175,6 +181,43 @@ def tracked_tables(source: Source, catalog: DbCatalog) -> tuple[list[TrackedTabl
             table.enum_name = f"{table.identifier}_enum"
         table.computed = _computed_fields(table, catalog, by_key, notes)
     return tables, notes
+
+
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def is_graphql_name(text: str) -> bool:
+    return _NAME.fullmatch(text) is not None
+
+
+def _invalid_name(table: TrackedTable, catalog: DbCatalog) -> str | None:
+    """Why Hasura has no schema for this table, or None.
+
+    A table whose name is not a GraphQL name and has no custom_name is left out silently
+    (GS/Common.hs takeValidTables); an enum table with a value that is not a GraphQL name (or is
+    true, false, null) is inconsistent (Backends/Postgres/DDL/Table.hs fetchAndValidateEnumValues).
+    A column name that is not a GraphQL name: Hasura's handling is not modelled, the table is left out.
+    """
+    if not is_graphql_name(table.identifier):
+        return (
+            f"{table.identifier!r} is not a GraphQL name and there is no custom_name (Hasura leaves it out)"
+        )
+    bad = sorted(name for name in table.column_names.values() if not is_graphql_name(name))
+    if bad:
+        return f"column field {bad[0]!r} is not a GraphQL name (not modelled; set a custom_name for it)"
+    constraints = [c for c in table.info.unique_constraints if not is_graphql_name(c)]
+    if constraints:
+        # They become values of <table>_constraint (on_conflict); graphql-engine's own tests rename
+        # such indexes before tracking (tests-py graphql_introspection/custom_table_name).
+        return f"constraint {constraints[0]!r} is not a GraphQL name (not modelled; rename it)"
+    if table.entry.is_enum:
+        values = [row.value for row in catalog.enum_rows.get(table.key, [])]
+        wrong = [v for v in values if not is_graphql_name(v) or v in ("true", "false", "null")]
+        if wrong or not values:
+            return (
+                "enum table with no rows or a value that is not a GraphQL name (Hasura marks it inconsistent)"
+            )
+    return None
 
 
 def roles_of(source: Source) -> set[str]:

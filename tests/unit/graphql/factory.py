@@ -33,6 +33,7 @@ class Rel:
         default_factory=dict
     )  # name → (cols, "s.t", cols)
     view: bool = False
+    pk_name: str | None = None  # default <name>_pkey
 
 
 @dataclass
@@ -129,7 +130,13 @@ def snapshot(*relations: Rel, functions: tuple[Fn, ...] = ()) -> Snapshot:
         if rel.pk:
             constraints.append(
                 Constraint(
-                    rel.schema, rel.name, f"{rel.name}_pkey", "primary key", "PRIMARY KEY (...)", None, rel.pk
+                    rel.schema,
+                    rel.name,
+                    rel.pk_name or f"{rel.name}_pkey",
+                    "primary key",
+                    "PRIMARY KEY (...)",
+                    None,
+                    rel.pk,
                 )
             )
         for name, columns in rel.uniques.items():
