@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kedge_hasura.actions.check.codes import FindingSink
-from kedge_hasura.actions.impact.run import ImpactRequest, impact
+from kedge_hasura.actions.impact import run as impact_run
 from kedge_hasura.graphql.changes import ChangeClass
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -33,8 +33,8 @@ def check_impact(
         GitError, ProjectError, MigrationFailed: as `impact`.
     """
     say(f"comparing each role's GraphQL API with {base}")
-    request = ImpactRequest(base=base, database=database or "default")
-    result = impact(request, project=project, cluster=cluster, progress=say)
+    request = impact_run.ImpactRequest(base=base, database=database or "default")
+    result = impact_run.impact(request, project=project, cluster=cluster, progress=say)
     for role in result.roles:
         for change_class, code in _CODES.items():
             for change in getattr(role, change_class.value):
