@@ -255,10 +255,25 @@ class SchemaBuilder(TypeBuilder):
             n: f for n, f in fields.items() if scalar_of(by_name[n].pg_type, self.catalog.domains).is_numeric
         }
         if numeric:
-            inc_name = f"{table.identifier}_inc_input"
             args["_inc"] = GraphQLArgument(
-                self._named(inc_name, table.key, lambda: GraphQLInputObjectType(inc_name, numeric))
+                self._input_object(f"{table.identifier}_inc_input", table.key, numeric)
             )
+        jsonb = [n for n in fields if scalar_of(by_name[n].pg_type, self.catalog.domains).name == "jsonb"]
+        if jsonb:
+            # PGI pgkParseUpdateOperators: jsonb columns add _append, _prepend, _delete_key,
+            # _delete_elem and _delete_at_path, each an input of the updatable jsonb columns.
+            jsonb_type = self.scalar("jsonb")
+            for op, suffix, field_type in (
+                ("_append", "append_input", jsonb_type),
+                ("_prepend", "prepend_input", jsonb_type),
+                ("_delete_key", "delete_key_input", GraphQLString),
+                ("_delete_elem", "delete_elem_input", GraphQLInt),
+                ("_delete_at_path", "delete_at_path_input", list_nn(GraphQLString)),
+            ):
+                op_fields = {n: GraphQLInputField(field_type) for n in jsonb}
+                args[op] = GraphQLArgument(
+                    self._input_object(f"{table.identifier}_{suffix}", table.key, op_fields)
+                )
         return dict(sorted(args.items()))
 
     def pk_columns_input(self, table: TrackedTable) -> GraphQLInputObjectType:

@@ -16,7 +16,7 @@ NOT_MODELLED = (
     "actions and remote schemas",
     "tracked functions, and computed fields that take arguments or return rows",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
-    "aggregation predicates in <table>_bool_exp and jsonb update operators (_append, _delete_key, ...)",
+    "aggregation predicates in <table>_bool_exp (<relationship>_aggregate)",
     "naming convention graphql-default and source customization (prefix, suffix, namespace)",
 )
 

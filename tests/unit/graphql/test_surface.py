@@ -175,3 +175,15 @@ def test_an_inherited_role_unites_its_parents_select_permissions() -> None:
     assert "authors_aggregate" in staff.query_type.fields  # editor allows aggregations
     # Mutations are inherited only when every parent has the same permission: none here.
     assert staff.mutation_type is None
+
+
+def test_jsonb_columns_add_the_jsonb_update_operators() -> None:
+    admin, user = _schema("admin"), _schema("user")
+    args = admin.mutation_type.fields["update_articles"].args
+    assert {"_append", "_prepend", "_delete_key", "_delete_elem", "_delete_at_path", "_inc", "_set"} <= set(
+        args
+    )
+    assert str(admin.type_map["articles_delete_at_path_input"].fields["meta"].type) == "[String!]"
+    assert str(admin.type_map["articles_delete_elem_input"].fields["meta"].type) == "Int"
+    assert set(user.mutation_type.fields["update_articles"].args) == {"_set", "where"}  # title, body only
+    assert "_append" in admin.type_map["articles_updates"].fields
