@@ -16,7 +16,7 @@ NOT_MODELLED = (
     "actions and remote schemas",
     "tracked functions, and computed fields that take arguments or return rows",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
-    "aggregation predicates in <table>_bool_exp (<relationship>_aggregate)",
+    "aggregation predicates other than count, bool_and and bool_or (avg, corr, max, ... on newer servers)",
     "naming convention graphql-default and source customization (prefix, suffix, namespace)",
 )
 

@@ -86,6 +86,9 @@ class TypeBuilder:
     ) -> GraphQLInputObjectType:
         return self._named(name, key, lambda: GraphQLInputObjectType(name, fields))
 
+    def _enum(self, name: str, key: TableKey, values: dict[str, GraphQLEnumValue]) -> GraphQLEnumType:
+        return self._named(name, key, lambda: GraphQLEnumType(name, values))
+
     def _object(self, name: str, key: TableKey, fields: dict[str, GraphQLField]) -> GraphQLObjectType:
         return self._named(name, key, lambda: GraphQLObjectType(name, fields))
 
@@ -254,8 +257,13 @@ class TypeBuilder:
                     self.comparison_exp(base, scalar, is_enum)
                 )
             for rel in table.relationships:
-                if self.access[rel.target].select is not None:
-                    out[rel.name] = GraphQLInputField(self.bool_exp(self.tables[rel.target]))
+                target_select = self.access[rel.target].select
+                if target_select is None:
+                    continue
+                out[rel.name] = GraphQLInputField(self.bool_exp(self.tables[rel.target]))
+                if rel.kind == "array" and target_select.allow_aggregations:
+                    predicates = self.aggregate_bool_exp(self.tables[rel.target])
+                    out[f"{rel.name}_aggregate"] = GraphQLInputField(predicates)
             for computed in self.computed(table):
                 scalar = scalar_of(computed.pg_type, self.catalog.domains)
                 base = self.scalar(scalar.name)
@@ -263,6 +271,46 @@ class TypeBuilder:
                     self.comparison_exp(list_nn(base) if scalar.is_array else base, scalar, False)
                 )
             return out
+
+        return self._named(name, table.key, lambda: GraphQLInputObjectType(name, fields))
+
+    def aggregate_bool_exp(self, table: TrackedTable) -> GraphQLInputObjectType:
+        """Aggregation predicates over an array relationship's target (GS/BoolExp/AggregationPredicates.hs):
+        `count` always, `bool_and` / `bool_or` when a boolean column is selectable. Newer servers
+        add more functions (avg, corr, max, ...); those are not modelled."""
+        name = f"{table.identifier}_aggregate_bool_exp"
+
+        def function_input(
+            function: str, arguments: Any, predicate: GraphQLInputObjectType
+        ) -> GraphQLInputObjectType:
+            fields = {
+                "arguments": GraphQLInputField(arguments),
+                "distinct": GraphQLInputField(GraphQLBoolean),
+                "filter": GraphQLInputField(self.bool_exp(table)),
+                "predicate": GraphQLInputField(nn(predicate)),
+            }
+            if arguments is None:
+                del fields["arguments"]
+            return self._input_object(f"{name}_{function}", table.key, fields)
+
+        def fields() -> dict[str, GraphQLInputField]:
+            select_column = self.select_column(table)
+            int_exp = self.comparison_exp(GraphQLInt, scalar_of("integer", {}), False)
+            out = {"count": GraphQLInputField(function_input(
+                "count", list_nn(select_column) if select_column else None, int_exp))}  # fmt: skip
+            booleans = [
+                c
+                for c in self.selectable(table)
+                if scalar_of(c.pg_type, self.catalog.domains).name == "Boolean"
+            ]
+            if booleans:
+                bool_exp = self.comparison_exp(GraphQLBoolean, scalar_of("boolean", {}), False)
+                for function in ("bool_and", "bool_or"):
+                    enum_name = f"{table.identifier}_select_column_{name}_{function}_arguments_columns"
+                    values = {table.column_names[c.name]: GraphQLEnumValue(c.name) for c in booleans}
+                    columns = self._enum(enum_name, table.key, values)
+                    out[function] = GraphQLInputField(function_input(function, nn(columns), bool_exp))
+            return dict(sorted(out.items()))
 
         return self._named(name, table.key, lambda: GraphQLInputObjectType(name, fields))
 

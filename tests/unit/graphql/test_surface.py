@@ -187,3 +187,18 @@ def test_jsonb_columns_add_the_jsonb_update_operators() -> None:
     assert str(admin.type_map["articles_delete_elem_input"].fields["meta"].type) == "Int"
     assert set(user.mutation_type.fields["update_articles"].args) == {"_set", "where"}  # title, body only
     assert "_append" in admin.type_map["articles_updates"].fields
+
+
+def test_aggregation_predicates_for_array_relationships_whose_target_allows_aggregations() -> None:
+    admin, user = _schema("admin"), _schema("user")
+    assert (
+        str(admin.type_map["authors_bool_exp"].fields["articles_aggregate"].type)
+        == "articles_aggregate_bool_exp"
+    )
+    count = admin.type_map["articles_aggregate_bool_exp_count"].fields
+    assert {name: str(f.type) for name, f in count.items()} == {
+        "arguments": "[articles_select_column!]", "distinct": "Boolean", "filter": "articles_bool_exp",
+        "predicate": "Int_comparison_exp!",
+    }  # fmt: skip
+    assert list(admin.type_map["articles_aggregate_bool_exp"].fields) == ["count"]  # no boolean column
+    assert "articles_aggregate" not in user.type_map["authors_bool_exp"].fields  # user may not aggregate
