@@ -4,8 +4,10 @@ A git repository is made under bench/.work/impact/repo with the shipped `hasura/
 twice: the second commit drops a column from a select permission and adds a migration with an
 index. Timed, each a whole process (start-up, git export of the base, scratch server cold start,
 both replays, both surfaces, comparison, JSON): `kedge-hasura impact --base HEAD~1 --head HEAD -o
-json`, and `kedge-hasura impact --print-schema student`. One untimed warm-up run, then --runs runs;
-medians are printed. Target (issue 14): impact under 5 s on a 2-core machine.
+json`, `kedge-hasura impact --print-schema student`, and as a baseline measured in the same run
+`kedge-hasura check` (one scratch server, one replay). One untimed warm-up run, then --runs runs,
+interleaved; medians and the impact/check ratio are printed. Target (issue 14): impact under 5 s
+on a 2-core machine.
 
 Run: .venv/bin/python bench/impact_bench.py [--runs 5]
 """
@@ -66,14 +68,16 @@ def main() -> None:
     project = make_repo()
     impact = [str(KEDGE), "-o", "json", "impact", "--base", "HEAD~1", "--head", "HEAD"]
     schema = [str(KEDGE), "impact", "--print-schema", "student"]
+    # Baseline in the same run: `check` also starts a scratch server and replays the project once.
+    check = [str(KEDGE), "-o", "json", "check"]
     _, warm = timed(impact, project)
     document = json.loads(warm.stdout)
     assert warm.returncode == 1, warm.stderr  # the dropped column is breaking for student
     student = next(role for role in document["result"]["roles"] if role["role"] == "student")
     assert any(c["coordinate"].startswith("kedge_practice_users.email") for c in student["breaking"])
-    times = {"impact": [], "print-schema": []}
+    times: dict[str, list[float]] = {"impact": [], "print-schema": [], "check (baseline)": []}
     for _ in range(args.runs):
-        for name, argv in (("impact", impact), ("print-schema", schema)):
+        for name, argv in (("impact", impact), ("print-schema", schema), ("check (baseline)", check)):
             seconds, done = timed(argv, project)
             assert done.returncode in (0, 1), done.stderr
             times[name].append(seconds)
@@ -82,6 +86,7 @@ def main() -> None:
         print(f"{name}: median {statistics.median(values):.2f} s over {len(values)} runs "
               f"(min {min(values):.2f}, max {max(values):.2f})")  # fmt: skip
     median = statistics.median(times["impact"])
+    print(f"impact / check: {median / statistics.median(times['check (baseline)']):.2f}")
     print(f"target impact < {TARGET:.0f} s: {'met' if median < TARGET else 'not met'}")
 
 
