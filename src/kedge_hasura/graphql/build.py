@@ -80,7 +80,8 @@ class SchemaBuilder(TypeBuilder):
                     "select_aggregate",
                     GraphQLField(nn(self.aggregate_type(table)), self.select_args(table)),
                 )
-        if select.columns and select.allows("subscription", "select_stream"):
+        streams = "hide_stream_fields" not in self.features
+        if streams and select.columns and select.allows("subscription", "select_stream"):
             # GS/SubscriptionStream.hs: needs at least one selectable column.
             args = {
                 "batch_size": GraphQLArgument(nn(GraphQLInt)),
@@ -143,16 +144,17 @@ class SchemaBuilder(TypeBuilder):
                     },
                 ),
             )
-            self._root(
-                "mutation",
-                table,
-                fields,
-                "update_many",
-                GraphQLField(
-                    GraphQLList(self.mutation_response(table)),
-                    {"updates": GraphQLArgument(nn(list_nn(updates)))},
-                ),
-            )
+            if "hide_update_many_fields" not in self.features:
+                self._root(
+                    "mutation",
+                    table,
+                    fields,
+                    "update_many",
+                    GraphQLField(
+                        GraphQLList(self.mutation_response(table)),
+                        {"updates": GraphQLArgument(nn(list_nn(updates)))},
+                    ),
+                )
         if access.delete is not None and not access.delete.backend_only and mutability.deletable:
             where = {"where": GraphQLArgument(nn(self.bool_exp(table)))}
             self._root(
@@ -294,9 +296,9 @@ class SchemaBuilder(TypeBuilder):
 
 
 def build_role_schema(
-    role: str, tables: list[TrackedTable], catalog: DbCatalog
+    role: str, tables: list[TrackedTable], catalog: DbCatalog, features: frozenset[str] = frozenset()
 ) -> tuple[GraphQLSchema, dict[str, TableKey]]:
     """The schema of `role` and, for each type and root field, the table it comes from."""
-    builder = SchemaBuilder(role, tables, catalog)
+    builder = SchemaBuilder(role, tables, catalog, features)
     schema = builder.build()
     return schema, {k: v for k, v in builder.origins.items() if v}

@@ -39,14 +39,31 @@ class Surface:
     notes: list[str] = field(default_factory=list)
 
 
-def build_surface(metadata: Metadata, catalog: DbCatalog, *, source: str = "default") -> Surface:
-    """Build the schema of `admin` and of every role named in a table permission of `source`."""
+MODELLED_FEATURES = frozenset(
+    {"hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates"}
+)
+
+
+def build_surface(
+    metadata: Metadata,
+    catalog: DbCatalog,
+    *,
+    source: str = "default",
+    features: frozenset[str] = frozenset(),
+) -> Surface:
+    """Build the schema of `admin` and of every role named in a table permission of `source`.
+
+    `features` are the server's experimental features (HASURA_GRAPHQL_EXPERIMENTAL_FEATURES); the
+    ones outside MODELLED_FEATURES are named in the notes.
+    """
     entry = metadata.source(source)
-    notes: list[str] = []
+    notes: list[str] = [
+        f"experimental feature {feature} is not modelled: the schema is derived as without it"
+        for feature in sorted(features - MODELLED_FEATURES)
+    ]
     if entry is None:
-        return Surface(
-            source, {ADMIN: _role(ADMIN, [], catalog)}, {}, catalog, [f"no source {source!r} in the metadata"]
-        )
+        notes.append(f"no source {source!r} in the metadata")
+        return Surface(source, {ADMIN: _role(ADMIN, [], catalog, features)}, {}, catalog, notes)
     tables, table_notes = tracked_tables(entry, catalog)
     notes.extend(table_notes)
     others = [s.name for s in metadata.sources if s.name != source]
@@ -55,13 +72,13 @@ def build_surface(metadata: Metadata, catalog: DbCatalog, *, source: str = "defa
     inherited = {role.role_name: tuple(role.role_set) for role in metadata.inherited_roles}
     for table in tables:
         table.inherited = inherited
-    roles = {ADMIN: _role(ADMIN, tables, catalog)}
+    roles = {ADMIN: _role(ADMIN, tables, catalog, features)}
     # Inherited roles are in the role set too (Schema.hs buildGQLContext, allRoles).
     for role in sorted((roles_of(entry) | set(inherited)) - {ADMIN}):
-        roles[role] = _role(role, tables, catalog)
+        roles[role] = _role(role, tables, catalog, features)
     return Surface(source, roles, {table.key: table for table in tables}, catalog, notes)
 
 
-def _role(role: str, tables: list[TrackedTable], catalog: DbCatalog) -> RoleSchema:
-    schema, origins = build_role_schema(role, tables, catalog)
+def _role(role: str, tables: list[TrackedTable], catalog: DbCatalog, features: frozenset[str]) -> RoleSchema:
+    schema, origins = build_role_schema(role, tables, catalog, features)
     return RoleSchema(role, schema, origins)

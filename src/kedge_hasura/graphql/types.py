@@ -66,8 +66,15 @@ def list_nn(t: Any) -> Any:
 class TypeBuilder:
     """Builds the query-side types of `role`; `origins` maps each type to its table."""
 
-    def __init__(self, role: str, tables: list[TrackedTable], catalog: DbCatalog):
+    def __init__(
+        self,
+        role: str,
+        tables: list[TrackedTable],
+        catalog: DbCatalog,
+        features: frozenset[str] = frozenset(),
+    ):
         self.role = role
+        self.features = features  # the server's experimental features (config: kedge.graphql)
         self.catalog = catalog
         self.tables = {table.key: table for table in tables}
         self.access: dict[TableKey, TableAccess] = {table.key: table.access(role) for table in tables}
@@ -261,7 +268,8 @@ class TypeBuilder:
                 if target_select is None:
                     continue
                 out[rel.name] = GraphQLInputField(self.bool_exp(self.tables[rel.target]))
-                if rel.kind == "array" and target_select.allow_aggregations:
+                hidden = "hide_aggregation_predicates" in self.features
+                if rel.kind == "array" and target_select.allow_aggregations and not hidden:
                     predicates = self.aggregate_bool_exp(self.tables[rel.target])
                     out[f"{rel.name}_aggregate"] = GraphQLInputField(predicates)
             for computed in self.computed(table):

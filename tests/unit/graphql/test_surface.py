@@ -202,3 +202,18 @@ def test_aggregation_predicates_for_array_relationships_whose_target_allows_aggr
     }  # fmt: skip
     assert list(admin.type_map["articles_aggregate_bool_exp"].fields) == ["count"]  # no boolean column
     assert "articles_aggregate" not in user.type_map["authors_bool_exp"].fields  # user may not aggregate
+
+
+def test_experimental_features_that_hide_fields_are_honoured_and_others_noted() -> None:
+    relations, tables, rows, functions = blog()
+    features = frozenset({"hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates",
+                          "naming_convention"})  # fmt: skip
+    built = build_surface(metadata(tables), catalog(*relations, enum_rows=rows, functions=tuple(functions)),
+                          features=features)  # fmt: skip
+    admin = built.roles["admin"].schema
+    assert "authors_stream" not in admin.subscription_type.fields
+    assert "update_authors_many" not in admin.mutation_type.fields
+    assert "articles_aggregate" not in admin.type_map["authors_bool_exp"].fields
+    assert built.notes == [
+        "experimental feature naming_convention is not modelled: the schema is derived as without it"
+    ]

@@ -59,7 +59,8 @@ def replay_side(side: Side, cluster: ScratchCluster, database: str) -> Surface:
             probe = catalog_from_snapshot(snapshot)
             rows = _enum_rows(executor, probe, enum_tables)
     catalog = catalog_from_snapshot(snapshot, enum_rows=rows, view_mutability=mutability)
-    surface = build_surface(side.metadata.metadata, catalog, source=database)
+    features = frozenset(side.project.config.kedge.graphql.experimental_features)
+    surface = build_surface(side.metadata.metadata, catalog, source=database, features=features)
     side.surface = surface
     return surface
 
