@@ -8,6 +8,7 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     ├── UsageError             exit 2  a bad flag, value or combination; nothing was touched
     ├── ProjectError                   config.yaml, the migrations folder or metadata is unusable
     ├── ToolError                      PostgreSQL binaries missing or unusable
+    ├── GitError                       git is missing, or refused (a revision, a shallow clone)
     ├── DatabaseError                  a PostgreSQL server failed or refused
     │   ├── MigrationFailed            a migration's SQL failed (file, line, SQLSTATE)
     │   └── SeedFailed                 a seed file's SQL failed on the server (file, line, SQLSTATE)
@@ -106,6 +107,10 @@ class ProjectError(KedgeError):
 
 class ToolError(KedgeError):
     """A required external program (PostgreSQL server binaries, pg_dump) is missing or unusable."""
+
+
+class GitError(KedgeError):
+    """git is missing or refused: an unknown revision, not a repository, a tree that does not export."""
 
 
 class DatabaseError(KedgeError):

@@ -30,6 +30,7 @@ class OutputFormat(StrEnum):
     JUNIT = "junit"  # JUnit XML (check only)
     SARIF = "sarif"  # SARIF 2.1.0 for GitHub code scanning (check only)
     GITLAB = "gitlab"  # GitLab Code Quality JSON (check only)
+    MARKDOWN = "markdown"  # a pull-request comment (impact only)
 
 
 # Environment variables per setting, most specific first. The HASURA_GRAPHQL_* names are the

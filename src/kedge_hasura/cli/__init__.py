@@ -100,7 +100,8 @@ def root(
         typer.Option(
             "--output",
             "-o",
-            help="text or json; check also takes github, junit, sarif and gitlab [env: KEDGE_OUTPUT].",
+            help="text or json; check also takes github, junit, sarif and gitlab, impact github and markdown "
+            "[env: KEDGE_OUTPUT].",
             show_default=False,
         ),
     ] = None,
@@ -203,13 +204,14 @@ def root(
 
 
 def _register_commands() -> None:
-    from kedge_hasura.cli import check, deploy, diff, squash, status
+    from kedge_hasura.cli import check, deploy, diff, impact, squash, status
 
     status.register(app)
     diff.register(app)
     squash.register(app)
     deploy.register(app)
     check.register(app)
+    impact.register(app)
 
 
 _register_commands()

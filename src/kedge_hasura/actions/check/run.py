@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.check import graphql_impact as check_impact
 from kedge_hasura.actions.check import migrations as check_migrations
 from kedge_hasura.actions.check import online as check_online
 from kedge_hasura.actions.check import permissions as check_permissions
@@ -30,6 +31,7 @@ from kedge_hasura.actions.check.codes import (
     CHECKS,
     DATABASE_CHECKS,
     ONLINE_CHECKS,
+    OPTIONAL_CHECKS,
     CheckFinding,
     FindingSink,
 )
@@ -57,6 +59,7 @@ class CheckOptions:
     ignore_untracked: tuple[str, ...] = ()  # "schema.table" globs
     ignore: tuple[str, ...] = ()  # finding codes to leave out
     now: datetime | None = None  # for "version in the future"; the current time when None
+    impact_base: str | None = None  # with a revision, also the `impact` check against it
 
 
 class CheckRun(BaseModel):
@@ -151,6 +154,10 @@ def check_project(
     else:
         for name in ONLINE_CHECKS:
             run.skipped[name] = "offline (use --online)"
+    if options.impact_base is not None:
+        with run.timed("impact"):
+            check_impact.check_impact(project, options.impact_base, options.database, cluster, run.sink, say)
+        run.ran.add("graphql-impact")
     run.timings["total"] = time.perf_counter() - started
     return _report(project, run, sorted(outcome.catalogs))
 
@@ -330,6 +337,8 @@ def _report(project: Project, run: _Run, databases: list[str]) -> CheckReport:
     checks = []
     for name, description in CHECKS.items():
         mine = [f for f in findings if f.check == name]
+        if name in OPTIONAL_CHECKS and name not in run.ran and not mine:
+            continue
         counts = {severity: sum(1 for f in mine if f.severity is severity) for severity in Severity}
         failed = any(f.severity.rank >= run.options.fail_on.rank for f in mine)
         skipped = name not in run.ran and not mine
