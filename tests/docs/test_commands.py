@@ -233,6 +233,14 @@ class PageRun:
         else:
             with golden_environment(self.root, self.env):
                 environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+            # A reader's git knows who they are; a fresh CI machine's does not.
+            environment.update(
+                {
+                    f"GIT_{who}_{what}": value
+                    for who in ("AUTHOR", "COMMITTER")
+                    for what, value in (("NAME", "docs"), ("EMAIL", "docs@localhost"))
+                }
+            )
             completed = subprocess.run(
                 ["bash", "-c", command.line],
                 cwd=self.root,
