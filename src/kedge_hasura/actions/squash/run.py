@@ -224,7 +224,7 @@ def _squash(work: Work) -> SquashResult:
     work.say(f"replaying {len(work.selected)} migrations")
     replayed = scratch.create_database("replay", copy_of=before)
     first_new_oid = pg_dump.last_oid(replayed.conninfo)
-    report = replay_range(work, replayed)
+    report = replay_range(work, before, replayed)
     warnings = [*scratch.preconditions.notes, *transaction_warnings(work.selected)]
     if request.verify:
         variation, variation_notes = find_variation(work, before, replayed)

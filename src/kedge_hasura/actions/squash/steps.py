@@ -14,6 +14,7 @@ Each step returns what it found, notes included, so the caller decides their ord
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -58,6 +59,9 @@ class Work:
     # The second replay while it runs beside the first (see the module docstring); shared by the
     # copies dataclasses.replace makes, and emptied when it is collected.
     background: dict[str, _Background] = field(default_factory=dict, compare=False)
+    # The database the verification applies up.sql to, copied from `before` beside the replays
+    # (see `replay_range`); taken by the first verification, shared like `background`.
+    candidate: dict[str, Future[ScratchDatabase]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -145,9 +149,10 @@ def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | 
         return None
 
 
-def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
-    """Replay the originals on `database` (a fresh copy of the state before the range); with
-    verification, start the second replay beside it (collected by `find_variation`)."""
+def replay_range(work: Work, before: ScratchDatabase, database: ScratchDatabase) -> ReplayReport:
+    """Replay the originals on `database` (a fresh copy of `before`, the state before the range);
+    with verification, start the second replay beside it (collected by `find_variation`), and
+    copy `before` for the verification meanwhile (taken by `take_candidate`)."""
     total = len(work.selected)
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
         # `database` is still an untouched copy of `before`, so a copy of it is one too.
@@ -157,6 +162,13 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
         future = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1], stop)
         work.background["replay_again"] = _Background(future, stop)
         pool.shutdown(wait=False)  # the thread ends with its replay
+    if work.request.verify:
+        # A database copy is mostly file creation (0.25-0.5 s where a file costs a millisecond to
+        # create), which overlaps well with the replays' work. Nothing connects to `before` until
+        # the replay is over, and this copy is waited for before that.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-copy")
+        work.candidate["squashed"] = pool.submit(work.cluster.create_database, "squashed", copy_of=before)
+        pool.shutdown(wait=False)
     try:
         return apply_scripts(
             work,
@@ -170,6 +182,28 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
     except BaseException:
         _collect_background(work, stop=True)  # a failure or Ctrl-C: end it, not to be used
         raise
+    finally:
+        # Done copying before anything else connects to `before` (or the cluster closes).
+        _settle(work.candidate.get("squashed"))
+
+
+def _settle(future: Future[ScratchDatabase] | None) -> None:
+    if future is not None:
+        with contextlib.suppress(KedgeError):  # raised again by take_candidate
+            future.result()
+
+
+def take_candidate(work: Work, before: ScratchDatabase) -> ScratchDatabase:
+    """A fresh copy of `before` for the verification: the one copied beside the replays the first
+    time, a new one after that.
+
+    Raises:
+        DatabaseError: CREATE DATABASE failed.
+    """
+    future = work.candidate.pop("squashed", None)
+    if future is not None:
+        return future.result()
+    return work.cluster.create_database("squashed", copy_of=before)
 
 
 def apply_scripts(
