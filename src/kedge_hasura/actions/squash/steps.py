@@ -25,6 +25,7 @@ from pathlib import Path
 from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.errors import KedgeError
+from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
@@ -123,13 +124,12 @@ def build_before(work: Work) -> ScratchDatabase:
     return database
 
 
-def _replay_again(
-    work: Work, database: ScratchDatabase, seed: float, stop: threading.Event
-) -> ScratchDatabase:
+def _replay_again(work: Work, before: ScratchDatabase, seed: float, stop: threading.Event) -> ScratchDatabase:
     def stop_if_asked(index: int, count: int, script: SqlScript) -> None:
         if stop.is_set():
             raise _Stopped
 
+    database = work.cluster.create_database("replay_again", copy_of=before)
     apply_scripts(work, database, scripts_for(work.selected), progress=stop_if_asked, seed=seed)
     return database
 
@@ -149,28 +149,34 @@ def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | 
         return None
 
 
-def replay_range(work: Work, before: ScratchDatabase, database: ScratchDatabase) -> ReplayReport:
-    """Replay the originals on `database` (a fresh copy of `before`, the state before the range);
-    with verification, start the second replay beside it (collected by `find_variation`), and
-    copy `before` for the verification meanwhile (taken by `take_candidate`)."""
+def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, int, ReplayReport]:
+    """Replay the originals on a fresh copy of `before` (the state before the range): that
+    database, the first OID the replay could use, and the report.
+
+    With verification, the second replay runs beside it on a copy of its own (collected by
+    `find_variation`), and `before` is copied for the verification meanwhile (`take_candidate`).
+    A copy is mostly file creation (0.25-0.5 s where a file costs a millisecond to create), which
+    overlaps with the replays' work: the copies of the two replays are made at once, the third
+    while they run.
+    """
     total = len(work.selected)
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
-        # `database` is still an untouched copy of `before`, so a copy of it is one too.
-        again = work.cluster.create_database("replay_again", copy_of=database)
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
-        future = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1], stop)
+        future = pool.submit(_replay_again, work, before, REPLAY_SEEDS[1], stop)
         work.background["replay_again"] = _Background(future, stop)
         pool.shutdown(wait=False)  # the thread ends with its replay
-    if work.request.verify:
-        # A database copy is mostly file creation (0.25-0.5 s where a file costs a millisecond to
-        # create), which overlaps well with the replays' work. Nothing connects to `before` until
-        # the replay is over, and this copy is waited for before that.
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-copy")
-        work.candidate["squashed"] = pool.submit(work.cluster.create_database, "squashed", copy_of=before)
-        pool.shutdown(wait=False)
     try:
-        return apply_scripts(
+        database = work.cluster.create_database("replay", copy_of=before)
+        if work.request.verify:
+            # Not needed before the replays end, so made while they run (not beside the two
+            # copies they wait for). Nothing connects to `before` until the replay is over, and
+            # this copy is waited for before that (CREATE DATABASE needs its template unused).
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-copy")
+            work.candidate["squashed"] = pool.submit(work.cluster.create_database, "squashed", copy_of=before)
+            pool.shutdown(wait=False)
+        first_new_oid = pg_dump.last_oid(database.conninfo)
+        report = apply_scripts(
             work,
             database,
             scripts_for(work.selected),
@@ -185,6 +191,7 @@ def replay_range(work: Work, before: ScratchDatabase, database: ScratchDatabase)
     finally:
         # Done copying before anything else connects to `before` (or the cluster closes).
         _settle(work.candidate.get("squashed"))
+    return database, first_new_oid, report
 
 
 def _settle(future: Future[ScratchDatabase] | None) -> None:
@@ -292,9 +299,13 @@ def read_both(first: PsycopgExecutor, second: PsycopgExecutor, scope: Scope) -> 
         return pending.result(), second_snapshot
 
 
-def snapshot(conninfo: str, scope: Scope) -> Snapshot:
-    with PsycopgExecutor(conninfo, label="a scratch database") as executor:
-        return read_snapshot(executor, scope)
+def snapshots(work: Work, first: ScratchDatabase, second: ScratchDatabase) -> tuple[Snapshot, Snapshot]:
+    """The snapshots of two scratch databases, read at once."""
+    with (
+        PsycopgExecutor(first.conninfo, label="a scratch database") as a,
+        PsycopgExecutor(second.conninfo, label="a scratch database") as b,
+    ):
+        return read_both(a, b, work.scope)
 
 
 def script(work: Work, name: str, sql: str) -> SqlScript:
