@@ -29,6 +29,16 @@ def check_command(
         Severity,
         typer.Option("--fail-on", help="Lowest severity that makes the exit code 1.", case_sensitive=False),
     ] = Severity.ERROR,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="REF",
+            help="Also compare each role's GraphQL API with this git revision (as `impact`): breaking "
+            "and exposure changes are errors, dangerous ones warnings.",
+            show_default=False,
+        ),
+    ] = None,
     ignore: Annotated[
         list[str] | None,
         typer.Option(
@@ -57,6 +67,7 @@ def check_command(
     Examples:
       kedge-hasura check
       kedge-hasura check --output github --fail-on warning
+      kedge-hasura check --base origin/main --output github
       kedge-hasura check --online --output junit > check.xml
       kedge-hasura check --output sarif > kedge-check.sarif
       kedge-hasura check --output gitlab > gl-code-quality-report.json
@@ -74,6 +85,7 @@ def check_command(
         fail_on=fail_on,
         ignore_untracked=configured.ignore_untracked,
         ignore=(*configured.ignore, *(ignore or ())),
+        impact_base=base,
     )
     with app_ctx.output.progress("Checking metadata and migrations") as progress:
         report = check_project(

@@ -39,7 +39,17 @@ _IGNORED_KEYS = {"disable_interactive", "metadata_file", "actions", "access_key"
 # Our own key: the CLI ignores keys it does not know, so it is safe to keep ours there. Its
 # sections are ours, so an unknown key inside it is an error, not a warning.
 _KEDGE_KEY = "kedge"
-_KEDGE_KEYS = {"check": {"ignore_untracked", "ignore"}, "databases": set()}
+_KEDGE_KEYS = {
+    "check": {"ignore_untracked", "ignore"},
+    "databases": set(),
+    "graphql": {"experimental_features"},
+}
+# Hasura's HASURA_GRAPHQL_EXPERIMENTAL_FEATURES values that change the GraphQL schema (Schema.hs
+# buildSchemaOptions; RQL/DDL/Schema/Cache.hs for naming_convention). `impact` models the first three.
+GRAPHQL_EXPERIMENTAL_FEATURES = (
+    "hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates",
+    "naming_convention", "group_by_aggregations", "disable_postgres_arrays", "apollo_federation",
+)  # fmt: skip
 _PRECONDITION_KEYS = {"sql", "migrations"}
 _API_PATH_KEYS = {"v1_query", "v2_query", "v1_metadata", "graphql", "config", "pg_dump", "version", "query"}
 SUPPORTED_CONFIG_VERSIONS = (2, 3)
@@ -78,10 +88,19 @@ class MigrationsUpTo:
 
 
 @dataclass(frozen=True)
+class GraphQLConfig:
+    """`kedge: {graphql: {experimental_features: [...]}}`: what the server runs with that changes
+    its GraphQL schema, as HASURA_GRAPHQL_EXPERIMENTAL_FEATURES lists it (default: none)."""
+
+    experimental_features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class KedgeConfig:
     """The `kedge:` section of config.yaml: kedge-hasura's own settings."""
 
     check: CheckConfig = field(default_factory=CheckConfig)
+    graphql: GraphQLConfig = field(default_factory=GraphQLConfig)
     preconditions: dict[str, DatabasePreconditions] = field(default_factory=dict)  # by database name
 
     def preconditions_for(self, database: str) -> DatabasePreconditions:
@@ -304,7 +323,19 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
                 line=document.line_of((_KEDGE_KEY, "check", "ignore_untracked", index)),
                 hint='write "schema.table" or a glob such as "audit.*"',
             )
+    graphql = mapping(kedge.get("graphql"), (_KEDGE_KEY, "graphql"), _KEDGE_KEYS["graphql"])
+    at = (_KEDGE_KEY, "graphql", "experimental_features")
+    features = strings(graphql.get("experimental_features"), at)
+    for index, feature in enumerate(features):
+        if feature not in GRAPHQL_EXPERIMENTAL_FEATURES:
+            raise ProjectError(
+                f"unknown experimental feature {feature!r}",
+                path=document.path,
+                line=document.line_of((*at, index)),
+                hint=f"the ones that change the schema: {', '.join(GRAPHQL_EXPERIMENTAL_FEATURES)}",
+            )
     return KedgeConfig(
+        graphql=GraphQLConfig(experimental_features=features),
         check=CheckConfig(
             ignore_untracked=untracked,
             ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),

@@ -36,7 +36,10 @@ CHECKS: dict[str, str] = {
     "server-consistency": "the server reports no inconsistent metadata (--online)",
     "metadata-drift": "the server's metadata is the local metadata (--online)",
     "migration-state": "the server's applied migrations match the local ones (--online)",
+    "graphql-impact": "no role's GraphQL API breaks or exposes more than at --base (`impact`; with --base)",
 }
+# Checks listed in a report only when asked for (so reports without them keep their shape).
+OPTIONAL_CHECKS = ("graphql-impact",)
 ONLINE_CHECKS = ("server-consistency", "metadata-drift", "migration-state")
 DATABASE_CHECKS = ("relationships", "computed-fields", "enum-tables")
 
@@ -49,6 +52,16 @@ class Code:
 
 
 CODES: dict[str, Code] = {
+    # `impact`'s classes as check severities: breaking and exposure are errors, dangerous a warning.
+    "graphql-breaking": Code(
+        "graphql-impact", ERROR, "clients of this role break: keep the field, or deprecate it first"
+    ),
+    "graphql-exposure": Code(
+        "graphql-impact", ERROR, "the role can now see more: make sure that is intended before merging"
+    ),
+    "graphql-dangerous": Code(
+        "graphql-impact", WARNING, "existing requests still parse but may behave differently"
+    ),
     "config-unknown-key": Code(
         "config", WARNING, "rename it if it is a typo; the Hasura CLI and kedge-hasura both ignore it"
     ),

@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.check import graphql_impact as check_impact
 from kedge_hasura.actions.check import migrations as check_migrations
 from kedge_hasura.actions.check import online as check_online
 from kedge_hasura.actions.check import permissions as check_permissions
@@ -30,11 +31,12 @@ from kedge_hasura.actions.check.codes import (
     CHECKS,
     DATABASE_CHECKS,
     ONLINE_CHECKS,
+    OPTIONAL_CHECKS,
     CheckFinding,
     FindingSink,
 )
 from kedge_hasura.actions.check.replay import Databases, ReplayOutcome, declared_databases, replay_databases
-from kedge_hasura.errors import ProjectError
+from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster
@@ -57,6 +59,7 @@ class CheckOptions:
     ignore_untracked: tuple[str, ...] = ()  # "schema.table" globs
     ignore: tuple[str, ...] = ()  # finding codes to leave out
     now: datetime | None = None  # for "version in the future"; the current time when None
+    impact_base: str | None = None  # with a revision, also the `impact` check against it
 
 
 class CheckRun(BaseModel):
@@ -119,6 +122,7 @@ def check_project(
         ToolError, DatabaseError: no scratch PostgreSQL could be used.
         MigrationFailed: a migration needs an extension the scratch server lacks.
         HasuraError: with `online`, the server could not be asked.
+        UsageError: `--database` names a database the project does not have.
     """
     options = options or CheckOptions()
     say = progress or (lambda message: None)
@@ -131,6 +135,7 @@ def check_project(
             config_version=project.config.version,
             declared_databases=databases.declared,
         )
+        _require_known(options.database, databases, scan)
         replay, reasons = _with_migrations(databases, scan)
     # The replay runs in PostgreSQL while the metadata loads in Python: on two cores they overlap.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -149,8 +154,29 @@ def check_project(
     else:
         for name in ONLINE_CHECKS:
             run.skipped[name] = "offline (use --online)"
+    if options.impact_base is not None:
+        with run.timed("impact"):
+            check_impact.check_impact(project, options.impact_base, options.database, cluster, run.sink, say)
+        run.ran.add("graphql-impact")
     run.timings["total"] = time.perf_counter() - started
     return _report(project, run, sorted(outcome.catalogs))
+
+
+def _require_known(database: str | None, databases: Databases, scan: MigrationScan) -> None:
+    """Refuse a --database the project does not have, as every command does (not check nothing).
+
+    Raises:
+        UsageError: `database` is neither in databases.yaml nor a migrations folder.
+    """
+    if database is None or database in scan.databases:
+        return
+    if databases.declared is None or database in databases.declared:
+        return  # databases.yaml does not load (a finding says so), or declares it
+    found = ", ".join(sorted(databases.declared | set(scan.databases))) or "none"
+    raise UsageError(
+        f"no database {database!r} in metadata/databases/databases.yaml or migrations/ (found: {found})",
+        hint="check --database (KEDGE_DATABASE)",
+    )
 
 
 def _with_migrations(databases: Databases, scan: MigrationScan) -> tuple[list[str], list[str]]:
@@ -311,6 +337,8 @@ def _report(project: Project, run: _Run, databases: list[str]) -> CheckReport:
     checks = []
     for name, description in CHECKS.items():
         mine = [f for f in findings if f.check == name]
+        if name in OPTIONAL_CHECKS and name not in run.ran and not mine:
+            continue
         counts = {severity: sum(1 for f in mine if f.severity is severity) for severity in Severity}
         failed = any(f.severity.rank >= run.options.fail_on.rank for f in mine)
         skipped = name not in run.ran and not mine

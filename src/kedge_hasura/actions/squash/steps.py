@@ -71,6 +71,7 @@ class _Background:
 
     future: Future[ScratchDatabase]
     stop: threading.Event
+    made: list[ScratchDatabase]  # its database, once the thread has made it
 
 
 class _Stopped(Exception):
@@ -124,12 +125,15 @@ def build_before(work: Work) -> ScratchDatabase:
     return database
 
 
-def _replay_again(work: Work, before: ScratchDatabase, seed: float, stop: threading.Event) -> ScratchDatabase:
+def _replay_again(
+    work: Work, before: ScratchDatabase, seed: float, stop: threading.Event, made: list[ScratchDatabase]
+) -> ScratchDatabase:
     def stop_if_asked(index: int, count: int, script: SqlScript) -> None:
         if stop.is_set():
             raise _Stopped
 
     database = work.cluster.create_database("replay_again", copy_of=before)
+    made.append(database)
     apply_scripts(work, database, scripts_for(work.selected), progress=stop_if_asked, seed=seed)
     return database
 
@@ -137,16 +141,21 @@ def _replay_again(work: Work, before: ScratchDatabase, seed: float, stop: thread
 def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | None:
     """The database of the second replay run beside the first; None if there was none, if it
     failed (the caller replays again on its own) or if `stop` ended it early. Waits for it (with
-    `stop`, at most until its current script ends), so the server is never stopped under it."""
+    `stop`, cancelling its running statement), so the server is never stopped under it."""
     background = work.background.pop("replay_again", None)
     if background is None:
         return None
     if stop:
         background.stop.set()
-    try:
-        return background.future.result()
-    except (KedgeError, _Stopped):
-        return None
+    while True:
+        try:
+            return background.future.result(timeout=0.5 if stop else None)
+        except TimeoutError:
+            # Still inside a script (a long statement, a pg_sleep): cancel it rather than wait.
+            for database in list(background.made):
+                work.cluster.cancel_queries(database)
+        except (KedgeError, _Stopped):
+            return None
 
 
 def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, int, ReplayReport]:
@@ -163,8 +172,9 @@ def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, 
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
-        future = pool.submit(_replay_again, work, before, REPLAY_SEEDS[1], stop)
-        work.background["replay_again"] = _Background(future, stop)
+        made: list[ScratchDatabase] = []
+        future = pool.submit(_replay_again, work, before, REPLAY_SEEDS[1], stop, made)
+        work.background["replay_again"] = _Background(future, stop, made)
         pool.shutdown(wait=False)  # the thread ends with its replay
     try:
         database = work.cluster.create_database("replay", copy_of=before)

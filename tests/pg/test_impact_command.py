@@ -1,0 +1,152 @@
+"""`kedge-hasura impact` end to end on the shipped project: git export of the base, two replays, SDL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from graphql import build_schema
+
+from kedge_hasura.graphql.changes import ChangeClass
+
+KEDGE_PROJECT = Path(__file__).resolve().parents[2] / "hasura"
+
+
+@pytest.fixture(autouse=True)
+def _session_server(use_session_server: str) -> None:
+    """Scratch databases on the test session's server."""
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository holding a copy of the shipped project under hasura/, committed on main."""
+    root = tmp_path / "repo"
+    shutil.copytree(KEDGE_PROJECT, root / "hasura")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+def test_print_schema_gives_sdl_with_each_roles_root_fields(run_cli, repo: Path) -> None:
+    sdl = {}
+    for role in ("student", "teacher"):  # admin's SDL is checked through --sdl-dir below
+        result = run_cli("impact", "--print-schema", role, cwd=repo / "hasura")
+        assert result.exit_code == 0, result.stderr
+        sdl[role] = build_schema(result.stdout)  # parses with graphql-core
+    # The shipped permissions: teachers insert quizzes, students only update their own user row.
+    assert "insert_kedge_practice_quizzes" in sdl["teacher"].mutation_type.fields
+    assert "insert_kedge_practice_quizzes" not in sdl["student"].mutation_type.fields
+    assert "update_kedge_practice_users_by_pk" in sdl["student"].mutation_type.fields
+    assert "kedge_practice_users_aggregate" not in sdl["student"].query_type.fields
+    # Students do not see last_login_at; teachers do.
+    assert "last_login_at" not in sdl["student"].type_map["kedge_practice_users"].fields
+    assert "last_login_at" in sdl["teacher"].type_map["kedge_practice_users"].fields
+    unknown = run_cli("impact", "--print-schema", "nobody", cwd=repo / "hasura")
+    assert unknown.exit_code == 2 and "nobody" in unknown.stderr
+
+
+def test_impact_against_the_committed_base_reports_a_planted_change_with_its_cause(
+    run_cli, repo: Path
+) -> None:
+    users = repo / "hasura" / "metadata" / "databases" / "default" / "tables" / "kedge_practice_users.yaml"
+    text = users.read_text()
+    text = text.replace("        - display_name\n        - email\n", "        - display_name\n", 1)
+    users.write_text(
+        text.replace(
+            "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n  - role: teacher",
+            "      filter: {}\n  - role: teacher",
+        )
+    )
+    # A migration drops a column teachers could select, and their permission drops it too.
+    migration = repo / "hasura" / "migrations" / "default" / "1800000000000_drop_last_login"
+    migration.mkdir()
+    (migration / "up.sql").write_text(
+        "-- no longer tracked\nALTER TABLE kedge_practice.users DROP COLUMN last_login_at;\n"
+    )
+    users.write_text(users.read_text().replace("        - last_login_at\n", "", 1))
+    before = _git(repo, "status", "--porcelain")
+    sdl = repo.parent / "sdl"
+    result = run_cli(
+        "--output", "json", "impact", "--base", "main", "--sdl-dir", str(sdl), cwd=repo / "hasura"
+    )
+    assert result.exit_code == 1, result.stderr
+    document = json.loads(result.stdout)
+    roles = {role["role"]: role for role in document["result"]["roles"]}
+    breaking = {c["coordinate"]: c for c in roles["student"]["breaking"]}
+    assert "kedge_practice_users.email: String" in breaking
+    cause = breaking["kedge_practice_users.email: String"]["causes"][0]
+    assert cause["path"] == "metadata/databases/default/tables/kedge_practice_users.yaml"
+    assert cause["line"] == users.read_text().splitlines().index("  - role: student") + 1
+    exposure = roles["student"]["exposure"]
+    assert [(c["code"], c["coordinate"]) for c in exposure] == [
+        ("FILTER_WIDENED", "query_root.kedge_practice_users")
+    ]
+    assert roles["teacher"]["exposure"] == []
+    dropped = {c["coordinate"]: c for c in roles["teacher"]["breaking"]}[
+        "kedge_practice_users.last_login_at: timestamptz"
+    ]
+    assert {(c["path"], c["line"]) for c in dropped["causes"]} == {
+        (
+            "metadata/databases/default/tables/kedge_practice_users.yaml",
+            users.read_text().splitlines().index("  - role: teacher") + 1,
+        ),
+        ("migrations/default/1800000000000_drop_last_login/up.sql", 2),
+    }
+    assert document["result"]["fail_on"] == [ChangeClass.BREAKING.value, ChangeClass.EXPOSURE.value]
+    assert _git(repo, "status", "--porcelain") == before  # nothing written in the user's tree
+    assert sorted(p.relative_to(sdl).as_posix() for p in sdl.rglob("*.graphql")) == [
+        f"{side}/{role}.graphql" for side in ("base", "head") for role in ("admin", "student", "teacher")
+    ]
+    admin = build_schema((sdl / "head" / "admin.graphql").read_text())
+    admin_roots = set(admin.query_type.fields)
+    assert {
+        "kedge_practice_users",
+        "kedge_practice_users_by_pk",
+        "kedge_practice_users_aggregate",
+    } <= admin_roots
+    assert "insert_kedge_practice_quizzes_one" in admin.mutation_type.fields
+    assert "kedge_practice_users_stream" in admin.subscription_type.fields
+    student_type = "type kedge_practice_users {"
+    base_sdl, head_sdl = (
+        build_schema((sdl / side / "student.graphql").read_text()) for side in ("base", "head")
+    )
+    assert "email" in base_sdl.type_map["kedge_practice_users"].fields
+    assert "email" not in head_sdl.type_map["kedge_practice_users"].fields
+    assert student_type in (sdl / "head" / "student.graphql").read_text()
+
+
+def test_check_base_reports_impact_changes_as_findings(run_cli, repo: Path) -> None:
+    users = repo / "hasura" / "metadata" / "databases" / "default" / "tables" / "kedge_practice_users.yaml"
+    text = users.read_text()
+    widened = text.replace(
+        "      filter:\n        id:\n          _eq: X-Hasura-User-Id\n  - role: teacher",
+        "      filter: {}\n  - role: teacher",
+    )
+    assert widened != text
+    users.write_text(widened)
+    result = run_cli("--output", "json", "check", "--base", "main", cwd=repo / "hasura")
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)["result"]
+    impact_findings = [f for f in report["findings"] if f["check"] == "graphql-impact"]
+    assert [(f["code"], f["severity"], f["line"]) for f in impact_findings] == [
+        ("graphql-exposure", "error", widened.splitlines().index("  - role: student") + 1)
+    ]
+    assert impact_findings[0]["message"].startswith("role student: query_root.kedge_practice_users: ")
+    assert {c["name"]: c["status"] for c in report["checks"]}["graphql-impact"] == "failed"
+    # Without --base the check is not part of the report.
+    plain = json.loads(run_cli("--output", "json", "check", cwd=repo / "hasura").stdout)["result"]
+    assert "graphql-impact" not in {c["name"] for c in plain["checks"]}

@@ -1,0 +1,30 @@
+"""`kedge: graphql: experimental_features` in config.yaml (what `impact` derives the schema with)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kedge_hasura.errors import ProjectError
+from kedge_hasura.project.config import load_config
+
+
+def test_experimental_features_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\nkedge:\n  graphql:\n    experimental_features: [hide_stream_fields]\n")
+    assert load_config(path).kedge.graphql.experimental_features == ("hide_stream_fields",)
+
+
+def test_default_is_no_experimental_feature(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\n")
+    assert load_config(path).kedge.graphql.experimental_features == ()
+
+
+def test_an_unknown_feature_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\nkedge:\n  graphql:\n    experimental_features:\n      - hide_steam_fields\n")
+    with pytest.raises(ProjectError, match="unknown experimental feature 'hide_steam_fields'") as caught:
+        load_config(path)
+    assert caught.value.message.startswith(f"{path}:5: ")
