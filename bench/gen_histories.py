@@ -9,6 +9,10 @@ written under --work (default bench/.work/gen/, git-ignored), on ONE scratch ser
            replays, dump, verification); the ratio squash/replay is issue 11's "within 3x"
   oracle   pg_dump --schema-only of both sides and per-table row digests, excluding what squash
            reported as frozen or non-deterministic
+  dry run  `kedge-hasura -o json squash --dry-run` on the history itself, a whole process with its
+           own scratch server (what a user runs; nothing written), --runs times, interleaved with
+           the replay and, with --compare-ref, with the same command of that commit (its src/
+           exported with `git archive`, as diff_bench.py --kedge-ref does); medians
 Prints one markdown row per history and every failure below.
 
 With --suite, the same for every CI case of tests/pg/test_generated_histories.py at its CI size.
@@ -17,6 +21,7 @@ its own transaction), so it is stricter than squash_bench.py's (initdb, server s
 process per file).
 
 Run: .venv/bin/python bench/gen_histories.py [--sizes 500,2000] [--seed 7] [--work DIR] [--suite]
+     [--runs 3] [--compare-ref main]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +44,7 @@ from tests.pg import oracle  # noqa: E402
 from tests.pg.histgen import EVERYTHING, Shape, write_history  # noqa: E402
 
 from benchlib import load_average, machine  # noqa: E402
+from diff_bench import choose_kedge  # noqa: E402
 
 KEDGE = Path(sys.executable).parent / "kedge-hasura"
 
@@ -70,6 +77,30 @@ def suite_shapes() -> dict[str, Shape]:
     return {**{name: shape for name, (shape, _) in CASES.items()}, **NONDETERMINISTIC}
 
 
+Variant = tuple[list[str], dict[str, str] | None, str]  # argv, environment additions, label
+
+
+def _variant(ref: str | None) -> Variant:
+    kedge = choose_kedge(ref)  # one shared object that each call sets up: copy what it says
+    return list(kedge.argv), dict(kedge.env) if kedge.env else None, kedge.label
+
+
+def _dry_run(variant: Variant, project: Path, env: dict[str, str]) -> float:
+    argv, extra, _ = variant
+    run_env = {**env, **({"PYTHONPATH": extra["PYTHONPATH"]} if extra and "PYTHONPATH" in extra else {})}
+    started = time.monotonic()
+    done = subprocess.run(
+        [*argv, "-o", "json", "--project", str(project), "squash", "--dry-run"],
+        capture_output=True,
+        env=run_env,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"squash --dry-run of {project} failed: {done.stderr[-800:]!r}")
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="500,2000")
@@ -77,20 +108,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=REPO / "bench" / ".work" / "gen")
     parser.add_argument("--pg-version", type=int)
     parser.add_argument("--suite", action="store_true", help="the CI cases of the test suite instead")
+    parser.add_argument("--runs", type=int, default=1, help="timed runs of the replay and the dry run")
+    parser.add_argument("--compare-ref", default=None, help="also time this commit's squash --dry-run")
     args = parser.parse_args(argv)
 
     from kedge_hasura import __version__
     from kedge_hasura.pg.binaries import choose_installation
     from kedge_hasura.pg.scratch import ScratchCluster
 
+    variants = {"work tree": _variant(None)}
+    if args.compare_ref:
+        variants[args.compare_ref] = _variant(args.compare_ref)
     installation = choose_installation(pg_version=args.pg_version)
     print(
         f"kedge-hasura {__version__}; PostgreSQL {installation.version}; {machine()}; load {load_average()}"
     )
+    for name, (_, _, label) in variants.items():
+        print(f"dry run {name}: {label}")
     rows, details = [], []
     with ScratchCluster(installation=installation) as cluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HASURA_GRAPHQL_", "KEDGE_"))}
-        env.update(KEDGE_SCRATCH_URL=cluster.conninfo("postgres"), NO_COLOR="1")
+        env["NO_COLOR"] = "1"
+        url_env = {**env, "KEDGE_SCRATCH_URL": cluster.conninfo("postgres")}
         chosen = suite_shapes() if args.suite else shapes([int(s) for s in args.sizes.split(",")], args.seed)
         for name, shape in chosen.items():
             print(f"... {name}", file=sys.stderr, flush=True)
@@ -98,16 +137,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
             history = write_history(root / "original", shape)
             files = [f / "up.sql" for f in history.folders]
-            with cluster.database("gen_replay") as database:
-                started = time.monotonic()
-                oracle.replay_originals(cluster, database.conninfo, files)
-                replay = time.monotonic() - started
-                with __import__("psycopg").connect(database.conninfo) as connection:
-                    tables = connection.execute(
-                        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "WHERE c.relkind IN ('r', 'p')"
-                        " AND n.nspname IN ('public', 'app', 'audit', 'reporting')"
-                    ).fetchone()[0]  # type: ignore[index]
+            replays: list[float] = []
+            dry: dict[str, list[float]] = {variant: [] for variant in variants}
+            tables = 0
+            for run in range(args.runs):
+                with cluster.database("gen_replay") as database:
+                    started = time.monotonic()
+                    oracle.replay_originals(cluster, database.conninfo, files)
+                    replays.append(time.monotonic() - started)
+                    with __import__("psycopg").connect(database.conninfo) as connection:
+                        tables = connection.execute(
+                            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE c.relkind IN ('r', 'p')"
+                            " AND n.nspname IN ('public', 'app', 'audit', 'reporting')"
+                        ).fetchone()[0]  # type: ignore[index]
+                order = list(variants)
+                order = order[run % len(order) :] + order[: run % len(order)]  # rotate every round
+                for variant in order:
+                    dry[variant].append(_dry_run(variants[variant], history.root, env))
             work = root / "work"
             shutil.copytree(history.root, work)
             started = time.monotonic()
@@ -115,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 [str(KEDGE), "-o", "json", "--project", str(work), "squash"],
                 capture_output=True,
                 text=True,
-                env=env,
+                env=url_env,
                 check=False,
             )
             squash = time.monotonic() - started
@@ -132,15 +179,20 @@ def main(argv: list[str] | None = None) -> int:
                 details.append(
                     f"{name}: squash exit {done.returncode}: {error.get('message') or done.stderr[-500:]}"
                 )
-            rows.append((name, len(files), tables, replay, squash, done.returncode, verdict))
-    print("\n| history | migrations | tables | psql replay | squash | squash/replay | squash exit | oracle |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
-    for name, count, tables, replay, squash, code, verdict in rows:
+            replay = statistics.median(replays)
+            medians = {variant: statistics.median(times) for variant, times in dry.items()}
+            rows.append((name, len(files), tables, replay, medians, squash, done.returncode, verdict))
+    heads = "".join(f" dry run ({v}) | ratio |" for v in variants)
+    tail = " squash (scratch URL) | ratio | exit | oracle |"
+    print(f"\n| history | migrations | tables | psql replay |{heads}{tail}")
+    print("|---|---:|---:|---:|" + "---:|---:|" * len(variants) + "---:|---:|---:|---|")
+    for name, count, tables, replay, medians, squash, code, verdict in rows:
+        cells = "".join(f" {m:.2f} s | {m / replay:.1f} |" for m in medians.values())
         print(
-            f"| {name} | {count} | {tables} | {replay:.1f} s | {squash:.1f} s | {squash / replay:.1f}"
+            f"| {name} | {count} | {tables} | {replay:.2f} s |{cells} {squash:.1f} s | {squash / replay:.1f}"
             f" | {code} | {verdict} |"
         )
-    print()
+    print(f"\nmedians of {args.runs} run(s); load at the end {load_average()}")
     for line in details:
         print(f"- {line}")
     return 0

@@ -37,12 +37,16 @@ def _background_calls(monkeypatch: pytest.MonkeyPatch, *, fail: bool) -> list[st
     real = steps._replay_again
 
     def replay_again(
-        work: steps.Work, database: ScratchDatabase, seed: float, stop: threading.Event
+        work: steps.Work,
+        before: ScratchDatabase,
+        seed: float,
+        stop: threading.Event,
+        made: list[ScratchDatabase],
     ) -> ScratchDatabase:
-        calls.append(database.name)
+        calls.append(before.name)  # the thread copies `before` for itself
         if fail:
             raise DatabaseError("the second replay failed beside the first (simulated)")
-        return real(work, database, seed, stop)
+        return real(work, before, seed, stop, made)
 
     monkeypatch.setattr(steps, "_replay_again", replay_again)
     return calls

@@ -83,28 +83,32 @@ END
 # Objects below 16384 are PostgreSQL's own: nothing a migration creates depends on them in a
 # way that matters for dropping. A column depends on its relation implicitly (pg_depend has no
 # row for that), so those edges are added here.
-_QUERY = f"""
-WITH edges AS MATERIALIZED (
+_EDGES = """
+edges AS MATERIALIZED (
   SELECT classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype::text AS deptype
   FROM pg_depend
   WHERE objid >= 16384 AND refobjid >= 16384 AND deptype IN ('n', 'a', 'i', 'e', 'P', 'S')
 ), objects AS MATERIALIZED (
   SELECT classid, objid, objsubid FROM edges
   UNION SELECT refclassid, refobjid, refobjsubid FROM edges
-), everything AS MATERIALIZED (
-  SELECT * FROM edges
-  UNION ALL
-  SELECT classid, objid, objsubid, classid, objid, 0, 'a' FROM objects
-  WHERE classid = 'pg_class'::regclass AND objsubid <> 0
-), named AS MATERIALIZED (
-  SELECT o.classid, o.objid, o.objsubid, ({_DESCRIBE})::text AS name
-  FROM (SELECT classid, objid, objsubid FROM objects
-        UNION SELECT classid, objid, 0 FROM objects WHERE objsubid <> 0) o
-)
-SELECT DISTINCT a.name, b.name, e.deptype
-FROM everything e
-JOIN named a ON a.classid = e.classid AND a.objid = e.objid AND a.objsubid = e.objsubid
-JOIN named b ON b.classid = e.refclassid AND b.objid = e.refobjid AND b.objsubid = e.refobjsubid
+)"""
+
+# The edges and the names come back separately and are joined here: joined in SQL, the planner
+# (on catalogs that a scratch server never analyses, so it expects one row of each) compared
+# every edge with every name: 12 s on a 2,000-migration history, where the two queries take 0.1 s.
+_QUERY_EDGES = f"""
+WITH {_EDGES}
+SELECT classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype FROM edges
+UNION ALL
+SELECT classid, objid, objsubid, classid, objid, 0, 'a' FROM objects
+WHERE classid = 'pg_class'::regclass AND objsubid <> 0
+"""
+
+_QUERY_NAMES = f"""
+WITH {_EDGES}
+SELECT o.classid, o.objid, o.objsubid, ({_DESCRIBE})::text AS name
+FROM (SELECT classid, objid, objsubid FROM objects
+      UNION SELECT classid, objid, 0 FROM objects WHERE objsubid <> 0) o
 """
 
 
@@ -123,12 +127,19 @@ def object_dependencies(conninfo: str) -> list[Dependency]:
             # The planner's cost estimate for the per-object subqueries is far above jit_above_cost,
             # and compiling them takes seconds where running them takes milliseconds.
             connection.execute(b"SET LOCAL jit = off")
-            rows = connection.execute(_QUERY.encode()).fetchall()
+            edges = connection.execute(_QUERY_EDGES.encode()).fetchall()
+            names = {
+                (classid, objid, objsubid): name
+                for classid, objid, objsubid, name in connection.execute(_QUERY_NAMES.encode()).fetchall()
+            }
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot read the dependencies between objects: {str(exc).strip()}") from None
-    dependencies = {
-        Dependency(tuple(json.loads(dependent)), tuple(json.loads(referenced)), str(deptype))
-        for dependent, referenced, deptype in rows
-        if dependent is not None and referenced is not None
-    }
+    dependencies = set()
+    for classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype in edges:
+        dependent = names.get((classid, objid, objsubid))
+        referenced = names.get((refclassid, refobjid, refobjsubid))
+        if dependent is not None and referenced is not None:
+            dependencies.add(
+                Dependency(tuple(json.loads(dependent)), tuple(json.loads(referenced)), str(deptype))
+            )
     return sorted(dependencies)

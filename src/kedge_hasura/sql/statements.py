@@ -18,7 +18,9 @@ boundaries come from libpg_query's scanner instead and the file carries a `synta
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,10 +105,32 @@ def has_no_transaction_marker(text: str) -> bool:
     return first_line.strip() == NO_TRANSACTION_MARKER
 
 
+# Parsed texts by digest: a squash parses the same text more than once (its up.sql for the replay
+# spans and for the statement counts; an original for the replay and for the report), and a
+# 40,000-line up.sql takes a second. ParsedSql is immutable, so sharing one is safe.
+_PARSED: dict[bytes, ParsedSql] = {}
+_PARSED_LOCK = threading.Lock()
+_PARSED_LIMIT = 8192
+
+
 def parse_sql(text: str) -> ParsedSql:
     """Split and classify `text`. Never raises for bad SQL: see `ParsedSql.syntax_error`."""
-    marker = has_no_transaction_marker(text)
     encoded = text.encode("utf-8")
+    digest = hashlib.sha256(encoded).digest()
+    with _PARSED_LOCK:
+        known = _PARSED.get(digest)
+    if known is not None:
+        return known
+    parsed = _parse(text, encoded)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.pop(next(iter(_PARSED)))  # the oldest
+        _PARSED[digest] = parsed
+    return parsed
+
+
+def _parse(text: str, encoded: bytes) -> ParsedSql:
+    marker = has_no_transaction_marker(text)
     positions = _Positions(text, encoded)
     try:
         tree = postgast.parse(text)

@@ -19,8 +19,10 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 
 from pydantic import BaseModel
 
@@ -41,13 +43,13 @@ from kedge_hasura.actions.squash.steps import (
     build_before,
     find_variation,
     replay_range,
-    snapshot,
+    snapshots,
     squash_folder_name,
     transaction_warnings,
 )
 from kedge_hasura.actions.squash.strategies import concat_strategy, dump_strategy
 from kedge_hasura.actions.squash.verify import Verification, verify
-from kedge_hasura.errors import MigrationFailed
+from kedge_hasura.errors import KedgeError, MigrationFailed
 from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project
@@ -115,7 +117,8 @@ def squash(
     """Build, verify and (unless dry-run) write the squashed migration and the archive.
 
     A range with nothing to squash (no migrations, or only the one an earlier squash wrote, see
-    plan.nothing_to_squash) returns NothingToSquash without starting PostgreSQL or writing.
+    plan.nothing_to_squash) returns NothingToSquash without writing; the scratch server, started
+    beside the scan of the project (a second or so each), is stopped unused.
 
     `step` is called with the name of each file-writing step (a seam for interruption tests).
 
@@ -127,9 +130,17 @@ def squash(
     """
     started = time.perf_counter()
     say = progress or (lambda message: None)
-    migrations, selected = select_range(project, request)
-    nothing = nothing_to_squash(migrations, selected, request)
+    starting = _start_beside(cluster)
+    try:
+        migrations, selected = select_range(project, request)
+        nothing = nothing_to_squash(migrations, selected, request)
+        if nothing is None:
+            refuse_orphaning(migrations, selected, request)
+    except BaseException:
+        _stop_unused(starting)  # the project's error comes first; the server's, if any, is moot
+        raise
     if nothing is not None:
+        _stop_unused(starting)
         reason, earlier = nothing
         return NothingToSquash(
             database=migrations.database,
@@ -138,8 +149,7 @@ def squash(
             earlier_archive=migrations.directory / earlier if earlier else None,
             dry_run=request.dry_run,
         )
-    refuse_orphaning(migrations, selected, request)
-    with cluster() as scratch:
+    with _Started(starting.result()) as scratch:
         say(f"started {scratch.describe()}")
         work = Work(
             request=request,
@@ -158,6 +168,45 @@ def squash(
         _write(project, request, result, migrations, selected, hasura_mimic, step)
         result.written = True
     return result
+
+
+def _start_beside(cluster: Callable[[], ScratchCluster]) -> Future[ScratchCluster]:
+    """Start the scratch cluster in a thread: its start-up (copying a data folder, starting the
+    server) is another process's work, and overlaps with the scan of the project."""
+
+    def start() -> ScratchCluster:
+        scratch = cluster()
+        return scratch.__enter__()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-start")
+    try:
+        return pool.submit(start)
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _stop_unused(starting: Future[ScratchCluster]) -> None:
+    """Wait for the start to end, then stop the cluster (a start that failed left nothing)."""
+    try:
+        scratch = starting.result()
+    except KedgeError:  # nothing was started; the caller's outcome stands
+        return
+    scratch.__exit__(None, None, None)
+
+
+class _Started:
+    """A started cluster as a context manager that stops it on exit (it is entered already)."""
+
+    def __init__(self, scratch: ScratchCluster):
+        self._scratch = scratch
+
+    def __enter__(self) -> ScratchCluster:
+        return self._scratch
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._scratch.__exit__(exc_type, exc, tb)
 
 
 def _write(
@@ -222,9 +271,7 @@ def _squash(work: Work) -> SquashResult:
     request, scratch = work.request, work.cluster
     before = build_before(work)
     work.say(f"replaying {len(work.selected)} migrations")
-    replayed = scratch.create_database("replay", copy_of=before)
-    first_new_oid = pg_dump.last_oid(replayed.conninfo)
-    report = replay_range(work, replayed)
+    replayed, first_new_oid, report = replay_range(work, before)
     warnings = [*scratch.preconditions.notes, *transaction_warnings(work.selected)]
     if request.verify:
         variation, variation_notes = find_variation(work, before, replayed)
@@ -238,8 +285,7 @@ def _squash(work: Work) -> SquashResult:
             "the migrations depend on objects they do not create (they must exist wherever the squashed "
             "migration runs): " + ", ".join(outside)
         )
-    final = snapshot(replayed.conninfo, work.scope)
-    start = snapshot(before.conninfo, work.scope)
+    final, start = snapshots(work, replayed, before)
     if request.strategy == "dump":
         built = dump_strategy(work, before, replayed, first_new_oid, frozen, (final, start))
     else:

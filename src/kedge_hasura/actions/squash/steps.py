@@ -14,6 +14,7 @@ Each step returns what it found, notes included, so the caller decides their ord
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from pathlib import Path
 from kedge_hasura.actions.replay import other_database_scripts, precondition_scripts, scripts_for
 from kedge_hasura.actions.squash.plan import Progress, SquashRequest
 from kedge_hasura.errors import KedgeError
+from kedge_hasura.pg import dump as pg_dump
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.replay import ReplayReport, SqlScript, StatementSpan, replay
 from kedge_hasura.pg.scratch import ScratchCluster, ScratchDatabase
@@ -58,6 +60,9 @@ class Work:
     # The second replay while it runs beside the first (see the module docstring); shared by the
     # copies dataclasses.replace makes, and emptied when it is collected.
     background: dict[str, _Background] = field(default_factory=dict, compare=False)
+    # The database the verification applies up.sql to, copied from `before` beside the replays
+    # (see `replay_range`); taken by the first verification, shared like `background`.
+    candidate: dict[str, Future[ScratchDatabase]] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class _Background:
 
     future: Future[ScratchDatabase]
     stop: threading.Event
-    database: ScratchDatabase
+    made: list[ScratchDatabase]  # its database, once the thread has made it
 
 
 class _Stopped(Exception):
@@ -121,12 +126,14 @@ def build_before(work: Work) -> ScratchDatabase:
 
 
 def _replay_again(
-    work: Work, database: ScratchDatabase, seed: float, stop: threading.Event
+    work: Work, before: ScratchDatabase, seed: float, stop: threading.Event, made: list[ScratchDatabase]
 ) -> ScratchDatabase:
     def stop_if_asked(index: int, count: int, script: SqlScript) -> None:
         if stop.is_set():
             raise _Stopped
 
+    database = work.cluster.create_database("replay_again", copy_of=before)
+    made.append(database)
     apply_scripts(work, database, scripts_for(work.selected), progress=stop_if_asked, seed=seed)
     return database
 
@@ -145,25 +152,41 @@ def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | 
             return background.future.result(timeout=0.5 if stop else None)
         except TimeoutError:
             # Still inside a script (a long statement, a pg_sleep): cancel it rather than wait.
-            work.cluster.cancel_queries(background.database)
+            for database in list(background.made):
+                work.cluster.cancel_queries(database)
         except (KedgeError, _Stopped):
             return None
 
 
-def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
-    """Replay the originals on `database` (a fresh copy of the state before the range); with
-    verification, start the second replay beside it (collected by `find_variation`)."""
+def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, int, ReplayReport]:
+    """Replay the originals on a fresh copy of `before` (the state before the range): that
+    database, the first OID the replay could use, and the report.
+
+    With verification, the second replay runs beside it on a copy of its own (collected by
+    `find_variation`), and `before` is copied for the verification meanwhile (`take_candidate`).
+    A copy is mostly file creation (0.25-0.5 s where a file costs a millisecond to create), which
+    overlaps with the replays' work: the copies of the two replays are made at once, the third
+    while they run.
+    """
     total = len(work.selected)
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
-        # `database` is still an untouched copy of `before`, so a copy of it is one too.
-        again = work.cluster.create_database("replay_again", copy_of=database)
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
-        future = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1], stop)
-        work.background["replay_again"] = _Background(future, stop, again)
+        made: list[ScratchDatabase] = []
+        future = pool.submit(_replay_again, work, before, REPLAY_SEEDS[1], stop, made)
+        work.background["replay_again"] = _Background(future, stop, made)
         pool.shutdown(wait=False)  # the thread ends with its replay
     try:
-        return apply_scripts(
+        database = work.cluster.create_database("replay", copy_of=before)
+        if work.request.verify:
+            # Not needed before the replays end, so made while they run (not beside the two
+            # copies they wait for). Nothing connects to `before` until the replay is over, and
+            # this copy is waited for before that (CREATE DATABASE needs its template unused).
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-copy")
+            work.candidate["squashed"] = pool.submit(work.cluster.create_database, "squashed", copy_of=before)
+            pool.shutdown(wait=False)
+        first_new_oid = pg_dump.last_oid(database.conninfo)
+        report = apply_scripts(
             work,
             database,
             scripts_for(work.selected),
@@ -175,6 +198,29 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
     except BaseException:
         _collect_background(work, stop=True)  # a failure or Ctrl-C: end it, not to be used
         raise
+    finally:
+        # Done copying before anything else connects to `before` (or the cluster closes).
+        _settle(work.candidate.get("squashed"))
+    return database, first_new_oid, report
+
+
+def _settle(future: Future[ScratchDatabase] | None) -> None:
+    if future is not None:
+        with contextlib.suppress(KedgeError):  # raised again by take_candidate
+            future.result()
+
+
+def take_candidate(work: Work, before: ScratchDatabase) -> ScratchDatabase:
+    """A fresh copy of `before` for the verification: the one copied beside the replays the first
+    time, a new one after that.
+
+    Raises:
+        DatabaseError: CREATE DATABASE failed.
+    """
+    future = work.candidate.pop("squashed", None)
+    if future is not None:
+        return future.result()
+    return work.cluster.create_database("squashed", copy_of=before)
 
 
 def apply_scripts(
@@ -263,9 +309,13 @@ def read_both(first: PsycopgExecutor, second: PsycopgExecutor, scope: Scope) -> 
         return pending.result(), second_snapshot
 
 
-def snapshot(conninfo: str, scope: Scope) -> Snapshot:
-    with PsycopgExecutor(conninfo, label="a scratch database") as executor:
-        return read_snapshot(executor, scope)
+def snapshots(work: Work, first: ScratchDatabase, second: ScratchDatabase) -> tuple[Snapshot, Snapshot]:
+    """The snapshots of two scratch databases, read at once."""
+    with (
+        PsycopgExecutor(first.conninfo, label="a scratch database") as a,
+        PsycopgExecutor(second.conninfo, label="a scratch database") as b,
+    ):
+        return read_both(a, b, work.scope)
 
 
 def script(work: Work, name: str, sql: str) -> SqlScript:

@@ -5,6 +5,7 @@ Both return the squashed up.sql and down.sql with the notes they make on the way
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
@@ -12,13 +13,13 @@ from kedge_hasura.actions.squash.plan import earlier_squash_of
 from kedge_hasura.actions.squash.roundtrip import VERIFIED_CLAIM, round_trip_entries
 from kedge_hasura.actions.squash.steps import Work, squash_folder_name
 from kedge_hasura.pg import dump as pg_dump
-from kedge_hasura.pg.dependencies import object_dependencies
+from kedge_hasura.pg.dependencies import Dependency, object_dependencies
 from kedge_hasura.pg.scratch import ScratchDatabase
 from kedge_hasura.project.naming import archive_folder_name
 from kedge_hasura.schemadiff.drops import drop_statements
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS
-from kedge_hasura.sql.pgdump import non_idempotent_kinds, parse_dump, render_up, without_baseline
+from kedge_hasura.sql.pgdump import DumpEntry, non_idempotent_kinds, parse_dump, render_up, without_baseline
 from kedge_hasura.sql.statements import created_roles
 
 
@@ -44,13 +45,32 @@ def dump_strategy(
 ) -> SquashedSql:
     """pg_dump of the final state, less what existed before; down.sql drops what up.sql creates."""
     work.say("dumping the final state")
-    notes: list[str] = []
     installation = work.cluster.client_installation()
     options = pg_dump.DumpOptions(
         exclude_schemas=(*HASURA_SCHEMAS, *work.request.exclude_schemas), owners=work.request.owners
     )
-    entries = parse_dump(pg_dump.dump(installation, replayed.conninfo, options))
-    baseline = parse_dump(pg_dump.dump(installation, before.conninfo, options))
+    # The two dumps and the dependency graph at once: each is a server's (or pg_dump's) work.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kedge-dump") as pool:
+        baseline_dump = pool.submit(pg_dump.dump, installation, before.conninfo, options)
+        dependencies = pool.submit(object_dependencies, replayed.conninfo)
+        entries = parse_dump(pg_dump.dump(installation, replayed.conninfo, options))
+        baseline = parse_dump(baseline_dump.result())
+        return _dump_strategy(
+            work, replayed, first_new_oid, frozen, snapshots, entries, baseline, dependencies
+        )
+
+
+def _dump_strategy(
+    work: Work,
+    replayed: ScratchDatabase,
+    first_new_oid: int,
+    frozen: list[str],
+    snapshots: tuple[Snapshot, Snapshot],
+    entries: list[DumpEntry],
+    baseline: list[DumpEntry],
+    dependencies: Future[list[Dependency]],
+) -> SquashedSql:
+    notes: list[str] = []
     entries, changed = without_baseline(entries, baseline)
     if changed:
         notes.append(
@@ -76,7 +96,7 @@ def dump_strategy(
             forms, header=header(work, frozen), idempotent=work.request.idempotent, roles=roles
         )
     final, start = snapshots
-    drops, drop_notes = drop_statements(final, start, object_dependencies(replayed.conninfo))
+    drops, drop_notes = drop_statements(final, start, dependencies.result())
     notes += drop_notes
     down_header = [
         f"Undoes {squash_folder_name(work)}: drops what its up.sql creates, dependents",

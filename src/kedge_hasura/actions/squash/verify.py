@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.squash.equivalence import SquashNotEquivalent
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_only
-from kedge_hasura.actions.squash.steps import Work, apply_scripts, read_both, script
+from kedge_hasura.actions.squash.steps import Work, apply_scripts, read_both, script, take_candidate
 from kedge_hasura.findings import Severity
 from kedge_hasura.pg.catalog import PsycopgExecutor
 from kedge_hasura.pg.scratch import ScratchDatabase
@@ -44,7 +44,7 @@ def verify(
     frozen: list[str],
 ) -> tuple[Verification, float]:
     work.say("verifying: applying the squashed migration on a fresh copy")
-    candidate = work.cluster.create_database("squashed", copy_of=before)
+    candidate = take_candidate(work, before)
     started = time.perf_counter()
     apply_scripts(work, candidate, [script(work, "up.sql", up_sql)])
     seconds = time.perf_counter() - started
