@@ -230,3 +230,24 @@ def test_a_rollback_refused_before_any_write_still_exits_3(
     assert run.exit_code == 3, run
     assert exists(hasura_double, "public.beta")
     assert versions(hasura_double) == {ALPHA: False, BETA: False}
+
+
+def test_a_first_deploy_works_on_a_server_that_hides_error_details(
+    start_double,  # type: ignore[no-untyped-def]
+    run_cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    use_session_server: str,
+) -> None:
+    """No ledger yet is told by SQLSTATE 42P01/3F000 where `internal` is shown, and by asking
+    the catalog where it is hidden (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false, contract §2.6)."""
+    double = start_double(hide_internal_errors=True)
+    project = write_project(
+        tmp_path / "hidden", [(ALPHA, "alpha", "CREATE TABLE public.alpha (id integer PRIMARY KEY);\n", None)]
+    )
+    hidden = Cli(run_cli, double)
+
+    run = hidden.deploy(project, "--skip-metadata")
+
+    assert run.exit_code == 0, run
+    assert versions(double) == {ALPHA: False} and ledger_versions(double) == [ALPHA]
+    assert not hidden.secrets_leaked()
