@@ -31,10 +31,11 @@ Where it differs from a real server (do not rely on these behaving like Hasura):
   other tracked tables that depend on a dropped table or column are a `dependency-error` that
   rolls back (with `cascade`: purged), and dropped tracked tables are untracked; after the
   COMMIT, new inconsistent objects fail the call with 400 `unexpected` "cannot continue due to
-  new inconsistent metadata" while the SQL stays committed and metadata stays as it was. Not
-  modelled: renames (Hasura follows tables and columns by OID and renames them in metadata; the
-  double leaves the old name, which then fails after the commit), column type changes
-  (Hasura: dependency-error), functions and computed fields, event-trigger SQL triggers.
+  new inconsistent metadata" while the SQL stays committed and metadata stays as it was. Tables
+  are followed by OID and columns by attnum, so renames are renamed in metadata, except inside
+  permission filters and checks (Hasura renames those too). Not modelled: column type changes
+  (Hasura: dependency-error when a permission uses the column), functions and computed fields,
+  event-trigger SQL triggers.
 - reload_metadata is STRICTER than Hasura on purpose: a request that leaves out any of
   `reload_remote_schemas`, `reload_sources`, `recreate_event_triggers`, `reload_data_connectors`
   gets 400 parse-failed, because their defaults changed across versions (facts §2(d)); a real
@@ -57,10 +58,10 @@ Where it differs from a real server (do not rely on these behaving like Hasura):
 Each behaviour above that our results depend on is pinned in the live suite, so a run with
 KEDGE_TEST_HASURA_URL checks it against a real server: tests/hasura_e2e/test_behaviour.py
 (run_sql, bulk, catalog state, inconsistency kinds) and test_behaviour_server_side.py (the
-metadata check's two phases, pgcrypto, reload_metadata's arguments). The parts a live server
-cannot be made to show (a source without pgcrypto, the strict reload) are tested on the double
-alone there. Not live-tested: renames, type changes, warnings, event triggers, hidden
-`internal` (each needs a server configured for it).
+metadata check's two phases, renames, READ COMMITTED, pgcrypto, reload_metadata's arguments).
+The parts a live server cannot be made to show (a source without pgcrypto, the strict reload)
+are tested on the double alone there. Not live-tested: type changes, renames inside filters,
+warnings, event triggers, hidden `internal`, a lost source (each needs a server set up for it).
 
 Start it on its own with `python -m tests.hasura_double --port 8089` (see __main__.py), or in
 tests with the `hasura_double` fixture (tests/hasura_e2e/conftest.py).

@@ -16,7 +16,7 @@ from typing import Any
 
 from .catalog import CatalogStore, install_pgcrypto
 from .consistency import Catalog, find_inconsistencies, table_key
-from .metadata_check import SchemaChange, after_commit_error, apply_change, new_inconsistencies
+from .metadata_check import SchemaChange, Shape, after_commit_error, apply_change, new_inconsistencies
 from .qerr import QErr, not_exists, parse_failed
 from .sql import RunSQLArgs, Session, run_sql
 
@@ -118,10 +118,14 @@ class HasuraAPI:
             metadata = copy.deepcopy(self.store.metadata()[0])
             source = next((s for s in metadata.get("sources") or [] if s.get("name") == args.source), None)
             tracked = [table_key(entry.get("table")) for entry in (source or {}).get("tables") or []]
-            before = Catalog.read(conninfo)
+            snapshot = Session(conninfo)
+            try:
+                before = Shape.read(snapshot)
+            finally:
+                snapshot.close()
 
             def check(session: Session) -> None:
-                change = SchemaChange.between(tracked, before, Catalog.read_in(session))
+                change = SchemaChange.between(tracked, before, Shape.read(session))
                 if source is not None:
                     apply_change(source, change, cascade=args.cascade)
 

@@ -13,8 +13,10 @@ Two phases, with the commit between them:
    `unexpected` "cannot continue due to new inconsistent metadata" (`internal`: the new objects).
    The SQL stays committed; metadata and the schema cache stay as they were before the call.
 
-Not modelled (written in the package docstring): renames (Hasura follows tables and columns by
-OID and attnum and renames them in metadata), functions and computed fields, column type changes.
+Tables are followed by OID and columns by attnum, as Hasura does, so a rename is renamed in
+metadata (in permissions' column lists and relationships; not inside permission filters and
+checks, which the double does not read). Not modelled (written in the package docstring):
+functions and computed fields, column type changes.
 """
 
 from __future__ import annotations
@@ -22,31 +24,70 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .consistency import Catalog, Table, table_key
+from .consistency import Table, table_key
 from .qerr import QErr
+from .sql import Session
 
 _PERMISSION_KINDS = ("insert", "select", "update", "delete")
 
 
+_SHAPE = """
+SELECT c.oid::text, n.nspname, c.relname, a.attnum::text, a.attname
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
+"""
+
+
+@dataclass
+class Shape:
+    """Relations by OID and their columns by attnum: what Hasura's OID diff compares, so that a
+    rename is a rename, not a drop and an add."""
+
+    names: dict[str, Table] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session) -> Shape:
+        shape = cls()
+        for oid, schema, name, attnum, column in session.query(_SHAPE):
+            shape.names[oid or ""] = (schema or "", name or "")
+            if attnum is not None:
+                shape.columns.setdefault(oid or "", {})[attnum] = column or ""
+        return shape
+
+    def oid_of(self, table: Table) -> str | None:
+        return next((oid for oid, name in self.names.items() if name == table), None)
+
+
 @dataclass
 class SchemaChange:
-    """What one run_sql's text dropped among the tracked tables of a source."""
+    """What one run_sql's text dropped or renamed among the tracked tables of a source (by the
+    names they had before the SQL)."""
 
     dropped_tables: set[Table] = field(default_factory=set)
     dropped_columns: dict[Table, set[str]] = field(default_factory=dict)
+    renamed_tables: dict[Table, Table] = field(default_factory=dict)
+    renamed_columns: dict[Table, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def between(cls, tracked: list[Table], before: Catalog, after: Catalog) -> SchemaChange:
+    def between(cls, tracked: list[Table], before: Shape, after: Shape) -> SchemaChange:
         change = cls()
         for table in tracked:
-            if table not in before.columns:
+            oid = before.oid_of(table)
+            if oid is None:
                 continue  # missing before the SQL: already inconsistent, not this call's doing
-            if table not in after.columns:
+            if oid not in after.names:
                 change.dropped_tables.add(table)
                 continue
-            gone = before.columns[table] - after.columns[table]
-            if gone:
-                change.dropped_columns[table] = gone
+            if after.names[oid] != table:
+                change.renamed_tables[table] = after.names[oid]
+            now = after.columns.get(oid, {})
+            for attnum, column in before.columns.get(oid, {}).items():
+                if attnum not in now:
+                    change.dropped_columns.setdefault(table, set()).add(column)
+                elif now[attnum] != column:
+                    change.renamed_columns.setdefault(table, {})[column] = now[attnum]
         return change
 
     def _dropped(self, table: Table, columns: list[Any]) -> bool:
@@ -99,6 +140,51 @@ def apply_change(source: dict[str, Any], change: SchemaChange, *, cascade: bool)
         entry[key] = [item for item in entry[key] if not _names(entry, key, item, name)]
     dropped = change.dropped_tables
     source["tables"] = [e for e in source.get("tables") or [] if table_key(e.get("table")) not in dropped]
+    for entry in source["tables"]:
+        _rename_in(entry, change)
+
+
+def _rename_in(entry: dict[str, Any], change: SchemaChange) -> None:
+    """Renames into one table entry, as Hasura's renameTableInMetadata / renameColumnInMetadata
+    do (not inside permission filters and checks: the double does not read those)."""
+    own = table_key(entry.get("table"))
+    columns = change.renamed_columns.get(own, {})
+    for kind in _PERMISSION_KINDS:
+        for permission in entry.get(f"{kind}_permissions") or []:
+            body = permission.get("permission") or {}
+            if isinstance(body.get("columns"), list):
+                body["columns"] = [columns.get(c, c) for c in body["columns"]]
+    for kind in ("object", "array"):
+        for relationship in entry.get(f"{kind}_relationships") or []:
+            using = relationship.get("using") or {}
+            manual = using.get("manual_configuration")
+            if isinstance(manual, dict):
+                remote = table_key(manual.get("remote_table"))
+                theirs = change.renamed_columns.get(remote, {})
+                mapping = manual.get("column_mapping") or {}
+                manual["column_mapping"] = {columns.get(k, k): theirs.get(v, v) for k, v in mapping.items()}
+                if remote in change.renamed_tables:
+                    manual["remote_table"] = _named(change.renamed_tables[remote])
+            on = using.get("foreign_key_constraint_on")
+            if isinstance(on, str):
+                using["foreign_key_constraint_on"] = columns.get(on, on)
+            elif isinstance(on, list):
+                using["foreign_key_constraint_on"] = [columns.get(c, c) for c in on]
+            elif isinstance(on, dict):
+                remote = table_key(on.get("table"))
+                theirs = change.renamed_columns.get(remote, {})
+                if "columns" in on:
+                    on["columns"] = [theirs.get(c, c) for c in on["columns"]]
+                if "column" in on:
+                    on["column"] = theirs.get(on["column"], on["column"])
+                if remote in change.renamed_tables:
+                    on["table"] = _named(change.renamed_tables[remote])
+    if own in change.renamed_tables:
+        entry["table"] = _named(change.renamed_tables[own])
+
+
+def _named(table: Table) -> dict[str, str]:
+    return {"name": table[1], "schema": table[0]}
 
 
 def new_inconsistencies(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -144,6 +144,27 @@ def test_dropping_a_tracked_table_nothing_else_uses_untracks_it(hasura: HasuraCl
     assert [e["table"]["name"] for e in _tables(hasura, authors)] == ["author", "article"]
 
 
+def test_renames_are_followed_into_metadata(hasura: HasuraClient, authors: str) -> None:
+    """Hasura follows tables by OID and columns by position through a checked run_sql and renames
+    them in metadata: a rename is neither a dropped column (dependency-error) nor an error."""
+    hasura.run_sql(
+        f"ALTER TABLE {authors}.author RENAME COLUMN name TO full_name;\n"
+        f"ALTER TABLE {authors}.article RENAME TO post;",
+        check_metadata_consistency=True,
+    )
+    tables = {e["table"]["name"]: e for e in _tables(hasura, authors)}
+    assert sorted(tables) == ["author", "post"]
+    assert tables["author"]["select_permissions"][0]["permission"]["columns"] == ["id", "full_name"]
+    using = tables["author"]["array_relationships"][0]["using"]["foreign_key_constraint_on"]
+    assert using["table"] == {"schema": authors, "name": "post"}
+    assert hasura.get_inconsistent_metadata().is_consistent
+
+
+def test_run_sql_runs_at_read_committed(hasura: HasuraClient) -> None:
+    rows = hasura.run_sql("SELECT current_setting('transaction_isolation')", read_only=True).rows
+    assert rows == [["read committed"]]
+
+
 def test_the_metadata_database_has_pgcrypto(hasura: HasuraClient) -> None:
     """Hasura creates pgcrypto where it keeps its catalogue; the default source is often that
     database (the double's always is). Squash issue item 8: other databases may lack it."""
