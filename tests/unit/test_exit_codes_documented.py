@@ -42,3 +42,5 @@ def test_a_failure_after_changes_exits_5_and_keeps_its_cause() -> None:
     assert error.details["cause"] == "MigrationFailed" and error.details["sqlstate"] == "23505"
     assert error.details["committed"] == {"default": [1]}
     assert FailedAfterChanges(None, changes={}).message.startswith("interrupted")
+    # state mark-*/prune list what they wrote, not deploy's committed/recorded/pending
+    assert FailedAfterChanges(None, changes={}, listed="what changed").message.endswith("see what changed below)")

@@ -103,4 +103,4 @@ class Writes:
             if unknown:
                 changes["last write"] = "unknown: its answer was lost"
             hint = f"`{rerun}` again finishes it (it is safe to repeat)"
-            raise FailedAfterChanges(cause, changes=changes, hint=hint) from exc
+            raise FailedAfterChanges(cause, changes=changes, hint=hint, listed="what changed") from exc
