@@ -43,4 +43,5 @@ def test_a_failure_after_changes_exits_5_and_keeps_its_cause() -> None:
     assert error.details["committed"] == {"default": [1]}
     assert FailedAfterChanges(None, changes={}).message.startswith("interrupted")
     # state mark-*/prune list what they wrote, not deploy's committed/recorded/pending
-    assert FailedAfterChanges(None, changes={}, listed="what changed").message.endswith("see what changed below)")
+    listed = FailedAfterChanges(None, changes={}, listed="what changed")
+    assert listed.message.endswith("see what changed below)")
