@@ -9,7 +9,8 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     ├── ProjectError                   config.yaml, the migrations folder or metadata is unusable
     ├── ToolError                      PostgreSQL binaries missing or unusable
     ├── DatabaseError                  a PostgreSQL server failed or refused
-    │   └── MigrationFailed            a migration's SQL failed (file, line, SQLSTATE)
+    │   ├── MigrationFailed            a migration's SQL failed (file, line, SQLSTATE)
+    │   └── SeedFailed                 a seed file's SQL failed on the server (file, line, SQLSTATE)
     ├── HasuraError                    the Hasura API failed or refused
     │   ├── HasuraUnreachable          no answer: DNS, refused, TLS, timeout, reset (says if it may have run)
     │   ├── HasuraBadResponse          an answer that is not Hasura's (proxy HTML, 413, empty, bad JSON)
@@ -20,6 +21,7 @@ and found problems is not an error: it returns a result with `ok=False` and the 
     │       ├── HasuraPostgresError    postgres-error: SQLSTATE, message, hint, detail, statement
     │       └── HasuraInconsistentMetadata  (hasura.models) the result would be inconsistent
     ├── FailedAfterChanges     exit 5  failed after committing or recording something on the server
+    ├── Interrupted            exit 130 Ctrl-C, nothing changed (exit 5 when it says what changed)
     ├── SquashNotEquivalent            (actions.squash.equivalence) a difference; nothing was written
     └── ManifestError                  an archive manifest is unreadable
 """
@@ -141,6 +143,35 @@ class MigrationFailed(DatabaseError):
         self.sqlstate = sqlstate
         self.pg_message = pg_message
         self.statement_excerpt = statement_excerpt
+
+
+class SeedFailed(DatabaseError):
+    """A seed file's SQL failed on the server; names the file, the line, the SQLSTATE and the message."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        database: str,
+        path: Path,
+        line: int | None,
+        sqlstate: str | None,
+        pg_message: str,
+        statement_excerpt: str | None = None,
+        hint: str | None = None,
+    ):
+        facts: dict[str, Any] = {
+            "database": database,
+            "seed": str(path),
+            "line": line,
+            "sqlstate": sqlstate,
+            "postgres_message": pg_message,
+            "statement": statement_excerpt,
+        }
+        super().__init__(message, hint=hint, details=_known(facts, None))
+        self.database = database
+        self.path = path
+        self.line = line
 
 
 class HasuraError(KedgeError):
@@ -276,6 +307,15 @@ class DeployInProgress(KedgeError):
 
 class ManifestError(KedgeError):
     """An archive manifest is missing, unreadable, or unsafe (paths escaping the migrations folder)."""
+
+
+class Interrupted(KedgeError):
+    """Ctrl-C: what was interrupted, and what it changed. Exit 130 when nothing changed; 5
+    (`changed`) when the project or the server was left changed, each change listed in details."""
+
+    def __init__(self, message: str, *, changed: bool, hint: str | None = None, details: dict[str, Any]):
+        super().__init__(message, hint=hint, details=details)
+        self.exit_code = ExitCode.CHANGED if changed else ExitCode.INTERRUPTED
 
 
 class FailedAfterChanges(KedgeError):

@@ -94,6 +94,7 @@ class Settings(BaseModel):
     certificate_authority: Path | None = None
     api_paths: dict[str, str] = {}
     origin: dict[str, str] = {}
+    origin_variable: dict[str, str] = {}  # setting → the environment variable that supplied it
     notices: tuple[str, ...] = ()  # things the CLI should tell the user (on stderr) about these values
 
     @model_validator(mode="before")
@@ -156,11 +157,13 @@ class SettingsLayer:
 
     label: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    variables: Mapping[str, str] = field(default_factory=dict)  # setting → variable (env layers)
 
 
 def layer_from_environment(label: str, environ: Mapping[str, str]) -> SettingsLayer:
     """Pick our settings out of an environment mapping (the process's, or a parsed `.env`)."""
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for name, variables in ENVIRONMENT_VARIABLES.items():
         for variable in variables:
             if variable not in environ:
@@ -172,8 +175,9 @@ def layer_from_environment(label: str, environ: Mapping[str, str]) -> SettingsLa
                 values[name] = True
             else:
                 values[name] = environ[variable]
+            sources[name] = variable
             break
-    return SettingsLayer(label=label, values=values)
+    return SettingsLayer(label=label, values=values, variables=sources)
 
 
 def resolve_settings(layers: list[SettingsLayer]) -> Settings:
@@ -184,14 +188,17 @@ def resolve_settings(layers: list[SettingsLayer]) -> Settings:
     """
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    variables: dict[str, str] = {}
     for layer in layers:
         for name, value in layer.values.items():
             if value is None or name in merged:
                 continue
             merged[name] = value
             origin[name] = layer.label
+            if name in layer.variables:
+                variables[name] = layer.variables[name]
     try:
-        return Settings(**merged, origin=origin)
+        return Settings(**merged, origin=origin, origin_variable=variables)
     except ValidationError as exc:
         problem = exc.errors()[0]
         name = str(problem["loc"][0]) if problem["loc"] else "?"
@@ -201,6 +208,67 @@ def resolve_settings(layers: list[SettingsLayer]) -> Settings:
             f"invalid value for {name} (from {source}): {message}",
             hint=_hint_for(name),
         ) from None
+
+
+class SettingSource(BaseModel):
+    """One setting of `status -v`: its value (secrets masked) and where it came from."""
+
+    name: str
+    value: str  # `***` for a secret that is set; URLs with their password masked, host visible
+    source: str  # command line, environment, .env (or the --envfile path), config.yaml, default
+    variable: str | None = None  # the environment variable, for environment and .env sources
+
+
+class SettingsReport(BaseModel):
+    """Which files supplied which settings (`status -v`)."""
+
+    files: dict[str, str]  # source label → the file read, or "not found"
+    settings: list[SettingSource]
+
+
+# The settings `status -v` lists, in the order of the README's table.
+_LISTED = (
+    "project_dir", "endpoint", "admin_secret", "database", "output", "no_color", "scratch_url",
+    "pg_version", "pg_bindir", "hasura_preconditions", "timeout", "insecure_skip_tls_verify",
+    "certificate_authority",
+)  # fmt: skip
+
+
+def settings_report(settings: Settings, *, files: Mapping[str, str], project: str | None) -> SettingsReport:
+    """Each setting's masked value and its source; `files` names the files behind the labels,
+    `project` the project folder found (when no option or variable named it)."""
+    rows = []
+    for name in _LISTED:
+        if name == "project_dir" and settings.project_dir is None and project is not None:
+            rows.append(SettingSource(name=name, value=project, source="found from the current folder"))
+            continue
+        rows.append(
+            SettingSource(
+                name=name,
+                value=_shown(name, getattr(settings, name)),
+                source=settings.origin.get(name, "default"),
+                variable=settings.origin_variable.get(name),
+            )
+        )
+    return SettingsReport(files=dict(files), settings=rows)
+
+
+def _shown(name: str, value: Any) -> str:
+    """A setting's value as `status -v` prints it: secrets masked, URLs with their host."""
+    if value is None:
+        return "-"
+    if name == "admin_secret":
+        return "***"  # whatever it looks like: never a part of it
+    if isinstance(value, SecretStr):  # a database URL or conninfo: its password masked
+        secret = value.get_secret_value()
+        return redact_url(secret) if "://" in secret else redact(secret)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return redact_url(str(value)) if "://" in str(value) else str(value)
 
 
 LINE_BREAK_NOTICE = (

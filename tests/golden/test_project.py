@@ -29,6 +29,43 @@ def test_status_of_the_shipped_project(
     golden.check(f"status/{case}", run_kedge(*args, "status", cwd=shipped))
 
 
+# `status -v` says which source supplied each setting: the project's `.env` (or --envfile), the
+# environment, the command line, config.yaml, defaults; secrets masked (a one-letter admin secret
+# too), a database URL's password masked with its host kept.
+DOTENV = (
+    "KEDGE_DATABASE=default\n"
+    "KEDGE_SCRATCH_URL=postgresql://kedge:pw-in-dotenv@db.example.com:5432/postgres\n"
+    "HASURA_GRAPHQL_ENDPOINT=http://hasura.internal:8080\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "files"),
+    [
+        ("settings-sources", ("-v", "status", "--timeout", "30"), {".env": DOTENV}),
+        ("settings-sources-json", ("-v", "-o", "json", "status"), {".env": DOTENV}),
+        (
+            "settings-envfile",
+            ("-v", "--envfile", "ci.env", "status"),
+            {".env": "KEDGE_DATABASE=ignored\n", "ci.env": "KEDGE_PG_VERSION=15\n"},
+        ),
+        ("dotenv-output-json", ("status",), {".env": "KEDGE_OUTPUT=json\n"}),
+    ],
+    ids=["sources", "sources-json", "envfile", "dotenv-output"],
+)
+def test_status_says_where_settings_come_from(
+    golden: Golden, tmp_path: Path, case: str, args: tuple[str, ...], files: dict[str, str]
+) -> None:
+    shutil.copytree(SHIPPED, tmp_path / "hasura")
+    for name, text in files.items():
+        (tmp_path / "hasura" / name).write_text(text, encoding="utf-8")
+
+    run = run_kedge(*args, cwd=tmp_path, env={"HASURA_GRAPHQL_ADMIN_SECRET": "a"})
+
+    assert "pw-in-dotenv" not in run.stdout + run.stderr
+    golden.check(f"status/{case}", run)
+
+
 @pytest.mark.parametrize(
     ("case", "args"),
     [
@@ -83,6 +120,8 @@ def test_help(golden: Golden, tmp_path: Path, case: str, args: tuple[str, ...]) 
         ("unknown-option-json", ("-o", "json", "status", "--bogus")),
         ("unknown-command", ("stauts",)),
         ("bad-choice", ("-o", "yaml", "status")),
+        ("check-unknown-database", ("check", "--database", "nosuch")),
+        ("check-unknown-database-json", ("-o", "json", "check", "--database", "nosuch")),
     ],
 )
 def test_usage_errors(golden: Golden, shipped: Path, case: str, args: tuple[str, ...]) -> None:

@@ -23,6 +23,8 @@ Where it differs from a real server (do not rely on these behaving like Hasura):
 - No GraphQL, no remote schemas, actions, event triggers, functions, computed fields, remote
   relationships, cron triggers or data connectors; metadata sections other than `sources` are
   stored and returned but never checked.
+  So the seeds of `deploy --with-seeds` (plain run_sql, after the metadata) never create events
+  here, where on a real server a seeded table with an event trigger queues one event per row.
 - Inconsistency checks cover only: missing tables/views, relationships naming a missing table,
   column or foreign key (or an untracked remote table), permissions for role `admin` or naming a
   missing column. Filters, checks, presets and computed fields are not checked; `name`/`reason`

@@ -22,6 +22,7 @@ from kedge_hasura.settings import (
     redact,
     redact_url,
     resolve_settings,
+    settings_report,
 )
 
 BuildTree = Callable[..., Path]  # fixture make_project (tests/unit/conftest.py)
@@ -423,3 +424,69 @@ def test_a_bad_secret_is_a_usage_error_naming_its_source() -> None:
     with pytest.raises(UsageError, match=r"admin_secret \(from \.env\): the admin secret holds") as caught:
         resolve_settings([SettingsLayer(".env", {"admin_secret": "abc\u00e9-secret"})])
     assert "abc" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("layers", "name", "shown"),
+    [
+        ({"admin_secret": "a"}, "admin_secret", "***"),
+        ({"admin_secret": "http://u:p@host"}, "admin_secret", "***"),
+        ({"scratch_url": "postgresql://kedge:pa%40ss@db.example.com:5432/x"}, "scratch_url",
+         "postgresql://kedge:***@db.example.com:5432/x"),
+        ({"scratch_url": "host=db.example.com password=hunter2 user=k"}, "scratch_url",
+         "host=db.example.com password=*** user=k"),
+        ({"endpoint": "https://h.example.com/?admin_secret=abc"}, "endpoint",
+         "https://h.example.com/?admin_secret=***"),
+        ({}, "admin_secret", "-"),
+    ],
+    ids=["one-letter-secret", "url-like-secret", "url-password", "conninfo-password", "endpoint-parameter",
+         "unset"],
+)  # fmt: skip
+def test_settings_report_masks_secrets_and_keeps_hosts(layers: dict[str, str], name: str, shown: str) -> None:
+    settings = resolve_settings([SettingsLayer(".env", layers)])
+
+    report = settings_report(settings, files={}, project=None)
+
+    (row,) = [row for row in report.settings if row.name == name]
+    assert row.value == shown
+    assert row.source == (".env" if layers else "default")
+
+
+def test_settings_report_names_the_variable_and_the_winning_layer() -> None:
+    environment = layer_from_environment("environment", {"KEDGE_DATABASE": "env_db", "NO_COLOR": "1"})
+    dotenv = layer_from_environment(".env", {"KEDGE_DATABASE": "dotenv_db", "KEDGE_TIMEOUT": "5"})
+    settings = resolve_settings([SettingsLayer("command line", {"timeout": 9}), environment, dotenv])
+
+    rows = {row.name: row for row in settings_report(settings, files={}, project="/p").settings}
+
+    assert (rows["database"].value, rows["database"].source, rows["database"].variable) == (
+        "env_db", "environment", "KEDGE_DATABASE",
+    )  # fmt: skip
+    assert (rows["timeout"].value, rows["timeout"].source, rows["timeout"].variable) == (
+        "9",
+        "command line",
+        None,
+    )
+    assert (rows["no_color"].source, rows["no_color"].variable) == ("environment", "NO_COLOR")
+    assert (rows["project_dir"].value, rows["project_dir"].source) == ("/p", "found from the current folder")
+
+
+@pytest.mark.parametrize(
+    ("dotenv", "environ", "fmt", "no_color"),
+    [
+        ("KEDGE_OUTPUT=json\nNO_COLOR=1\n", {}, OutputFormat.JSON, True),
+        ("KEDGE_OUTPUT=json\n", {"KEDGE_OUTPUT": "text"}, OutputFormat.TEXT, False),
+        ("", {}, OutputFormat.TEXT, False),
+    ],
+    ids=["dotenv-honoured", "environment-wins", "neither"],
+)
+def test_output_and_no_color_in_dotenv_apply_once_settings_resolve(
+    make_project: BuildTree, dotenv: str, environ: dict[str, str], fmt: OutputFormat, no_color: bool
+) -> None:
+    root = make_project({"config.yaml": "version: 3\n", ".env": dotenv})
+    context = AppContext.create(GlobalOptions(project_dir=root), environ=environ)
+
+    context.settings()
+
+    assert context.output.format is fmt
+    assert context.output.out.no_color is no_color and context.output.err.no_color is no_color

@@ -12,6 +12,7 @@ from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import Migration, SqlFile
 from kedge_hasura.project.seeds import Seed
+from kedge_hasura.settings import SettingsReport
 from kedge_hasura.sql.statements import has_no_transaction_marker
 
 
@@ -41,6 +42,7 @@ class SeedStatus(BaseModel):
     """A seed file (`hasura seed apply` runs them in this order, after the migrations)."""
 
     path: Path
+    name: str  # the path inside the seeds folder, as `hasura seed apply` walks it
     statements: int | None  # None: too large to parse for a status (MAX_ANALYSED_SQL_BYTES)
     sha256: str
 
@@ -62,6 +64,7 @@ class StatusReport(BaseModel):
     layout: str
     databases: list[DatabaseStatus]
     findings: list[Finding]
+    settings: SettingsReport | None = None  # with -v: which files supplied which settings
 
     @property
     def ok(self) -> bool:
@@ -84,7 +87,9 @@ def migration_status(migration: Migration) -> MigrationStatus:
 
 
 def seed_status(seed: Seed) -> SeedStatus:
-    return SeedStatus(path=seed.path, statements=_statement_count(seed.file), sha256=seed.file.sha256)
+    return SeedStatus(
+        path=seed.path, name=seed.name, statements=_statement_count(seed.file), sha256=seed.file.sha256
+    )
 
 
 def _statement_count(sql: SqlFile | None) -> int | None:

@@ -17,7 +17,7 @@ import typer
 
 from kedge_hasura import __version__
 from kedge_hasura.cli.context import AppContext, GlobalOptions
-from kedge_hasura.errors import ExitCode, KedgeError, UsageError
+from kedge_hasura.errors import ExitCode, FailedAfterChanges, KedgeError, UsageError
 from kedge_hasura.render.output import Output
 from kedge_hasura.settings import OutputFormat, Verbosity
 
@@ -341,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         options = _global_options(command)
         arguments = hoist_global_options(arguments, options, command_options(command, arguments, options))
         result = command.main(args=arguments, prog_name="kedge-hasura", standalone_mode=False, obj=state)
+        if result == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into this code (no command returns it)
+            return _interrupted(state)
         return int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:
         return exc.exit_code
@@ -348,9 +350,15 @@ def main(argv: list[str] | None = None) -> int:
         # Typer's own (vendored click) parsing errors: unknown option, bad value, missing argument.
         return _report_usage_error(exc, arguments, state)
     except (typer.Abort, KeyboardInterrupt):
-        sys.stderr.write("\ninterrupted\n")
-        return ExitCode.INTERRUPTED
+        return _interrupted(state)
     except KedgeError as exc:
+        if isinstance(exc, FailedAfterChanges) and exc.cause is None and state.context is not None:
+            during = state.context.output.interrupted_during  # a deploy interrupted after a write
+            if during:
+                exc.message = (
+                    f"interrupted while {during[:1].lower()}{during[1:]}"
+                    + exc.message.removeprefix("interrupted")
+                )
         if state.context is not None:
             state.context.output.error(state.context.command, exc)
         else:  # before the root callback ran (an option after the command lacks its value)
@@ -364,6 +372,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
         return ExitCode.INTERNAL
+
+
+def _interrupted(state: _State) -> int:
+    """Ctrl-C: say what was interrupted and what it changed (errors.Interrupted); 130 or 5."""
+    if state.context is None:
+        sys.stderr.write("\ninterrupted before the command started; nothing was changed\n")
+        return ExitCode.INTERRUPTED
+    interrupted = state.context.interruption()
+    if state.context.output.err.is_terminal:
+        state.context.output.err.print()  # after the terminal's `^C`
+    state.context.output.error(state.context.command, interrupted)
+    return interrupted.exit_code
 
 
 def _report_usage_error(exc: Exception, arguments: list[str], state: _State) -> int:

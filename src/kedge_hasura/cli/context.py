@@ -8,21 +8,25 @@ Hasura client) on first use, so a command that needs neither never looks for a p
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge_hasura.errors import ExitCode, FailedAfterChanges, ProjectError, UsageError
+from kedge_hasura.errors import ExitCode, FailedAfterChanges, Interrupted, ProjectError, UsageError
+from kedge_hasura.project.fingerprint import Fingerprint, changes, fingerprint
 from kedge_hasura.render.output import Output, R
 from kedge_hasura.settings import (
     ENVIRONMENT_VARIABLES,
     OutputFormat,
     Settings,
     SettingsLayer,
+    SettingsReport,
     Verbosity,
     layer_from_environment,
     resolve_settings,
+    settings_report,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 
 # Commands whose result lists config.yaml's findings; the others warn about them on stderr.
 _REPORT_CONFIG_FINDINGS = {"status", "check"}
+# Commands that may write into the project (deploy: --track-untracked writes table files); an
+# interruption compares the tree with its fingerprint taken when the project was opened.
+_PROJECT_WRITERS = {"squash", "archive", "deploy"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ class AppContext:
     command: str = ""
     _project: Project | None = None
     _settings: Settings | None = None
+    _fingerprint: Fingerprint | None = None  # the project tree when opened (commands that write it)
+    # What the server holds if a Ctrl-C comes now (None: nothing was changed there).
+    server_outcome: str | None = None
     _hasura: HasuraClient | None = None
 
     @classmethod
@@ -123,6 +133,8 @@ class AppContext:
         from kedge_hasura.project.layout import open_project
 
         self._project = open_project(root)
+        if self.command in _PROJECT_WRITERS:
+            self._fingerprint = fingerprint(self._project.root)
         if self.command not in _REPORT_CONFIG_FINDINGS:
             for finding in self._project.config.findings:
                 self.output.warn(f"{finding.location()}: {finding.message}")
@@ -158,9 +170,55 @@ class AppContext:
                     self._open(root)
             self._settings = resolve_settings(self._layers(self._project))
             self._mask_secrets(self._settings)
+            # KEDGE_OUTPUT and NO_COLOR count from `.env` too, as every other setting does.
+            self.output.reconfigure(output_format=self._settings.output, no_color=self._settings.no_color)
             for notice in self._settings.notices:  # e.g. a line break cut from the admin secret
                 self.output.warn(notice)
         return self._settings
+
+    @contextmanager
+    def server_write(self, what: str) -> Iterator[None]:
+        """Around a request that changes the server: a Ctrl-C inside cannot tell whether it took."""
+        self.server_outcome = f"unknown whether {what} was saved: `kedge-hasura state show` tells"
+        yield
+        self.server_outcome = f"{what} was saved before the interruption"
+
+    def interruption(self) -> Interrupted:
+        """Ctrl-C: the step it interrupted, and exactly what changed (the project tree compared
+        with its fingerprint; the server as the command left `server_outcome`)."""
+        during = self.output.interrupted_during
+        message = "interrupted" + (f" while {during[:1].lower()}{during[1:]}" if during else "")
+        details: dict[str, Any] = {}
+        found: list[str] = []
+        if self._project is not None:
+            if self._fingerprint is not None:
+                found = changes(self._fingerprint, fingerprint(self._project.root))
+            details["project"] = found or "unchanged"
+        details["server"] = self.server_outcome or "unchanged"
+        if not found and self.server_outcome is None:
+            return Interrupted(f"{message}; nothing was changed", changed=False, details=details)
+        count = "1 change" if len(found) == 1 else f"{len(found)} changes"
+        parts = [f"{count} in the project, e.g. {found[0]}"] if found else []
+        parts += [self.server_outcome] if self.server_outcome else []
+        return Interrupted(
+            f"{message}; {'; '.join(parts)}",
+            changed=True,
+            hint="review the changes listed below before running the command again" if found else None,
+            details=details,
+        )
+
+    def settings_report(self) -> SettingsReport:
+        """Which files supplied which settings, values masked (`status -v`)."""
+        settings = self.settings()
+        files: dict[str, str] = {}
+        if self._project is not None:
+            envfile = self.options.envfile
+            dotenv = self._project.dotenv_path if envfile is None else self._project.root / envfile
+            files["config.yaml"] = str(self._project.config.path)
+            label = ".env" if envfile is None else str(envfile)
+            files[label] = str(dotenv) if dotenv.is_file() else "not found"
+        found = str(self._project.root) if self._project is not None else None
+        return settings_report(settings, files=files, project=found)
 
     def _mask_secrets(self, settings: Settings) -> None:
         if settings.admin_secret is not None:

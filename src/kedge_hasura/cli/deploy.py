@@ -13,7 +13,12 @@ from kedge_hasura.findings import Finding
 
 if TYPE_CHECKING:
     from kedge_hasura.actions.deploy.plan import Selection
+    from kedge_hasura.actions.deploy.rehearse import RehearseRequest
     from kedge_hasura.project.layout import Project
+
+
+# What the server holds when Ctrl-C comes after the action returned (while its report is printed).
+_FINISHED = "the {what} had finished (its report was not printed): `kedge-hasura state show` shows the state"
 
 
 def register(app: typer.Typer) -> None:
@@ -132,6 +137,22 @@ def deploy_command(
         int | None,
         typer.Option("--up", metavar="N", help="Apply the oldest N pending versions.", show_default=False),
     ] = None,
+    with_seeds: Annotated[
+        bool,
+        typer.Option(
+            "--with-seeds",
+            help="Then apply seeds/<database>/*.sql in file-name order (as `hasura seed apply`), each "
+            "recorded in the kedge_hasura.seed_ledger table, so an unchanged seed is not applied again.",
+        ),
+    ] = False,
+    reapply_changed_seeds: Annotated[
+        bool,
+        typer.Option(
+            "--reapply-changed-seeds",
+            help="With --with-seeds: apply a seed changed since it was applied again (refused by default: "
+            "it may duplicate rows).",
+        ),
+    ] = False,
     all_databases: Annotated[
         bool,
         typer.Option(
@@ -158,6 +179,7 @@ def deploy_command(
       kedge-hasura deploy --rehearse --lock-timeout 2 --keep-going
       kedge-hasura deploy --database default --goto 1748864944213
       kedge-hasura deploy --version 1748864944213 --skip-execution
+      kedge-hasura deploy --with-seeds
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.check.for_deploy import inconsistency_locator, metadata_findings
@@ -167,6 +189,13 @@ def deploy_command(
     project = _catalog_state_project(app_ctx)
     selection = _selection(version, goto, up, skip_execution=skip_execution, rehearse=rehearse)
     databases = _deploy_databases(app_ctx, all_databases=all_databases, partial=selection is not None)
+    if reapply_changed_seeds and not with_seeds:
+        raise UsageError("--reapply-changed-seeds goes with --with-seeds")
+    if with_seeds and (selection is not None or skip_execution):
+        raise UsageError(
+            "--with-seeds applies seeds after every pending migration: it does not go with "
+            "--version, --goto or --up"
+        )
     if skip_execution:
         if dry_run or rehearse:
             raise UsageError(
@@ -179,8 +208,18 @@ def deploy_command(
         return metadata_findings(project, databases, cluster=app_ctx.scratch_cluster)
 
     if rehearse:
-        _rehearse(app_ctx, databases, dry_run, lock_timeout, statement_timeout, keep_going, allow_edited,
-                  None if skip_metadata else metadata_check)  # fmt: skip
+        from kedge_hasura.actions.deploy.rehearse import RehearseRequest
+
+        _rehearse(
+            app_ctx,
+            RehearseRequest(
+                databases=databases, lock_timeout=lock_timeout, statement_timeout=statement_timeout,
+                keep_going=keep_going, allow_edited=allow_edited, with_seeds=with_seeds,
+                reapply_changed_seeds=reapply_changed_seeds,
+            ),
+            dry_run,
+            None if skip_metadata else metadata_check,
+        )  # fmt: skip
         return
     request = DeployRequest(
         databases=databases,
@@ -196,6 +235,8 @@ def deploy_command(
         track_untracked=track_untracked,
         allow_untracked=tuple(allow_untracked or ()),
         selection=selection,
+        with_seeds=with_seeds,
+        reapply_changed_seeds=reapply_changed_seeds,
     )
     try:
         with app_ctx.output.progress("Deploying" if not dry_run else "Planning") as progress:
@@ -204,6 +245,8 @@ def deploy_command(
                 metadata_check=metadata_check if dry_run else None,
                 locate=inconsistency_locator(project),
             )  # fmt: skip
+        if not dry_run:
+            app_ctx.server_outcome = _FINISHED.format(what="deploy")
     except FailedAfterChanges as exc:
         app_ctx.show_partial(exc, text=render_deploy)
         raise
@@ -264,26 +307,15 @@ def _deploy_databases(app_ctx: AppContext, *, all_databases: bool, partial: bool
 
 def _rehearse(
     app_ctx: AppContext,
-    databases: tuple[str, ...],
+    request: RehearseRequest,
     dry_run: bool,
-    lock_timeout: float,
-    statement_timeout: float,
-    keep_going: bool,
-    allow_edited: bool,
     metadata_check: Callable[[list[str]], list[Finding]] | None,
 ) -> None:
-    from kedge_hasura.actions.deploy.rehearse import RehearseRequest, rehearse
+    from kedge_hasura.actions.deploy.rehearse import rehearse
     from kedge_hasura.render.rehearse import render_rehearsal
 
     if dry_run:
         raise UsageError("--rehearse and --dry-run do not go together: a rehearsal changes nothing either")
-    request = RehearseRequest(
-        databases=databases,
-        lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout,
-        keep_going=keep_going,
-        allow_edited=allow_edited,
-    )
     with app_ctx.output.progress("Rehearsing") as progress:
         result = rehearse(
             _catalog_state_project(app_ctx), app_ctx.hasura(), request, metadata_check=metadata_check,
@@ -334,6 +366,8 @@ def rollback_command(
         database=app_ctx.settings().database, steps=steps, to_version=to, dry_run=dry_run
     )
     result = rollback(_catalog_state_project(app_ctx), app_ctx.hasura(), request)
+    if not request.dry_run:
+        app_ctx.server_outcome = _FINISHED.format(what="rollback")
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_rollback))
 
 
@@ -409,13 +443,9 @@ def _mark(ctx: typer.Context, version: int, *, applied: bool) -> None:
     from kedge_hasura.actions.deploy.state import mark
     from kedge_hasura.render.deploy import render_state_change
 
-    result = mark(
-        _catalog_state_project(app_ctx),
-        app_ctx.hasura(),
-        database=app_ctx.settings().database,
-        version=version,
-        applied=applied,
-    )
+    project, client, database = _catalog_state_project(app_ctx), app_ctx.hasura(), app_ctx.settings().database
+    with app_ctx.server_write(f"the change of version {version}'s recorded state"):
+        result = mark(project, client, database=database, version=version, applied=applied)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))
 
 
@@ -433,5 +463,7 @@ def state_prune(ctx: typer.Context) -> None:
     from kedge_hasura.actions.deploy.state import prune
     from kedge_hasura.render.deploy import render_state_change
 
-    result = prune(_catalog_state_project(app_ctx), app_ctx.hasura(), database=app_ctx.settings().database)
+    project, client, database = _catalog_state_project(app_ctx), app_ctx.hasura(), app_ctx.settings().database
+    with app_ctx.server_write("the pruned state"):
+        result = prune(project, client, database=database)
     raise typer.Exit(app_ctx.finish(result, ok=True, text=render_state_change))

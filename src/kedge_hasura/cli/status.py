@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from kedge_hasura.cli.context import AppContext
+from kedge_hasura.settings import Verbosity
 
 
 def register(app: typer.Typer) -> None:
@@ -30,19 +31,24 @@ def status_command(
     statement count; then the findings: errors (duplicate versions, a folder without up.sql,
     unreadable or non-UTF-8 SQL, a database that metadata does not declare) and warnings (folders
     and files the CLI skips, missing down.sql, statements that cannot run in a transaction,
-    explicit BEGIN/COMMIT). Exits 1 when there are errors.
+    explicit BEGIN/COMMIT). Exits 1 when there are errors. With -v, also which file, variable or
+    option supplied each setting (secrets masked).
 
     \b
     Examples:
       kedge-hasura status
       kedge-hasura status --database default --output json
       kedge-hasura status --server --endpoint https://hasura.example.com
+      kedge-hasura -v status
     """
     app_ctx: AppContext = ctx.obj
     from kedge_hasura.actions.status import local_status, server_status
     from kedge_hasura.render.status import render_status
 
-    report = local_status(app_ctx.project(), database=app_ctx.settings().database)
+    settings = app_ctx.settings()
+    report = local_status(app_ctx.project(), database=settings.database)
+    if settings.verbosity >= Verbosity.VERBOSE:
+        report.settings = app_ctx.settings_report()
     if server:
         report = server_status(report, app_ctx.project(), app_ctx.hasura())
     raise typer.Exit(app_ctx.finish(report, ok=report.ok, text=render_status))

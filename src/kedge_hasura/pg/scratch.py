@@ -207,6 +207,15 @@ class ScratchCluster:
         if database.name in self._created:
             self._created.remove(database.name)
 
+    def cancel_queries(self, database: ScratchDatabase) -> None:
+        """Cancel whatever runs on `database` now (a replay being abandoned after Ctrl-C)."""
+        with self._connect_admin() as connection:
+            connection.execute(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database.name,),
+            )
+
     @contextmanager
     def database(
         self, label: str = "db", *, empty: bool = False, copy_of: ScratchDatabase | None = None

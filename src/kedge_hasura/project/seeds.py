@@ -2,9 +2,11 @@
 keeps them (`seeds_directory` in config.yaml moves the folder).
 
 `hasura seed apply` runs every file of the database in file-name order (the CLI names them
-`<timestamp>_<name>.sql`, so that is creation order), after the migrations. They are not
-versioned, so nothing records that a seed ran; kedge-hasura replays them in `check` to catch a
-seed that no longer fits the schema.
+`<timestamp>_<name>.sql`, so that is creation order), after the migrations. It walks the folder
+as Go's `filepath.Walk` does (`cli/pkg/seed/apply.go`: `afero.Walk`): sub-folders too, each
+folder's entries in lexical order, a sub-folder's files where its name sorts; `.sql` and `.SQL`.
+They are not versioned, so nothing records that a seed ran; kedge-hasura replays them in `check`
+to catch a seed that no longer fits the schema, and `deploy --with-seeds` records them itself.
 """
 
 from __future__ import annotations
@@ -21,14 +23,11 @@ class Seed:
 
     database: str
     file: SqlFile
+    name: str  # the path inside the database's seeds folder (`x.sql`, `sub/y.sql`): the seed's key
 
     @property
     def path(self) -> Path:
         return self.file.path
-
-    @property
-    def name(self) -> str:
-        return self.file.path.name
 
 
 def seeds_folder(seeds_directory: Path, database: str, *, config_version: int) -> Path:
@@ -44,5 +43,21 @@ def scan_seeds(folder: Path, database: str) -> list[Seed]:
     """
     if not folder.is_dir():
         return []
-    files = sorted(path for path in folder.iterdir() if path.suffix == ".sql" and path.is_file())
-    return [Seed(database, load_sql_file(path)) for path in files]
+    return [
+        Seed(database, load_sql_file(path), path.relative_to(folder).as_posix()) for path in _walk(folder)
+    ]
+
+
+_EXTENSIONS = (".sql", ".SQL")  # the CLI's hasAllowedSeedFileExtensions
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The seed files under `folder` in `filepath.Walk` order: entries sorted by name (bytes),
+    a sub-folder walked where it sorts; symlinked folders are not entered (Walk uses lstat)."""
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir(), key=lambda path: path.name.encode()):
+        if entry.is_dir() and not entry.is_symlink():
+            found += _walk(entry)
+        elif entry.suffix in _EXTENSIONS and entry.is_file():
+            found.append(entry)
+    return found

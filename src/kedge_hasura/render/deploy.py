@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from kedge_hasura.actions.deploy.apply import DeployResult
 from kedge_hasura.actions.deploy.rollback import RollbackResult
+from kedge_hasura.actions.deploy.seeds import SeedPlan
 from kedge_hasura.actions.deploy.state import StateChange, StateReport
 from kedge_hasura.actions.deploy.verify import VerifyResult
 from kedge_hasura.findings import Severity
@@ -82,17 +83,22 @@ def render_deploy(result: DeployResult) -> list[str]:
                         lines.append(f"    [red]untracked[/red] {escape(table)}: would go in {escape(file)}")
                 if tracking.allowed:
                     lines.append(f"    allowed to stay untracked: {escape(', '.join(tracking.allowed))}")
+    for seed_plan in result.seeds:
+        lines.append("")
+        lines += _seed_lines(seed_plan, dry_run=result.dry_run)
     for warning in result.warnings:
         lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
     lines.append("")
+    seeds = f", {plural(result.seeds_applied, 'seed')} applied" if result.seeds else ""
     if result.dry_run:
         lines.append("dry run: nothing changed")
     elif result.failed:
         lines.append(
-            f"failed after {plural(result.applied_count, 'migration')} committed (see the error below)"
+            f"failed after {plural(result.applied_count, 'migration')}{seeds.replace(' applied', '')} "
+            "committed (see the error below)"
         )
     else:
-        lines.append(f"deployed: {plural(result.applied_count, 'migration')} applied")
+        lines.append(f"deployed: {plural(result.applied_count, 'migration')} applied{seeds}")
         if not result.ok:
             left = result.metadata.untracked_left if result.metadata is not None else []
             lines.append(
@@ -100,6 +106,27 @@ def render_deploy(result: DeployResult) -> list[str]:
                 "them (--track-untracked writes their files) or allow them (--allow-untracked, "
                 "kedge.check.ignore_untracked)"
             )
+    return lines
+
+
+def _seed_lines(plan: SeedPlan, *, dry_run: bool) -> list[str]:
+    """A table of the seed files: what the deploy does (or did) with each, and when it last ran."""
+    if not plan.seeds:
+        return [f"[bold]Seeds of {escape(plan.database)}[/bold]: none"]
+    rows = []
+    for seed in plan.seeds:
+        if seed.action == "unchanged":
+            action = "skipped: unchanged"
+        elif dry_run:
+            action = "would apply" + (" again (changed)" if seed.action == "reapply" else "")
+        elif seed.file in plan.applied:
+            action = "applied" + (" again (changed)" if seed.action == "reapply" else "")
+        else:
+            action = "failed" if seed.file == plan.failed else "not reached"
+        rows.append([seed.file, action, seed.applied_at or "-"])
+    lines = [f"[bold]Seeds of {escape(plan.database)}[/bold]:"]
+    lines += ["  " + line for line in render_table(["SEED", "ACTION", "PREVIOUSLY APPLIED"], rows)]
+    lines += [f"  {escape(note)}" for note in plan.notes]
     return lines
 
 

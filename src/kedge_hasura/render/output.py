@@ -48,6 +48,7 @@ class Output:
         self._stderr_file = stderr or sys.stderr
         self._secrets = tuple(s for s in secrets if s)
         self.warnings: list[str] = []
+        self.interrupted_during: str | None = None  # the progress step a Ctrl-C interrupted
         is_terminal = self._stdout_file.isatty()
         self.out = Console(
             file=self._stdout_file,
@@ -64,6 +65,13 @@ class Output:
             soft_wrap=True,
             width=None if self._stderr_file.isatty() else 200,
         )
+
+    def reconfigure(self, *, output_format: OutputFormat, no_color: bool) -> None:
+        """Apply the resolved settings (the project's `.env` may set KEDGE_OUTPUT or NO_COLOR),
+        once they are known; what was written before used the flags and the environment."""
+        self.format = output_format
+        if no_color:
+            self.out.no_color = self.err.no_color = True
 
     def add_secret(self, secret: str | None) -> None:
         """Mask this value in everything written from now on."""
@@ -98,8 +106,22 @@ class Output:
 
     @contextmanager
     def progress(self, message: str) -> Iterator[ProgressLine]:
-        """A step of a long operation: a spinner on a terminal, a plain line otherwise (-q: nothing)."""
+        """A step of a long operation: a spinner on a terminal, a plain line otherwise (-q: nothing).
+
+        A Ctrl-C inside it records the step and its latest update in `interrupted_during`, for
+        the message that says what was interrupted."""
         line = ProgressLine(self, message)
+        try:
+            with self._progress(line) as shown:
+                yield shown
+        except KeyboardInterrupt:
+            if self.interrupted_during is None:
+                self.interrupted_during = line.describe()
+            raise
+
+    @contextmanager
+    def _progress(self, line: ProgressLine) -> Iterator[ProgressLine]:
+        message = line.message
         if not self.verbosity.shows(Verbosity.NORMAL):
             yield line
             return
@@ -268,8 +290,14 @@ class ProgressLine:
         self._output = output
         self.message = message
         self.status: Any = None
+        self.latest: str | None = None
+
+    def describe(self) -> str:
+        """`Squashing (replaying migration 1700000000000_x)`: the step and its latest update."""
+        return self.message + (f" ({self.latest})" if self.latest else "")
 
     def update(self, text: str) -> None:
+        self.latest = self._output.redact(text)
         if self.status is not None:
             self.status.update(escape(self._output.redact(text)))
         elif self._output.verbosity.shows(Verbosity.VERBOSE):

@@ -34,10 +34,13 @@ def render_rehearsal(result: RehearsalResult) -> list[str]:
         lines.append("[bold]Metadata[/bold]: not checked (--skip-metadata)")
     failures = sum(len(db.failures) for db in result.databases)
     rehearsed = sum(len(db.rehearsed) for db in result.databases)
+    seeds = sum(len(db.seeds_rehearsed) for db in result.databases)
+    also = f" and {plural(seeds, 'seed')}" if seeds else ""
     lines.append("")
     verdict = "ok" if result.ok else "[red]failed[/red]"
     lines.append(
-        f"rehearsal {verdict}: {plural(rehearsed, 'migration')} rehearsed, {plural(failures, 'failure')}; "
+        f"rehearsal {verdict}: {plural(rehearsed, 'migration')}{also} rehearsed, "
+        f"{plural(failures, 'failure')}; "
         "nothing was committed"
     )
     return lines
@@ -45,11 +48,12 @@ def render_rehearsal(result: RehearsalResult) -> list[str]:
 
 def _database(database: DatabaseRehearsal) -> list[str]:
     lines = ["", f"[bold]Database {escape(database.database)}[/bold]"]
-    if not database.rehearsed and not database.not_rehearsed:
+    if not database.rehearsed and not database.not_rehearsed and not database.seeds_rehearsed:
         lines.append("  nothing pending")
         return lines
+    seeds = f" and {plural(len(database.seeds_rehearsed), 'seed')}" if database.seeds_rehearsed else ""
     lines.append(
-        f"  {plural(len(database.rehearsed), 'migration')} rehearsed in "
+        f"  {plural(len(database.rehearsed), 'migration')}{seeds} rehearsed in "
         f"{plural(database.requests, 'request')} ({database.seconds:.2f} s)"
     )
     for failure in database.failures:

@@ -34,7 +34,7 @@ from kedge_hasura.actions.check.codes import (
     FindingSink,
 )
 from kedge_hasura.actions.check.replay import Databases, ReplayOutcome, declared_databases, replay_databases
-from kedge_hasura.errors import ProjectError
+from kedge_hasura.errors import ProjectError, UsageError
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.pg.scratch import ScratchCluster
@@ -119,6 +119,7 @@ def check_project(
         ToolError, DatabaseError: no scratch PostgreSQL could be used.
         MigrationFailed: a migration needs an extension the scratch server lacks.
         HasuraError: with `online`, the server could not be asked.
+        UsageError: `--database` names a database the project does not have.
     """
     options = options or CheckOptions()
     say = progress or (lambda message: None)
@@ -131,6 +132,7 @@ def check_project(
             config_version=project.config.version,
             declared_databases=databases.declared,
         )
+        _require_known(options.database, databases, scan)
         replay, reasons = _with_migrations(databases, scan)
     # The replay runs in PostgreSQL while the metadata loads in Python: on two cores they overlap.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -151,6 +153,23 @@ def check_project(
             run.skipped[name] = "offline (use --online)"
     run.timings["total"] = time.perf_counter() - started
     return _report(project, run, sorted(outcome.catalogs))
+
+
+def _require_known(database: str | None, databases: Databases, scan: MigrationScan) -> None:
+    """Refuse a --database the project does not have, as every command does (not check nothing).
+
+    Raises:
+        UsageError: `database` is neither in databases.yaml nor a migrations folder.
+    """
+    if database is None or database in scan.databases:
+        return
+    if databases.declared is None or database in databases.declared:
+        return  # databases.yaml does not load (a finding says so), or declares it
+    found = ", ".join(sorted(databases.declared | set(scan.databases))) or "none"
+    raise UsageError(
+        f"no database {database!r} in metadata/databases/databases.yaml or migrations/ (found: {found})",
+        hint="check --database (KEDGE_DATABASE)",
+    )
 
 
 def _with_migrations(databases: Databases, scan: MigrationScan) -> tuple[list[str], list[str]]:

@@ -34,6 +34,7 @@ from kedge_hasura.actions.deploy.plan import (
     TransactionMode,
     plan_database,
 )
+from kedge_hasura.actions.deploy.seeds import SeedPlan, apply_seeds, plan_seeds, read_seed_ledger
 from kedge_hasura.errors import (
     DeployInProgress,
     HasuraAPIError,
@@ -70,6 +71,8 @@ class DeployRequest:
     track_untracked: bool = False
     allow_untracked: tuple[str, ...] = ()  # `schema.table` globs that may stay untracked
     selection: Selection | None = None  # a partial deploy (--version, --goto, --up); None: all pending
+    with_seeds: bool = False  # apply seeds/<database>/*.sql last (deploy.seeds)
+    reapply_changed_seeds: bool = False
 
 
 class AppliedBatch(BaseModel):
@@ -92,6 +95,7 @@ class DeployResult(BaseModel):
     dry_run: bool
     databases: list[DatabaseDeploy]
     metadata: MetadataReport | None = None
+    seeds: list[SeedPlan] = []  # with --with-seeds: per database, each seed file and what it got
     legacy_versions_copied: int = 0
     # Dry run: the metadata was checked against the schema the migrations build (and fits).
     metadata_checked: bool = False
@@ -107,6 +111,10 @@ class DeployResult(BaseModel):
     @property
     def applied_count(self) -> int:
         return sum(len(batch.versions) for db in self.databases for batch in db.applied)
+
+    @property
+    def seeds_applied(self) -> int:
+        return sum(len(plan.applied) for plan in self.seeds)
 
 
 def deploy(
@@ -127,6 +135,7 @@ def deploy(
     Raises:
         ProjectError: the project or the plan is not safe to apply (each message says why).
         MigrationFailed: PostgreSQL rejected a batch; nothing of it was committed.
+        SeedFailed: PostgreSQL rejected a seed before anything else was committed (else FailedAfterChanges).
         HasuraError: Hasura could not be reached or refused (state is left settled or dirty, never wrong).
         FailedAfterChanges: any of these (or Ctrl-C) after something was committed or recorded:
             what stays committed, recorded and pending, per database.
@@ -156,6 +165,14 @@ def deploy(
     if not keeper.state.is_state_copy_completed:
         result.legacy_versions_copied = keeper.copy_legacy(say=say)
         unsaved_copy = not request.dry_run
+    if request.with_seeds:  # read and refused (a changed seed) before anything is written
+        result.seeds = [
+            plan_seeds(
+                m.database, project.seeds_of(m.database), read_seed_ledger(client, m.database),
+                reapply_changed=request.reapply_changed_seeds,
+            )
+            for m in databases
+        ]  # fmt: skip
     # After the legacy copy: it moves the recorded versions, it does not change them.
     log = ChangeLog(before={m.database: dict(keeper.state.versions(m.database)) for m in databases})
     try:
@@ -180,6 +197,10 @@ def deploy(
                 locate=locate,
                 allow_untracked=(*request.allow_untracked, *project.config.kedge.check.ignore_untracked),
             )
+        # Last, as `hasura seed apply` runs after `migrate apply` and `metadata apply`.
+        for seeds in result.seeds if not request.dry_run else []:
+            log.seeds[seeds.database] = seeds.applied  # the same list: filled as each seed commits
+            apply_seeds(client, seeds, say=say)
     except (KedgeError, KeyboardInterrupt) as exc:
         cause = exc if isinstance(exc, KedgeError) else None
         after = {m.database: keeper.state.versions(m.database) for m in databases}

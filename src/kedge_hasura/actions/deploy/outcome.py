@@ -26,6 +26,7 @@ class ChangeLog:
     committed: dict[str, list[int]] = field(default_factory=dict)  # migrations committed by this run
     planned: dict[str, list[int]] = field(default_factory=dict)  # versions this run meant to apply
     metadata: str = "not applied"  # or "replaced", "unknown"
+    seeds: dict[str, list[str]] = field(default_factory=dict)  # seed files committed by this run
 
     def failure(
         self, cause: KedgeError | None, *, after: Mapping[str, VersionState], state_unknown: bool
@@ -37,7 +38,8 @@ class ChangeLog:
             if (found := _recorded(self.before.get(database, {}), after.get(database, {})))
         }
         committed = {db: versions for db, versions in self.committed.items() if versions}
-        if not (committed or recorded or state_unknown or self.metadata != "not applied"):
+        seeds = {db: files for db, files in self.seeds.items() if files}
+        if not (committed or recorded or state_unknown or seeds or self.metadata != "not applied"):
             return None
         pending = {
             database: rest
@@ -50,6 +52,8 @@ class ChangeLog:
             "pending": pending or "nothing",
             "metadata": self.metadata,
         }
+        if seeds:
+            changes["seeds committed"] = seeds
         return FailedAfterChanges(cause, changes=changes, hint=_hint(cause, committed, state_unknown))
 
 

@@ -40,7 +40,7 @@ class Step(BaseModel):
     version: int
     name: str
     path: Path  # the up.sql (or down.sql) file
-    origin: Literal["migrations", "archive"]
+    origin: Literal["migrations", "archive", "seed"]  # seed: a seed file (version 0), rehearsed last
     direction: Literal["up", "down"] = "up"
     sql: str
     sha256: str

@@ -28,12 +28,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.keeper import StateKeeper
 from kedge_hasura.actions.deploy.plan import PlanOptions, Step, plan_database
+from kedge_hasura.actions.deploy.seeds import plan_seeds, read_seed_ledger
 from kedge_hasura.errors import HasuraError, HasuraPostgresError, HasuraUnreachable, UsageError
 from kedge_hasura.findings import Finding, Severity
 from kedge_hasura.hasura.client import HasuraClient
@@ -60,6 +62,8 @@ class RehearseRequest:
     statement_timeout: float = 300.0  # seconds
     keep_going: bool = False
     allow_edited: bool = False
+    with_seeds: bool = False  # rehearse the seeds a `deploy --with-seeds` would apply, after the migrations
+    reapply_changed_seeds: bool = False
 
 
 class RehearsalFailure(BaseModel):
@@ -89,6 +93,7 @@ class DatabaseRehearsal(BaseModel):
     database: str
     server_version_num: int
     rehearsed: list[int] = []  # versions sent in the rehearsal
+    seeds_rehearsed: list[str] = []  # seed files sent after them (--with-seeds)
     not_rehearsed: list[NotRehearsed] = []
     failures: list[RehearsalFailure] = []
     stopped: str | None = None  # why later migrations were not tried (a timeout)
@@ -166,7 +171,10 @@ def rehearse(
             say(f"rehearsing {migrations.database}")
             ledger = ledger_sql.read_ledger(client, migrations.database)
             plan = plan_database(migrations, state, ledger, options)
-            result.databases.append(_rehearse_database(client, plan.database, plan.steps, request, say))
+            steps = plan.steps + (
+                _seed_steps(project, client, plan.database, request) if request.with_seeds else []
+            )
+            result.databases.append(_rehearse_database(client, plan.database, steps, request, say))
     except HasuraUnreachable as exc:
         # Every request of a rehearsal is read-only or ends in the sentinel: say so, instead of
         # the generic "the SQL may have been applied".
@@ -215,7 +223,8 @@ def _rehearse_database(
             runnable.append(step)
             if report.not_rehearsed:
                 skipped_before.add(step.version)
-    report.rehearsed = [step.version for step in runnable]
+    report.rehearsed = [step.version for step in runnable if step.origin != "seed"]
+    report.seeds_rehearsed = [step.name for step in runnable if step.origin == "seed"]
     if runnable:
         before = _sequences(client, database)
         try:
@@ -259,7 +268,10 @@ def _run_rehearsals(
         if error.sqlstate == _UNSAFE_NEW_ENUM_VALUE and any(s.ends_batch for s in remaining[:index]):
             # A deploy commits after ALTER TYPE ... ADD VALUE; inside one rehearsal the new label
             # cannot be used yet. Not a failure of the migration: it is left out, and the rest goes on.
-            report.rehearsed.remove(step.version)
+            if step.origin == "seed":
+                report.seeds_rehearsed.remove(step.name)
+            else:
+                report.rehearsed.remove(step.version)
             report.not_rehearsed.append(
                 NotRehearsed(
                     version=step.version, name=step.name, path=str(step.path),
@@ -275,8 +287,7 @@ def _run_rehearsals(
         report.failures.append(_failure(step, statement, error, possibly_caused=earlier))
         if error.sqlstate in _TIMEOUTS:
             report.stopped = (
-                f"{_TIMEOUTS[error.sqlstate]} reached at {migration_folder_name(step.version, step.name)}: "
-                "the later migrations were not tried"
+                f"{_TIMEOUTS[error.sqlstate]} reached at {_label(step)}: the later migrations were not tried"
             )
             break
         if not request.keep_going:
@@ -373,11 +384,31 @@ def rehearsal_sql(steps: Sequence[Step], count: int, statements: int | None, req
         if statements is not None and index == count - 1:
             parsed = list(parse_sql(step.sql).statements)
             sql = step.sql[: parsed[statements - 1].end] if statements else ""
-        parts.append(
-            f"-- kedge-hasura: rehearse {migration_folder_name(step.version, step.name)}\n{sql}\n;\n"
-        )
+        parts.append(f"-- kedge-hasura: rehearse {_label(step)}\n{sql}\n;\n")
     parts.append(ledger_sql.sentinel(SENTINEL_MESSAGE))
     return "".join(parts)
+
+
+def _seed_steps(
+    project: Project, client: HasuraClient, database: str, request: RehearseRequest
+) -> list[Step]:
+    """The seeds a `deploy --with-seeds` would apply, as steps rehearsed after the migrations.
+
+    Raises:
+        ProjectError: a seed changed since it was applied, without reapply_changed_seeds (as deploy).
+    """
+    plan = plan_seeds(
+        database, project.seeds_of(database), read_seed_ledger(client, database),
+        reapply_changed=request.reapply_changed_seeds,
+    )  # fmt: skip
+    return [
+        Step(version=0, name=seed.file, path=Path(seed.path), origin="seed", sql=seed.sql, sha256=seed.sha256)
+        for seed in plan.to_apply
+    ]
+
+
+def _label(step: Step) -> str:
+    return f"seed {step.name}" if step.origin == "seed" else migration_folder_name(step.version, step.name)
 
 
 def _milliseconds(seconds: float) -> int:

@@ -108,7 +108,7 @@ def mark(
             raise UsageError(
                 f"version {version} is not a migration of {name} in this project",
                 hint="mark-applied records a local migration; "
-                "check the version with `kedge-hasura state show`",
+                "check the version with `kedge-hasura status`",
             )
         with writes.guard(rerun=command):
             if version not in ledger_sql.read_ledger(client, name).entries:

@@ -66,6 +66,7 @@ class _Background:
 
     future: Future[ScratchDatabase]
     stop: threading.Event
+    database: ScratchDatabase
 
 
 class _Stopped(Exception):
@@ -133,16 +134,20 @@ def _replay_again(
 def _collect_background(work: Work, *, stop: bool = False) -> ScratchDatabase | None:
     """The database of the second replay run beside the first; None if there was none, if it
     failed (the caller replays again on its own) or if `stop` ended it early. Waits for it (with
-    `stop`, at most until its current script ends), so the server is never stopped under it."""
+    `stop`, cancelling its running statement), so the server is never stopped under it."""
     background = work.background.pop("replay_again", None)
     if background is None:
         return None
     if stop:
         background.stop.set()
-    try:
-        return background.future.result()
-    except (KedgeError, _Stopped):
-        return None
+    while True:
+        try:
+            return background.future.result(timeout=0.5 if stop else None)
+        except TimeoutError:
+            # Still inside a script (a long statement, a pg_sleep): cancel it rather than wait.
+            work.cluster.cancel_queries(background.database)
+        except (KedgeError, _Stopped):
+            return None
 
 
 def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
@@ -155,7 +160,7 @@ def replay_range(work: Work, database: ScratchDatabase) -> ReplayReport:
         stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
         future = pool.submit(_replay_again, work, again, REPLAY_SEEDS[1], stop)
-        work.background["replay_again"] = _Background(future, stop)
+        work.background["replay_again"] = _Background(future, stop, again)
         pool.shutdown(wait=False)  # the thread ends with its replay
     try:
         return apply_scripts(
