@@ -97,6 +97,14 @@ ACTION: dict[Command, tuple[str, str]] = {
     ("state", "mark-unapplied"): ("kedge_hasura.actions.deploy.state", "mark"),
     ("state", "prune"): ("kedge_hasura.actions.deploy.state", "prune"),
 }
+# A Ctrl-C inside a state write is "unknown whether it was saved" (exit 5, cli/context.py
+# server_write); before it, nothing changed (130): these commands are interrupted before it.
+_BEFORE_WRITE = ("kedge_hasura.actions.deploy.migration_state", "require_catalog_state_project")
+INTERRUPT_AT = {
+    ("state", "mark-applied"): _BEFORE_WRITE,
+    ("state", "mark-unapplied"): _BEFORE_WRITE,
+    ("state", "prune"): _BEFORE_WRITE,
+}
 E2E = "tests/hasura_e2e"
 SERVER_OK = {  # command -> (file under tests/hasura_e2e, test)
     ("deploy",): (
@@ -352,7 +360,7 @@ def run_mode(
         empty.mkdir()
         return int(run_cli("--project", str(empty), "--endpoint", ENDPOINT, *argv).exit_code)
     if mode in ("bug", "ctrl-c"):
-        module, name = ACTION[command]
+        module, name = INTERRUPT_AT.get(command, ACTION[command]) if mode == "ctrl-c" else ACTION[command]
         monkeypatch.setattr(
             importlib.import_module(module),
             name,
