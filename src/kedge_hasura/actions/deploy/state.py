@@ -107,8 +107,7 @@ def mark(
         if local is None or local.up is None:
             raise UsageError(
                 f"version {version} is not a migration of {name} in this project",
-                hint="mark-applied records a local migration; "
-                "check the version with `kedge-hasura status`",
+                hint="mark-applied records a local migration; check the version with `kedge-hasura status`",
             )
         with writes.guard(rerun=command):
             if version not in ledger_sql.read_ledger(client, name).entries:
