@@ -333,10 +333,17 @@ class FailedAfterChanges(KedgeError):
 
     exit_code = ExitCode.CHANGED
 
-    def __init__(self, cause: KedgeError | None, *, changes: dict[str, Any], hint: str | None = None):
+    def __init__(
+        self,
+        cause: KedgeError | None,
+        *,
+        changes: dict[str, Any],
+        hint: str | None = None,
+        listed: str = "committed, recorded and pending",
+    ):
         reason = cause.message if cause is not None else "interrupted"
         super().__init__(
-            f"{reason} (after changing the server: see committed, recorded and pending below)",
+            f"{reason} (after changing the server: see {listed} below)",
             hint=hint or (cause.hint if cause is not None else None),
             details={
                 **({"cause": cause.kind} if cause is not None else {}),

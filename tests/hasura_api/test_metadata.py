@@ -101,6 +101,7 @@ def test_reload_metadata_sends_every_option(hasura: Harness) -> None:
             "reload_remote_schemas": True,
             "reload_sources": ["default"],
             "recreate_event_triggers": False,
+            "reload_data_connectors": True,
         },
     }
     assert (result.is_consistent, result.inconsistent_objects) == (True, [])

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import CatalogStore
+from .catalog import CatalogStore, install_pgcrypto
 from .consistency import Catalog, find_inconsistencies, table_key
+from .metadata_check import SchemaChange, Shape, after_commit_error, apply_change, new_inconsistencies
 from .qerr import QErr, not_exists, parse_failed
 from .sql import RunSQLArgs, Session, run_sql
 
@@ -30,6 +31,13 @@ _READ_ONLY_METADATA = {
     "pg_get_source_tables",
     "reload_metadata",
 }
+# Every reload_metadata argument; their defaults changed across versions (facts §2(d)).
+_RELOAD_ARGUMENTS = (
+    "reload_remote_schemas",
+    "reload_sources",
+    "recreate_event_triggers",
+    "reload_data_connectors",
+)
 _SOURCE_TABLES = """
 SELECT t.table_schema, t.table_name FROM information_schema.tables t
  WHERE t.table_schema NOT IN ('information_schema', 'pg_catalog', 'hdb_catalog', '_timescaledb_internal')
@@ -72,6 +80,8 @@ class HasuraAPI:
         self.inconsistent: list[dict[str, Any]] = []
 
     def install(self) -> None:
+        # Hasura creates pgcrypto in the metadata database when it initialises its catalogue
+        # (and in a source only when that source gets event triggers: see _commit).
         self.store.install()
         self._rebuild(self.store.metadata()[0])
 
@@ -103,40 +113,31 @@ class HasuraAPI:
         if not args.check_metadata_consistency:
             return run_sql(conninfo, args, honour_no_transaction=honour)
         with self._lock:
-            metadata, _ = self.store.metadata()
-            # Like RunSQL.hs: snapshot the tracked tables before and after the SQL, in its transaction.
+            # RunSQL.hs withMetadataCheck (metadata_check.py): diff inside the transaction, commit,
+            # then rebuild the schema cache and fail on NEW inconsistencies, the SQL committed.
+            metadata = copy.deepcopy(self.store.metadata()[0])
+            source = next((s for s in metadata.get("sources") or [] if s.get("name") == args.source), None)
+            tracked = [table_key(entry.get("table")) for entry in (source or {}).get("tables") or []]
             snapshot = Session(conninfo)
             try:
-                before = _relations(snapshot)
+                before = Shape.read(snapshot)
             finally:
                 snapshot.close()
-            dropped: list[tuple[str, str]] = []
 
             def check(session: Session) -> None:
-                dropped.extend(self._dropped_tables(session, args, metadata, before))
+                change = SchemaChange.between(tracked, before, Shape.read(session))
+                if source is not None:
+                    apply_change(source, change, cascade=args.cascade)
 
             result = run_sql(conninfo, args, honour_no_transaction=honour, before_commit=check)
-            if dropped:  # cascade: untrack what the SQL dropped
-                source = self._metadata_source(metadata, args.source)
-                source["tables"] = [t for t in source["tables"] if table_key(t.get("table")) not in dropped]
+            problems = self._inconsistencies(metadata)
+            fresh = new_inconsistencies(self.inconsistent, problems)
+            if fresh:
+                raise after_commit_error(fresh)  # metadata and the schema cache stay as they were
+            if metadata != self.store.metadata()[0]:
                 self.store.save_metadata(metadata)
-            self._rebuild(metadata)
+            self.inconsistent = problems
             return result
-
-    def _dropped_tables(
-        self, session: Session, args: RunSQLArgs, metadata: dict[str, Any], before: set[tuple[str, str]]
-    ) -> list[tuple[str, str]]:
-        """Tracked tables the SQL dropped; without cascade that is a dependency-error (§2.4)."""
-        source = next((s for s in metadata.get("sources") or [] if s.get("name") == args.source), None)
-        tracked = [table_key(entry.get("table")) for entry in (source or {}).get("tables") or []]
-        after = _relations(session)
-        gone = [table for table in tracked if table in before and table not in after]
-        if gone and not args.cascade:
-            names = ", ".join(f"table {s}.{n} in source {args.source}" for s, n in gone)
-            raise QErr(
-                400, "dependency-error", f"cannot drop due to the following dependent objects : {names}"
-            )
-        return gone
 
     # -- /v1/metadata ----------------------------------------------------------------------------
 
@@ -207,6 +208,15 @@ class HasuraAPI:
 
     def _reload_metadata(self, envelope: dict[str, Any], _: Any) -> Any:
         args = envelope.get("args") or {}
+        omitted = [name for name in _RELOAD_ARGUMENTS if name not in args]
+        if omitted:
+            # Stricter than Hasura, on purpose: the defaults of these changed across versions
+            # (facts §2(d)), so a client that leaves one out means different things on different
+            # servers. A real server accepts the request with its own defaults.
+            raise parse_failed(
+                f"the test double refuses reload_metadata without explicit {', '.join(omitted)}: "
+                "their defaults differ between Hasura versions"
+            )
         names = args.get("reload_sources")
         if isinstance(names, list):
             for name in names:
@@ -309,6 +319,11 @@ class HasuraAPI:
 
     def _commit(self, metadata: dict[str, Any]) -> None:
         self.store.save_metadata(metadata)
+        for source in metadata.get("sources") or []:
+            if source.get("name") in self.sources and _has_event_triggers(source):
+                # A source's event-trigger catalogue (hdb_catalog.event_log) needs pgcrypto, so
+                # Hasura creates it there, and only there, when the first trigger is defined.
+                install_pgcrypto(self.sources[source["name"]])
         self._rebuild(metadata)
 
     def _rebuild(self, metadata: dict[str, Any]) -> None:
@@ -341,8 +356,5 @@ class HasuraAPI:
         raise not_exists(f'source with name "{name}" does not exist')
 
 
-def _relations(session: Session) -> set[tuple[str, str]]:
-    rows = session.query(
-        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    )
-    return {(row[0] or "", row[1] or "") for row in rows}
+def _has_event_triggers(source: dict[str, Any]) -> bool:
+    return any(entry.get("event_triggers") for entry in source.get("tables") or [])

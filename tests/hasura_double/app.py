@@ -132,6 +132,8 @@ class DoubleApp:
             return response
         if fault.kind is FaultKind.DROP_AFTER:
             return _ResetConnection()
+        if fault.kind is FaultKind.FAIL_AFTER:
+            return _injected(fault)
         if fault.kind is FaultKind.DELAY:
             # Wait in a worker thread on the stop event, so stopping the double cuts the delay short.
             await anyio.to_thread.run_sync(self.stopping.wait, fault.seconds)

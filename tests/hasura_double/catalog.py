@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+_PGCRYPTO = "CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public"
 _INSTALL = """
 CREATE SCHEMA IF NOT EXISTS hdb_catalog;
 CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_version (
@@ -52,6 +53,7 @@ class CatalogStore:
         self._conninfo = conninfo
 
     def install(self) -> None:
+        install_pgcrypto(self._conninfo)  # as Hasura does in its metadata database
         with psycopg.connect(self._conninfo, autocommit=True) as connection:
             connection.execute(_INSTALL.encode())
             connection.execute(
@@ -92,3 +94,9 @@ class CatalogStore:
         column = "cli_state" if kind == "cli" else "console_state"
         with psycopg.connect(self._conninfo) as connection:
             connection.execute(f"UPDATE hdb_catalog.hdb_version SET {column} = %s", (Jsonb(state),))
+
+
+def install_pgcrypto(conninfo: str) -> None:
+    """`CREATE EXTENSION IF NOT EXISTS pgcrypto` in public, what Hasura runs where it needs it."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(_PGCRYPTO)

@@ -2,9 +2,10 @@
 
 Covers what kedge-hasura's checks meet in practice: a tracked table or view that does not exist;
 a relationship naming a missing table, column or foreign-key constraint (or an untracked remote
-table); a permission for role `admin`, or naming a missing column. Objects are shaped as Hasura
-encodes them (`type`, `name`, `reason`, `definition`); `name` and `reason` texts are close to the
-server's but, as the contract says, only `type` + `definition` are meant to be relied on.
+table), or sharing its name with a column of its table; a permission for role `admin`, or naming
+a missing column. Objects are shaped as Hasura encodes them (`type`, `name`, `reason`,
+`definition`); `name` and `reason` texts are close to the server's but, as the contract says,
+only `type` + `definition` are meant to be relied on.
 """
 
 from __future__ import annotations
@@ -51,21 +52,26 @@ class Catalog:
     def read(cls, conninfo: str) -> Catalog:
         session = Session(conninfo)
         try:
-            catalog = cls()
-            for schema, name in session.query(_RELATIONS):
-                catalog.columns[(schema or "", name or "")] = set()
-            for schema, name, column in session.query(_COLUMNS):
-                catalog.columns.setdefault((schema or "", name or ""), set()).add(column or "")
-            for schema, name, columns, ref_schema, ref_name in session.query(_FOREIGN_KEYS):
-                key = (
-                    (schema or "", name or ""),
-                    frozenset((columns or "").split(",")),
-                    (ref_schema or "", ref_name or ""),
-                )
-                catalog.foreign_keys.add(key)
-            return catalog
+            return cls.read_in(session)
         finally:
             session.close()
+
+    @classmethod
+    def read_in(cls, session: Session) -> Catalog:
+        """The catalog as `session` sees it (inside its open transaction, if any)."""
+        catalog = cls()
+        for schema, name in session.query(_RELATIONS):
+            catalog.columns[(schema or "", name or "")] = set()
+        for schema, name, column in session.query(_COLUMNS):
+            catalog.columns.setdefault((schema or "", name or ""), set()).add(column or "")
+        for schema, name, columns, ref_schema, ref_name in session.query(_FOREIGN_KEYS):
+            key = (
+                (schema or "", name or ""),
+                frozenset((columns or "").split(",")),
+                (ref_schema or "", ref_name or ""),
+            )
+            catalog.foreign_keys.add(key)
+        return catalog
 
 
 def table_key(value: Any) -> Table:
@@ -113,6 +119,10 @@ def _table_problems(
     for kind in ("object", "array"):
         for relationship in entry.get(f"{kind}_relationships") or []:
             reason = _relationship_problem(kind, table, relationship.get("using") or {}, catalog, tracked)
+            if reason is None and relationship.get("name") in catalog.columns[table]:
+                # A relationship and a column share one GraphQL field name: Hasura marks the
+                # relationship inconsistent (a column added under a relationship's name does this).
+                reason = f'field "{relationship.get("name")}" conflicts with a column of the same name'
             if reason is not None:
                 rel_name = relationship.get("name")
                 problems.append(

@@ -23,6 +23,9 @@ class FaultKind(StrEnum):
     FAIL = "fail"  # answer with the given status and body; the operation is NOT performed
     DROP_AFTER = "drop-after"  # perform (and commit) the operation, then reset the connection
     DELAY = "delay"  # perform the operation, then hold the answer for `seconds`
+    # perform (and commit) the operation, then answer with the given status and body: a proxy's
+    # 5xx after the server answered, or a checked run_sql whose metadata check failed after commit
+    FAIL_AFTER = "fail-after"
 
 
 @dataclass
@@ -76,6 +79,15 @@ class Faults:
                 body=raw,
                 content_type=content_type or default_type,
             )
+        )
+
+    def fail_after(self, operation: str, *, status: int = 500, body: Any = None, nth: int = 1) -> None:
+        """Perform the `nth` next `operation` (its SQL commits), then answer `status` and `body`
+        (a dict, sent as JSON; None: Hasura's 500 `unexpected`) instead of its result."""
+        if body is None:
+            body = {"path": "$", "error": "injected failure after the operation", "code": "unexpected"}
+        self._arm(
+            Fault(FaultKind.FAIL_AFTER, operation, nth - 1, status=status, body=json.dumps(body).encode())
         )
 
     def drop_connection_after(self, operation: str = "run_sql", *, nth: int = 1) -> None:

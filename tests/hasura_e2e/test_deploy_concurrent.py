@@ -34,7 +34,7 @@ from .deploy_helpers import (
 
 pytestmark = pytest.mark.pg
 
-ROUNDS = 2
+ROUNDS = 1  # more interleavings: the 4-process round of test_fault_campaign.py and bench/fault_campaign.py
 _TIMEOUT = 60
 
 

@@ -241,14 +241,19 @@ def test_a_500_on_the_batch_after_an_earlier_deploy_is_recovered(
     assert cli.deploy(kedge_project, "--skip-metadata").exit_code == 0
     hasura_double.faults.fail("run_sql", nth=2)  # ledger read, then the batch (state copy is done)
 
+    before = versions(hasura_double)
+
     run = cli.deploy(shipped_project)
 
-    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
+    # The ledger shows the batch did not commit, so the dirty marks are taken back: catalog
+    # state is as before and "changed nothing" (exit 3) is true.
+    assert run.exit_code == 3, run
+    assert versions(hasura_double) == before
     assert ledger_versions(hasura_double) == full[:3]
     assert not exists(hasura_double, f"{KEDGE_SCHEMA}.attachments")
     again = cli.deploy(shipped_project)
     assert again.exit_code == 0, again
-    assert "settled" in again.stdout and "remove" in again.stdout
+    assert "settled" not in again.stdout
     assert "deployed: 14 migrations applied" in again.stdout
     assert_deployed(hasura_double, full)
 
@@ -260,7 +265,8 @@ def test_a_500_on_the_first_batch_of_a_fresh_server_is_recovered(
 
     run = cli.deploy(kedge_project)
 
-    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
+    assert run.exit_code == 3, run  # settled from the ledger: nothing recorded, nothing committed
+    assert versions(hasura_double) == {}
     _recovers(cli, hasura_double, kedge_project, applied=17)
 
 
@@ -281,16 +287,37 @@ def test_a_401_on_the_batch_leaves_state_safe(
         },
     )
 
+    before = versions(hasura_double)
+
     run = cli.deploy(shipped_project)
 
-    assert run.exit_code == 5, run  # dirty marks or commits stay: not "changed nothing"
+    assert run.exit_code == 3, run  # the marks were settled from the ledger: state as before
     assert "admin secret" in run.stderr
     assert len(ledger_versions(hasura_double)) == 2
-    recorded = versions(hasura_double)
-    assert [v for v, dirty in recorded.items() if not dirty] == ledger_versions(hasura_double)
+    assert versions(hasura_double) == before
     again = cli.deploy(shipped_project)
     assert again.exit_code == 0, again
     assert "deployed: 15 migrations applied" in again.stdout
+
+
+def test_an_error_answer_after_the_batch_committed_is_reported_as_committed(
+    cli: Cli, hasura_double: HasuraDouble, kedge_project: Path, use_session_server: str
+) -> None:
+    # A checked run_sql fails its metadata check AFTER the commit (contract §2.4); a proxy's 5xx
+    # after the server answered looks the same. The ledger says the batch committed.
+    originals = project_versions(kedge_project)
+    error = "cannot continue due to new inconsistent metadata"
+    body = {"path": "$.args", "code": "unexpected", "error": error}
+    hasura_double.faults.fail_after("run_sql", nth=BATCH, status=400, body=body)
+
+    run = cli.deploy(kedge_project)
+
+    assert run.exit_code == 5, run  # committed: never "changed nothing"
+    assert error in run.stderr
+    assert "17 migration(s) listed as committed stay applied and recorded" in run.stderr
+    assert versions(hasura_double) == dict.fromkeys(originals, False)  # settled clean, not dirty
+    assert ledger_versions(hasura_double) == originals
+    _recovers(cli, hasura_double, kedge_project, applied=0)
 
 
 # -- the metadata step fails -------------------------------------------------------------------------

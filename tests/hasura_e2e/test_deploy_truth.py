@@ -15,7 +15,17 @@ from kedge_hasura.errors import ExitCode
 from kedge_hasura.hasura.client import HasuraClient
 
 from ..hasura_double import HasuraDouble
-from .deploy_helpers import Cli, exists, ledger_versions, snapshot, versions, write_project
+from .deploy_helpers import (
+    KEDGE_SCHEMA,
+    Cli,
+    exists,
+    ledger_versions,
+    run_sql,
+    snapshot,
+    tracked_tables,
+    versions,
+    write_project,
+)
 
 pytestmark = pytest.mark.pg
 
@@ -230,3 +240,40 @@ def test_a_rollback_refused_before_any_write_still_exits_3(
     assert run.exit_code == 3, run
     assert exists(hasura_double, "public.beta")
     assert versions(hasura_double) == {ALPHA: False, BETA: False}
+
+
+def test_a_first_deploy_works_on_a_server_that_hides_error_details(
+    start_double,  # type: ignore[no-untyped-def]
+    run_cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    use_session_server: str,
+) -> None:
+    """No ledger yet is told by SQLSTATE 42P01/3F000 where `internal` is shown, and by asking
+    the catalog where it is hidden (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false, contract §2.6)."""
+    double = start_double(hide_internal_errors=True)
+    project = write_project(
+        tmp_path / "hidden", [(ALPHA, "alpha", "CREATE TABLE public.alpha (id integer PRIMARY KEY);\n", None)]
+    )
+    hidden = Cli(run_cli, double)
+
+    run = hidden.deploy(project, "--skip-metadata")
+
+    assert run.exit_code == 0, run
+    assert versions(double) == {ALPHA: False} and ledger_versions(double) == [ALPHA]
+    assert not hidden.secrets_leaked()
+
+
+def test_track_untracked_that_cannot_write_its_file_says_the_server_tracks_it(
+    cli: Cli, hasura_double: HasuraDouble, kedge_project: Path
+) -> None:
+    assert cli.deploy(kedge_project).exit_code == 0
+    run_sql(hasura_double, f"CREATE TABLE {KEDGE_SCHEMA}.hand_made (id integer PRIMARY KEY);")
+    tables = kedge_project / "metadata" / "databases" / "default" / "tables"
+    (tables / f"{KEDGE_SCHEMA}_hand_made.yaml").mkdir()  # the table file cannot be written
+
+    run = cli.deploy(kedge_project, "--track-untracked")
+
+    assert run.exit_code == ExitCode.CHANGED, run  # the server tracks it now: not "changed nothing"
+    assert "could not write their table files" in run.stderr
+    assert f"{KEDGE_SCHEMA}.hand_made" in run.stderr  # named as tracked on the server
+    assert f"{KEDGE_SCHEMA}.hand_made" in tracked_tables(hasura_double)

@@ -185,21 +185,6 @@ def test_an_old_reload_answer_leaves_consistency_unknown(start_double: StartDoub
         assert hasura.reload_metadata().is_consistent is None
 
 
-def test_dropping_a_tracked_table_with_the_check_on_is_a_dependency_error(
-    hasura_double: HasuraDouble,
-) -> None:
-    with _client(hasura_double) as hasura:
-        hasura.run_sql("CREATE TABLE tracked (id int);")
-        hasura.pg_track_table(("public", "tracked"))
-        with pytest.raises(HasuraAPIError, match="dependency-error"):
-            hasura.run_sql(
-                "DROP TABLE tracked;", check_metadata_consistency=None
-            )  # the heuristic turns it on
-        assert exists(hasura, "public.tracked")
-        hasura.run_sql("DROP TABLE tracked;", check_metadata_consistency=True, cascade=True)
-        assert hasura.export_metadata().metadata["sources"][0]["tables"] == []
-
-
 def test_the_double_leaves_no_thread_behind(start_double: StartDouble) -> None:
     double = start_double()
     double.stop()

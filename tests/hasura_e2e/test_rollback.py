@@ -250,3 +250,32 @@ def test_rollback_down_n_is_steps_n(cli: Cli, hasura_double: HasuraDouble, deplo
 
     assert run.exit_code == 0, run
     assert versions(hasura_double) == {V1: False, V2: False}
+
+
+def test_a_failed_state_write_after_the_downs_committed_exits_5_and_says_so(
+    cli: Cli, hasura_double: HasuraDouble, deployed: Path
+) -> None:
+    # set_catalog_state: 1 the dirty marks, 2 the final write after the downs committed.
+    hasura_double.faults.fail("set_catalog_state", nth=2)
+
+    run = cli(deployed, "rollback", "--steps", "1")
+
+    assert run.exit_code == 5, run  # the down committed: never "changed nothing"
+    assert "gamma" not in relations(hasura_double, "public")
+    assert versions(hasura_double)[V3] is True  # left dirty, as the output says
+    assert "committed" in run.stderr
+
+
+def test_an_error_answer_to_the_downs_is_settled_from_the_ledger(
+    cli: Cli, hasura_double: HasuraDouble, deployed: Path
+) -> None:
+    before = versions(hasura_double)
+    hasura_double.faults.fail("run_sql", nth=1)  # the down batch, answered 500 and not run
+
+    run = cli(deployed, "rollback", "--steps", "1")
+
+    # V3 is still in the ledger, so the down did not commit: the dirty mark is taken back.
+    assert run.exit_code == 3, run
+    assert [f.operation for f in hasura_double.faults.fired] == ["run_sql"]
+    assert "gamma" in relations(hasura_double, "public")
+    assert versions(hasura_double) == before

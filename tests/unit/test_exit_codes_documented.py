@@ -42,3 +42,6 @@ def test_a_failure_after_changes_exits_5_and_keeps_its_cause() -> None:
     assert error.details["cause"] == "MigrationFailed" and error.details["sqlstate"] == "23505"
     assert error.details["committed"] == {"default": [1]}
     assert FailedAfterChanges(None, changes={}).message.startswith("interrupted")
+    # state mark-*/prune list what they wrote, not deploy's committed/recorded/pending
+    listed = FailedAfterChanges(None, changes={}, listed="what changed")
+    assert listed.message.endswith("see what changed below)")

@@ -280,12 +280,20 @@ class HasuraClient:
         reload_remote_schemas: bool | Sequence[str] = True,
         reload_sources: bool | Sequence[str] = True,
         recreate_event_triggers: bool = False,
+        reload_data_connectors: bool = True,
     ) -> ReloadMetadataResult:
-        """`reload_metadata` (§7.3); `is_consistent` None means an old server that does not say."""
+        """`reload_metadata` (§7.3); `is_consistent` None means an old server that does not say.
+
+        Every argument is sent, always: their defaults changed across server versions (facts
+        §2(d): both False on the oldest, remote schemas not reloaded next, everything but event
+        triggers now), so an omitted one means different things on different servers. Servers
+        from before `reload_data_connectors` ignore keys they do not know (aeson `withObject`).
+        """
         args = {
             "reload_remote_schemas": _bool_or_names(reload_remote_schemas),
             "reload_sources": _bool_or_names(reload_sources),
             "recreate_event_triggers": recreate_event_triggers,
+            "reload_data_connectors": reload_data_connectors,
         }
         data = self.metadata("reload_metadata", args)
         return decode_model(ReloadMetadataResult, data, operation="reload_metadata")

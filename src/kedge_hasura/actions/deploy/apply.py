@@ -37,6 +37,8 @@ from kedge_hasura.actions.deploy.plan import (
 from kedge_hasura.actions.deploy.seeds import SeedPlan, apply_seeds, plan_seeds, read_seed_ledger
 from kedge_hasura.errors import (
     DeployInProgress,
+    HasuraAPIError,
+    HasuraBadResponse,
     HasuraError,
     HasuraPostgresError,
     HasuraUnreachable,
@@ -299,7 +301,11 @@ def _apply_database(
         keeper.mark_dirty(database, versions, pending_fixes)
         pending_fixes = []
         started = time.perf_counter()
-        outcome = _run_batch(client, keeper, database, batch)
+        try:
+            outcome = _run_batch(client, keeper, database, batch)
+        except _CommittedDespite as despite:
+            committed += versions  # the failure is reported with them as committed (exit 5)
+            raise despite.error from None
         if outcome is BatchOutcome.CONCURRENT:
             deployed.notes.append(
                 f"versions {', '.join(map(str, versions))} were applied meanwhile by another deploy; "
@@ -349,6 +355,9 @@ def _run_batch(
         failure = locate_failure(client, database, batch, exc)
         keeper.settle_from_ledger(database, versions)
         raise migration_failed(failure[0], failure[1], exc) from exc
+    except (HasuraAPIError, HasuraBadResponse) as exc:
+        _settle_after_refusal(keeper, database, versions, exc)
+        raise
     except HasuraUnreachable as exc:
         if not exc.may_have_reached_server:
             keeper.settle_from_ledger(database, versions)
@@ -373,6 +382,35 @@ def _run_batch(
             hint="run `kedge-hasura deploy` again",
         ) from exc
     return BatchOutcome.APPLIED
+
+
+class _CommittedDespite(Exception):
+    """The batch answered with an error, yet the ledger shows it committed."""
+
+    def __init__(self, error: KedgeError):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _settle_after_refusal(
+    keeper: StateKeeper, database: str, versions: Sequence[int], error: HasuraAPIError | HasuraBadResponse
+) -> None:
+    """An error answer other than PostgreSQL's (a 5xx, a proxy's page, a checked run_sql whose
+    metadata check failed AFTER its commit, contract §2.4) does not say whether the text ran.
+    The ledger rows commit with the migrations, so the ledger does: its versions become clean,
+    the others leave catalog state as before the batch, and a failure that changed nothing
+    stays exit 3. When the ledger cannot be read either, the dirty marks stay (exit 5).
+
+    Raises:
+        _CommittedDespite: the batch committed; the caller reports it as committed.
+    """
+    try:
+        keeper.settle_from_ledger(database, versions)
+    except HasuraError:
+        return  # unknown: the dirty marks stay, and the failure says so
+    recorded = keeper.state.versions(database)
+    if all(recorded.get(version) is False for version in versions):
+        raise _CommittedDespite(error)
 
 
 def _run_outside_transaction(

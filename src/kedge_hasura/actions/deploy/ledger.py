@@ -79,8 +79,24 @@ def read_ledger(client: HasuraClient, database: str, *, wait_for_deploys: float 
             return Ledger(exists=False)
         if exc.sqlstate == _LOCK_NOT_AVAILABLE:
             raise DeployInProgress(database, wait_for_deploys or 0) from exc
+        if exc.sqlstate is None and not relation_exists(client, database, LEDGER):
+            # A server that hides `internal` (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS=false or
+            # dev mode off, contract §2.6) sends no SQLSTATE: ask the catalog instead.
+            return Ledger(exists=False)
         raise
     return Ledger(exists=True, entries=_entries(result.rows))
+
+
+def relation_exists(client: HasuraClient, database: str, relation: str) -> bool:
+    """Whether `relation` (schema.name) exists, asked in a way that cannot fail when it does not:
+    the fallback for servers whose errors carry no SQLSTATE."""
+    result = client.run_sql(
+        f"SELECT to_regclass({quote_literal(relation)}) IS NOT NULL",
+        source=database,
+        read_only=True,
+        check_metadata_consistency=None,
+    )
+    return result.rows == [["t"]]
 
 
 def ensure_ledger(client: HasuraClient, database: str) -> None:

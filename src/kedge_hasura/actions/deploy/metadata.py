@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kedge_hasura.errors import ProjectError
+from kedge_hasura.errors import KedgeError, ProjectError
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.hasura.models import HasuraInconsistentMetadata, InconsistentObject, QualifiedTable
 from kedge_hasura.project.layout import Project
@@ -220,9 +220,23 @@ def _tracking(
         missing=[f"{s}.{n}" for s, n in sorted(tracked - existing)],
     )
     if track_untracked and untracked and source is not None:
+        listing = folder / "tables.yaml"
+        if not listing.is_file():  # refuse before the server tracks anything
+            raise ProjectError(
+                f"{listing} is missing", hint="the tables of a source are listed in tables.yaml"
+            )
         client.pg_track_tables([QualifiedTable(schema_name=s, name=n) for s, n in untracked], source=database)
         report.tracked_now = report.untracked
-        report.written = _write_table_files(project, database, untracked)
+        try:
+            report.written = _write_table_files(project, database, untracked)
+        except (KedgeError, OSError) as exc:
+            # The server tracks them now; the project does not say so (deploy reports exit 5).
+            raise ProjectError(
+                f"tracked {len(untracked)} table(s) of {database} on the server, "
+                f"but could not write their table files: {exc}",
+                hint=f"add the table files under {folder} by hand, or run `hasura metadata export`",
+                details={"tracked on the server": report.untracked},
+            ) from exc
     return report
 
 

@@ -8,11 +8,12 @@ the facts per database, so the user knows what to fix and that a re-run applies 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kedge_hasura.errors import FailedAfterChanges, KedgeError
+from kedge_hasura.errors import FailedAfterChanges, HasuraUnreachable, KedgeError
 
 VersionState = Mapping[int, bool]  # version -> dirty, as catalog state records it
 
@@ -80,3 +81,30 @@ def _hint(cause: KedgeError | None, committed: Mapping[str, Sequence[int]], stat
             "whether the last write of catalog state was saved is unknown: the next deploy settles it"
         )
     return "; ".join(parts)
+
+
+@dataclass
+class Writes:
+    """The writes a small state command (`state mark-*`, `prune`) made so far, one sentence each.
+
+    Inside `guard()`, a failure after at least one write (or a write whose answer was lost)
+    becomes FailedAfterChanges (exit 5) listing them; before any write it stays as it was.
+    """
+
+    database: str
+    done: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def guard(self, *, rerun: str) -> Iterator[None]:
+        try:
+            yield
+        except (KedgeError, KeyboardInterrupt) as exc:
+            cause = exc if isinstance(exc, KedgeError) else None
+            unknown = isinstance(exc, HasuraUnreachable) and exc.may_have_reached_server
+            if not self.done and not unknown:
+                raise
+            changes: dict[str, Any] = {"database": self.database, "changed": self.done or "nothing known"}
+            if unknown:
+                changes["last write"] = "unknown: its answer was lost"
+            hint = f"`{rerun}` again finishes it (it is safe to repeat)"
+            raise FailedAfterChanges(cause, changes=changes, hint=hint, listed="what changed") from exc

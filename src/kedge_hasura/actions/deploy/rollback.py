@@ -13,11 +13,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.apply import batch_sql, locate_failure, migration_failed
 from kedge_hasura.actions.deploy.migration_state import squashed_ranges
 from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import Step
-from kedge_hasura.errors import HasuraPostgresError, HasuraUnreachable, KedgeError, ProjectError, UsageError
+from kedge_hasura.errors import (
+    HasuraAPIError,
+    HasuraBadResponse,
+    HasuraPostgresError,
+    HasuraUnreachable,
+    KedgeError,
+    ProjectError,
+    UsageError,
+)
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.chain import expanded_originals
@@ -98,6 +107,14 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
             client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=True))
             after = dict(recorded)
             raise migration_failed(failed_step, statement, exc) from exc
+        except (HasuraAPIError, HasuraBadResponse):
+            # An error answer that does not say whether the downs ran. They delete their ledger
+            # rows in the same transaction, so a chosen version still in the ledger proves they
+            # did not commit: the marks are taken back (exit 3). Otherwise they stay dirty (5).
+            if _still_in_ledger(client, database, chosen):
+                client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=True))
+                after = dict(recorded)
+            raise
         log.committed[database] = chosen  # the downs, and the removal of their ledger rows
         client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
     except (KedgeError, KeyboardInterrupt) as exc:
@@ -109,6 +126,14 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
             raise
         raise changed from exc
     return result
+
+
+def _still_in_ledger(client: HasuraClient, database: str, versions: list[int]) -> bool:
+    try:
+        entries = ledger_sql.read_ledger(client, database).entries
+    except KedgeError:
+        return False  # unknown: the dirty marks stay
+    return any(version in entries for version in versions)
 
 
 def _mark(cli: CliState, database: str, versions: list[int], *, applied: bool) -> None:

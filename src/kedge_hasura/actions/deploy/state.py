@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.migration_state import compare_state
+from kedge_hasura.actions.deploy.outcome import Writes
 from kedge_hasura.errors import UsageError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
@@ -100,21 +101,24 @@ def mark(
     migrations = project.require_database(database)
     name = migrations.database
     local = migrations.by_version(version)
+    writes = Writes(name)
+    command = f"kedge-hasura state {'mark-applied' if applied else 'mark-unapplied'} {version}"
     if applied:
         if local is None or local.up is None:
             raise UsageError(
                 f"version {version} is not a migration of {name} in this project",
                 hint="mark-applied records a local migration; check the version with `kedge-hasura status`",
             )
-        client.run_sql(
-            ledger_sql.prelude([])
-            + ledger_sql.record(version, local.name, local.up.sha256, applied_by="mark-applied")
-            if version not in ledger_sql.read_ledger(client, name).entries
-            else "SELECT 1",
-            source=name,
-            check_metadata_consistency=False,
-        )
-        client.update_cli_state(lambda cli: cli.set_version(name, version, dirty=False))
+        with writes.guard(rerun=command):
+            if version not in ledger_sql.read_ledger(client, name).entries:
+                client.run_sql(
+                    ledger_sql.prelude([])
+                    + ledger_sql.record(version, local.name, local.up.sha256, applied_by="mark-applied"),
+                    source=name,
+                    check_metadata_consistency=False,
+                )
+                writes.done.append(f"the ledger records {version}")
+            client.update_cli_state(lambda cli: cli.set_version(name, version, dirty=False))
     else:
         recorded = CliState(client.get_catalog_state().cli_state).versions(name)
         ledger = ledger_sql.read_ledger(client, name)
@@ -123,9 +127,11 @@ def mark(
                 f"version {version} is not recorded as applied on {name}: nothing to mark unapplied",
                 hint="check the version with `kedge-hasura state show`",
             )
-        client.update_cli_state(lambda cli: cli.remove_version(name, version))
-        if ledger.exists:
-            client.run_sql(ledger_sql.forget(version), source=name, check_metadata_consistency=False)
+        with writes.guard(rerun=command):
+            client.update_cli_state(lambda cli: cli.remove_version(name, version))
+            writes.done.append(f"catalog state no longer records {version}")
+            if ledger.exists:
+                client.run_sql(ledger_sql.forget(version), source=name, check_metadata_consistency=False)
     return StateChange(
         action="mark-applied" if applied else "mark-unapplied", database=name, versions=[version]
     )
@@ -141,7 +147,8 @@ def prune(project: Project, client: HasuraClient, *, database: str | None) -> St
             for version in target.prunable:
                 cli.remove_version(target.database, version)
 
-        client.update_cli_state(remove)
+        with Writes(target.database).guard(rerun="kedge-hasura state prune"):
+            client.update_cli_state(remove)
     return StateChange(action="prune", database=target.database, versions=target.prunable)
 
 
