@@ -26,3 +26,14 @@ def test_diff_against_a_plain_url_offers_dropping_the_hasura_preconditions() -> 
     request = DiffRequest(source=parse_side("migrations"), target=parse_side("postgresql://db/app"))
 
     assert "use --no-hasura-preconditions" in preconditions_warning(request, ("pgcrypto",))
+
+
+def test_committed_migrations_are_counted_in_words() -> None:
+    from kedge_hasura.actions.deploy.outcome import _hint
+
+    assert _hint(None, {"default": [1]}, False).startswith(
+        "the 1 migration listed as committed stays applied"
+    )
+    assert _hint(None, {"default": [1, 2], "other": [3]}, False).startswith(
+        "the 3 migrations listed as committed stay applied"
+    )
