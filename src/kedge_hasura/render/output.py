@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kedge_hasura.errors import ExitCode, KedgeError
+from kedge_hasura.render.human import relative_paths
 from kedge_hasura.settings import OutputFormat, Verbosity, redact
 
 if TYPE_CHECKING:
@@ -195,8 +197,10 @@ class Output:
                 exit_code=error.exit_code,
                 error={"type": error.kind, "message": message, "hint": hint, "details": details},
             )
+        # Text names paths as findings do, relative to the current folder (JSON keeps them whole).
+        message, hint = relative_paths(message), relative_paths(hint) if hint else None
         self.err.print(f"[red bold]error:[/red bold] {escape(message)}")
-        for key, value in details.items():
+        for key, value in _relative(details).items():
             if value in (None, "", [], {}):
                 continue
             if isinstance(value, (list, dict)):
@@ -262,6 +266,17 @@ class Output:
         if isinstance(value, dict):
             return {key: self._redact_value(item) for key, item in value.items()}
         return value
+
+
+def _relative(value: Any) -> Any:
+    """A detail with its paths inside the current folder made relative (relative_paths)."""
+    if isinstance(value, (str, PurePath)):
+        return relative_paths(str(value))
+    if isinstance(value, list):
+        return [_relative(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _relative(item) for key, item in value.items()}
+    return value
 
 
 def _detail_lines(value: list[Any] | dict[str, Any]) -> list[str]:
