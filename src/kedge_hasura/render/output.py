@@ -8,6 +8,7 @@ message passes through `redact()` with the admin secret, as a last line of defen
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +32,49 @@ JSON_SCHEMA_VERSION = 1
 R = TypeVar("R", bound=BaseModel)
 
 
+class ReaderMayLeave:
+    """A text stream whose reader may close the pipe early (`kedge-hasura squash | head -4`).
+
+    Once a write fails with BrokenPipeError, everything written after it is dropped and the file
+    descriptor is pointed at /dev/null (so Python's flush at exit cannot fail either): the command
+    goes on as it would have and its exit code says what happened, not that nobody read the end.
+    """
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+        self.reader_left = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_left()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_left()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _reader_left(self) -> None:
+        self.reader_left = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no file descriptor (a test's StringIO): nothing flushes it at exit
+            pass
+
+
 class Output:
     """Where and how a command reports. One per invocation, built by the CLI."""
 
@@ -46,8 +90,9 @@ class Output:
     ):
         self.format = output_format
         self.verbosity = Verbosity(verbosity)
-        self._stdout_file = stdout or sys.stdout
-        self._stderr_file = stderr or sys.stderr
+        # A reader that goes away (`| head`) must not change what the command does or its exit code.
+        self._stdout_file: IO[str] = ReaderMayLeave(stdout or sys.stdout)  # type: ignore[assignment]
+        self._stderr_file: IO[str] = ReaderMayLeave(stderr or sys.stderr)  # type: ignore[assignment]
         self._secrets = tuple(s for s in secrets if s)
         self.warnings: list[str] = []
         self.interrupted_during: str | None = None  # the progress step a Ctrl-C interrupted
