@@ -73,7 +73,7 @@ def test_verify_reports_dirty_state(cli: Cli, hasura_double: HasuraDouble, deplo
     run = cli(deployed, "verify")
 
     assert run.exit_code == 1, run
-    assert f"dirty version(s): {version}" in run.stdout
+    assert f"dirty version: {version} (`kedge-hasura deploy` settles it)" in run.stdout
 
 
 def test_verify_reports_a_version_the_state_lost(

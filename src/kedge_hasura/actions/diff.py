@@ -38,7 +38,7 @@ class Side:
     """A parsed SOURCE or TARGET argument."""
 
     spec: str
-    kind: str  # "url", "migrations", "sql-file"
+    kind: str  # "url", "migrations", "sql-file", "hasura"
     value: str  # the URL, the database name, or the file path
 
     @property
@@ -205,8 +205,14 @@ def _warn_about_preconditions(
         result.warnings.append(note)
     mixed = request.source.needs_scratch != request.target.needs_scratch
     if mixed and scratch.preconditions.extensions:
-        result.warnings.append(
-            "the scratch side mimics a Hasura-managed database (extensions "
-            + ", ".join(scratch.preconditions.extensions)
-            + " in public); use --no-hasura-preconditions if the other side is not managed by Hasura"
-        )
+        result.warnings.append(preconditions_warning(request, scratch.preconditions.extensions))
+
+
+def preconditions_warning(request: DiffRequest, extensions: tuple[str, ...]) -> str:
+    """The note on a scratch side that mimics Hasura; its advice depends on what the other side is."""
+    mimics = (
+        f"the scratch side mimics a Hasura-managed database (extensions {', '.join(extensions)} in public)"
+    )
+    if "hasura" in (request.source.kind, request.target.kind):
+        return f"{mimics}, as the other side is read through Hasura"
+    return f"{mimics}; use --no-hasura-preconditions if the other side is not managed by Hasura"

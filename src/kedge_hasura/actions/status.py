@@ -151,7 +151,9 @@ def server_status(report: StatusReport, project: Project, client: HasuraClient) 
         ledger = ledger_sql.read_ledger(client, database.database)
         state = compare_state(migrations, recorded)
         edited = set(edited_versions(migrations, state, ledger))
-        names = {m.version: m.name for m in migrations.migrations}
+        # Archived originals are named by their archive's manifest; local folders win.
+        names = {v: name for squash in state.squashes for v, name in squash.names.items()}
+        names.update({m.version: m.name for m in migrations.migrations})
         rows = []
         for version in sorted(set(state.local) | set(state.applied)):
             if version in state.dirty:

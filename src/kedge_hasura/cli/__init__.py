@@ -18,7 +18,7 @@ import typer
 from kedge_hasura import __version__
 from kedge_hasura.cli.context import AppContext, GlobalOptions
 from kedge_hasura.errors import ExitCode, FailedAfterChanges, KedgeError, UsageError
-from kedge_hasura.render.output import Output
+from kedge_hasura.render.output import Output, ReaderMayLeave
 from kedge_hasura.settings import OutputFormat, Verbosity
 
 HELP = """Keep Hasura v2 migrations and metadata healthy.
@@ -335,7 +335,20 @@ def hoist_global_options(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (see errors.ExitCode)."""
+    """Run the CLI; returns the exit code (see errors.ExitCode).
+
+    A reader that closes the pipe early (`| head`) changes nothing but what is shown: the rest of
+    the output is dropped (render.output.ReaderMayLeave), where Click would exit 1 on EPIPE.
+    """
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ReaderMayLeave(sys.stdout), ReaderMayLeave(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     state = _State()

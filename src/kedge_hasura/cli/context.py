@@ -194,7 +194,8 @@ class AppContext:
             if self._fingerprint is not None:
                 found = changes(self._fingerprint, fingerprint(self._project.root))
             details["project"] = found or "unchanged"
-        details["server"] = self.server_outcome or "unchanged"
+        if self._hasura is not None or self.server_outcome is not None:  # squash never contacts one
+            details["server"] = self.server_outcome or "unchanged"
         if not found and self.server_outcome is None:
             return Interrupted(f"{message}; nothing was changed", changed=False, details=details)
         count = "1 change" if len(found) == 1 else f"{len(found)} changes"

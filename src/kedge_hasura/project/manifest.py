@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kedge_hasura.errors import ManifestError, ProjectError
+from kedge_hasura.project.naming import parse_archive_folder
 
 MANIFEST_NAME = "MANIFEST.json"
 
@@ -120,6 +121,22 @@ def safe_path(folder: Path, relative: str) -> Path:
     return folder / pure
 
 
+def _missing_manifest_hint(folder: Path) -> str:
+    """The way forward for an archive without a manifest: `hasura migrate squash` makes those
+    (the recipe of docs/from-hasura-squash.md), and one of ours lost it."""
+    bounds = parse_archive_folder(folder.name)
+    squashed = (
+        f"the CLI's squashed migration (version {bounds[1]})" if bounds else "the CLI's squashed migration"
+    )
+    return (
+        f"if `hasura migrate squash` made it, put the originals back and squash with kedge-hasura: delete "
+        f"{squashed}, move everything in {folder.name}/ up into {folder.parent.name}/, remove the empty "
+        "folder and run "
+        "`kedge-hasura squash` (docs/from-hasura-squash.md); if kedge-hasura made it, restore MANIFEST.json "
+        "from version control"
+    )
+
+
 def read_manifest(folder: Path) -> ArchiveManifest:
     """Read and check an archive's MANIFEST.json.
 
@@ -130,7 +147,7 @@ def read_manifest(folder: Path) -> ArchiveManifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ManifestError(f"{path} is missing", hint="an archive folder needs its MANIFEST.json") from None
+        raise ManifestError(f"{path} is missing", hint=_missing_manifest_hint(folder)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path} is unreadable: {exc}") from None
     try:

@@ -7,6 +7,8 @@ colour and in CI logs.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from rich.markup import escape
@@ -25,6 +27,16 @@ def display_path(path: Path | str | None) -> str:
         return str(candidate.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(candidate)
+
+
+def relative_paths(text: str) -> str:
+    """`text` with every absolute path inside the current folder made relative to it, as
+    display_path shows findings' paths (error messages name paths the lower layers built)."""
+    cwd = str(Path.cwd())
+    if cwd == os.sep:
+        return text
+    # Only where a path starts: not inside a longer path that happens to contain the same folders.
+    return re.sub(r"(?<![\w./~-])" + re.escape(cwd + os.sep), "", text)
 
 
 def plural(count: int, noun: str) -> str:

@@ -8,10 +8,12 @@ message passes through `redact()` with the admin secret, as a last line of defen
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -19,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from kedge_hasura.errors import ExitCode, KedgeError
+from kedge_hasura.render.human import relative_paths
 from kedge_hasura.settings import OutputFormat, Verbosity, redact
 
 if TYPE_CHECKING:
@@ -27,6 +30,49 @@ if TYPE_CHECKING:
 
 JSON_SCHEMA_VERSION = 1
 R = TypeVar("R", bound=BaseModel)
+
+
+class ReaderMayLeave:
+    """A text stream whose reader may close the pipe early (`kedge-hasura squash | head -4`).
+
+    Once a write fails with BrokenPipeError, everything written after it is dropped and the file
+    descriptor is pointed at /dev/null (so Python's flush at exit cannot fail either): the command
+    goes on as it would have and its exit code says what happened, not that nobody read the end.
+    """
+
+    def __init__(self, stream: IO[str]):
+        self._stream = stream
+        self.reader_left = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_left()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_left()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _reader_left(self) -> None:
+        self.reader_left = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no file descriptor (a test's StringIO): nothing flushes it at exit
+            pass
 
 
 class Output:
@@ -44,8 +90,9 @@ class Output:
     ):
         self.format = output_format
         self.verbosity = Verbosity(verbosity)
-        self._stdout_file = stdout or sys.stdout
-        self._stderr_file = stderr or sys.stderr
+        # A reader that goes away (`| head`) must not change what the command does or its exit code.
+        self._stdout_file: IO[str] = ReaderMayLeave(stdout or sys.stdout)  # type: ignore[assignment]
+        self._stderr_file: IO[str] = ReaderMayLeave(stderr or sys.stderr)  # type: ignore[assignment]
         self._secrets = tuple(s for s in secrets if s)
         self.warnings: list[str] = []
         self.interrupted_during: str | None = None  # the progress step a Ctrl-C interrupted
@@ -195,8 +242,10 @@ class Output:
                 exit_code=error.exit_code,
                 error={"type": error.kind, "message": message, "hint": hint, "details": details},
             )
+        # Text names paths as findings do, relative to the current folder (JSON keeps them whole).
+        message, hint = relative_paths(message), relative_paths(hint) if hint else None
         self.err.print(f"[red bold]error:[/red bold] {escape(message)}")
-        for key, value in details.items():
+        for key, value in _relative(details).items():
             if value in (None, "", [], {}):
                 continue
             if isinstance(value, (list, dict)):
@@ -262,6 +311,17 @@ class Output:
         if isinstance(value, dict):
             return {key: self._redact_value(item) for key, item in value.items()}
         return value
+
+
+def _relative(value: Any) -> Any:
+    """A detail with its paths inside the current folder made relative (relative_paths)."""
+    if isinstance(value, (str, PurePath)):
+        return relative_paths(str(value))
+    if isinstance(value, list):
+        return [_relative(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _relative(item) for key, item in value.items()}
+    return value
 
 
 def _detail_lines(value: list[Any] | dict[str, Any]) -> list[str]:

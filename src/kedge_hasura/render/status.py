@@ -53,7 +53,7 @@ def render_status(report: StatusReport) -> list[str]:
             server_rows = [
                 [
                     str(v.version),
-                    v.name or "?",
+                    v.name or ("archived" if v.state == "archived" else "?"),
                     v.state,
                     "edited" if v.edited else "",
                     "yes" if v.in_ledger else "",

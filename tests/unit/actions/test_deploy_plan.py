@@ -16,6 +16,7 @@ import pytest
 
 from kedge_hasura.actions.deploy.ledger import Ledger, LedgerEntry
 from kedge_hasura.actions.deploy.plan import DatabasePlan, PlanOptions, plan_database
+from kedge_hasura.actions.deploy.verify import dirty_problems
 from kedge_hasura.errors import ProjectError
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.project.migrations import DatabaseMigrations, scan_database_folder
@@ -474,3 +475,39 @@ def test_chain_the_newest_squashed_migration_alone_is_applied(chained: DatabaseM
 def test_chain_originals_out_of_order_are_refused(chained: DatabaseMigrations, originals: list[int]) -> None:
     with pytest.raises(ProjectError, match=r"applied 2 of the 19 squashed originals, but not the first 2"):
         plan(chained, dict.fromkeys([originals[0], N1], False), NO_LEDGER)
+
+
+# -- verify's advice for dirty versions matches what deploy does ------------------------------------
+
+
+def test_verify_says_deploy_settles_a_dirty_version_the_ledger_decides(tmp_path: Path) -> None:
+    migrations = tables(tmp_path, V1, V2)
+
+    problems = dirty_problems(migrations, [V1], EMPTY_LEDGER)
+
+    assert problems == [f"dirty version: {V1} (`kedge-hasura deploy` settles it)"]
+    plan(migrations, {V1: True}, EMPTY_LEDGER)  # and deploy does
+
+
+def test_verify_asks_for_state_mark_when_deploy_would_refuse(tmp_path: Path) -> None:
+    migrations = tables(tmp_path, V1, V2)
+
+    problems = dirty_problems(migrations, [V1, V2], NO_LEDGER)
+
+    assert problems == [
+        f"dirty versions: {V1}, {V2}, and the ledger cannot tell whether they committed (check the "
+        "database, then run `kedge-hasura state mark-applied V` or `kedge-hasura state mark-unapplied V`)"
+    ]
+    assert "deploy" not in problems[0].replace("kedge-hasura", "")
+    with pytest.raises(ProjectError, match="cannot tell") as refused:
+        plan(migrations, {V1: True, V2: True}, NO_LEDGER)
+    assert "state mark-applied" in (refused.value.hint or "")
+
+
+def test_verify_names_the_version_of_a_dirty_no_transaction_migration(tmp_path: Path) -> None:
+    migrations = project(tmp_path, (V1, "CREATE INDEX CONCURRENTLY i ON public.t (id);\n"))
+
+    assert dirty_problems(migrations, [V1], EMPTY_LEDGER) == [
+        f"dirty version: {V1}, and the ledger cannot tell whether it committed (check the database, "
+        f"then run `kedge-hasura state mark-applied {V1}` or `kedge-hasura state mark-unapplied {V1}`)"
+    ]

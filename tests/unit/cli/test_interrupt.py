@@ -36,6 +36,7 @@ def test_ctrl_c_with_nothing_changed_exits_130_naming_the_step(
         "error: interrupted while squashing (replaying 1/1: 1000_alpha); nothing was changed" in result.stderr
     )
     assert "project: unchanged" in result.stderr
+    assert "server:" not in result.stderr  # squash never talks to a server
 
 
 def test_ctrl_c_after_a_project_write_exits_5_listing_it(
@@ -53,6 +54,7 @@ def test_ctrl_c_after_a_project_write_exits_5_listing_it(
         "1 change in the project, e.g. added half-written.txt"
     )
     assert error["details"]["project"] == ["added half-written.txt"]
+    assert "server" not in error["details"]
 
 
 @pytest.mark.parametrize(

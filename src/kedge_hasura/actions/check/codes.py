@@ -207,7 +207,7 @@ CODES: dict[str, Code] = {
         ERROR,
         "a migration failed half-way on the server; fix the database, then the state",
     ),
-    "migration-pending": Code("migration-state", INFO, "apply it with `hasura migrate apply`"),
+    "migration-pending": Code("migration-state", INFO, "apply it with `kedge-hasura deploy`"),
     "migration-out-of-order": Code(
         "migration-state",
         WARNING,

@@ -100,7 +100,13 @@ def check_archives(scan: MigrationScan, sink: FindingSink, *, database: str | No
             except ManifestError as exc:
                 # The message starts with the manifest's path, which the finding carries already.
                 message = exc.message.replace(f"{folder / MANIFEST_NAME} ", f"{MANIFEST_NAME} ", 1)
-                sink.add("archive-manifest-invalid", message, path=folder / MANIFEST_NAME, database=name)
+                sink.add(
+                    "archive-manifest-invalid",
+                    message,
+                    path=folder / MANIFEST_NAME,
+                    database=name,
+                    hint=exc.hint,  # a missing one has its own (an archive of `hasura migrate squash`)
+                )
                 continue
             for relative in result.mismatched:
                 sink.add(

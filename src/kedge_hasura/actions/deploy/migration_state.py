@@ -24,6 +24,7 @@ class SquashedRange(BaseModel):
     consolidated_folder: str
     original_up_sha256: dict[int, str] = {}  # version → checksum of the archived original's up.sql
     earlier: list[str] = []  # archives of earlier squashes whose migration this one squashed again
+    names: dict[int, str] = {}  # version → the archived original's name
 
 
 class DatabaseState(BaseModel):
@@ -68,6 +69,7 @@ def squashed_ranges(migrations: DatabaseMigrations) -> list[SquashedRange]:
                     if f.path.endswith(("/up.sql", ".up.sql"))
                 },
                 earlier=list(manifest.earlier_archives),
+                names={m.version: m.name for m in manifest.migrations},
             )
         )
     return ranges

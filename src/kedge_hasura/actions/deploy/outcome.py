@@ -73,7 +73,12 @@ def _hint(cause: KedgeError | None, committed: Mapping[str, Sequence[int]], stat
     if committed:
         count = sum(len(versions) for versions in committed.values())
         parts.append(
-            f"the {count} migration(s) listed as committed stay applied and recorded; "
+            (
+                "the 1 migration listed as committed stays"
+                if count == 1
+                else f"the {count} migrations listed as committed stay"
+            )
+            + " applied and recorded; "
             "`kedge-hasura deploy` applies only what is pending"
         )
     if state_unknown:

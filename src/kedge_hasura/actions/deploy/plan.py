@@ -200,6 +200,20 @@ def _select(
     return steps
 
 
+def unsettleable_dirty(migrations: DatabaseMigrations, dirty: list[int], ledger: Ledger) -> list[int]:
+    """The dirty versions deploy cannot settle by itself (it refuses, asking for `state mark-applied`
+    or `mark-unapplied`): all of them without a ledger, else those missing from the ledger that run
+    outside a transaction (their ledger row is written by a second request, so a missing row does
+    not prove they did not run)."""
+    if not ledger.exists:
+        return list(dirty)
+    return [
+        v for v in dirty
+        if v not in ledger.entries and (m := migrations.by_version(v)) is not None and m.up is not None
+        and _step(m, "migrations").outside_transaction
+    ]  # fmt: skip
+
+
 def _settle_dirty(
     migrations: DatabaseMigrations, recorded: dict[int, bool], ledger: Ledger
 ) -> list[StateFix]:
@@ -207,16 +221,10 @@ def _settle_dirty(
     dirty = sorted(v for v, is_dirty in recorded.items() if is_dirty)
     if not dirty:
         return []
-    # A migration run outside a transaction writes its ledger row in a second request: a missing
-    # row does not prove it did not run.
-    unprovable = [
-        v for v in dirty
-        if v not in ledger.entries and (m := migrations.by_version(v)) is not None and m.up is not None
-        and _step(m, "migrations").outside_transaction
-    ]  # fmt: skip
-    if not ledger.exists or unprovable:
+    unprovable = unsettleable_dirty(migrations, dirty, ledger)
+    if unprovable:
         raise ProjectError(
-            f"database {database}: version(s) {', '.join(map(str, unprovable or dirty))} are dirty "
+            f"database {database}: version(s) {', '.join(map(str, unprovable))} are dirty "
             "(a migration "
             "was interrupted) and the kedge-hasura ledger cannot tell whether they committed",
             hint="check the database, then run `kedge-hasura state mark-applied V` or "

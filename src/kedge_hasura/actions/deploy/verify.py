@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.migration_state import compare_state
-from kedge_hasura.actions.deploy.plan import edited_versions
+from kedge_hasura.actions.deploy.plan import edited_versions, unsettleable_dirty
 from kedge_hasura.actions.replay import project_preconditions, replay_migrations
 from kedge_hasura.findings import Severity
 from kedge_hasura.hasura.cli_state import CliState
@@ -99,6 +99,36 @@ def verify(
     )
 
 
+def dirty_problems(migrations: DatabaseMigrations, dirty: list[int], ledger: ledger_sql.Ledger) -> list[str]:
+    """One state problem per kind of dirty version, each with the fix that works: deploy settles
+    those the ledger can decide, and refuses the others (plan.unsettleable_dirty)."""
+    manual = unsettleable_dirty(migrations, dirty, ledger)
+    settled = [v for v in dirty if v not in manual]
+    problems = []
+    if settled:
+        problems.append(f"{_dirty(settled)} (`kedge-hasura deploy` settles {_them(settled)})")
+    if manual:
+        v = str(manual[0]) if len(manual) == 1 else "V"
+        problems.append(
+            f"{_dirty(manual)}, and the ledger cannot tell whether {_it(manual)} committed (check the "
+            f"database, then run `kedge-hasura state mark-applied {v}` or "
+            f"`kedge-hasura state mark-unapplied {v}`)"
+        )
+    return problems
+
+
+def _dirty(versions: list[int]) -> str:
+    return f"dirty version{'' if len(versions) == 1 else 's'}: {', '.join(map(str, versions))}"
+
+
+def _them(versions: list[int]) -> str:
+    return "it" if len(versions) == 1 else "them"
+
+
+def _it(versions: list[int]) -> str:
+    return "it" if len(versions) == 1 else "they"
+
+
 def _state(
     migrations: DatabaseMigrations, state: CliState, ledger: ledger_sql.Ledger, diff: SchemaDiff
 ) -> DatabaseVerification:
@@ -106,10 +136,7 @@ def _state(
     recorded = state.versions(database)
     compared = compare_state(migrations, recorded)
     result = DatabaseVerification(database=database, schema_diff=diff)
-    if compared.dirty:
-        result.state_problems.append(
-            f"dirty version(s): {', '.join(map(str, compared.dirty))} (run deploy to settle)"
-        )
+    result.state_problems.extend(dirty_problems(migrations, list(compared.dirty), ledger))
     if compared.pending:
         result.state_problems.append(f"pending version(s): {', '.join(map(str, compared.pending))}")
     # Originals of a squash whose consolidated migration is recorded may be pruned from state.
