@@ -97,6 +97,10 @@ def test_fixture_yields_exactly_its_findings(case: str, tmp_path: Path, pg_clust
 _COVERED_ELSEWHERE = {
     "file-outside-project": "test_outside_files.py",
     "archive-chain-broken": "test_squash_again.py",
+    # check --base: both sides of a git repository, not a fixture folder
+    "graphql-breaking": "test_impact_command.py",
+    "graphql-exposure": "test_impact_command.py",
+    "graphql-dangerous": "test_impact_command.py",
 }
 
 

@@ -137,16 +137,49 @@ def test_check_base_reports_impact_changes_as_findings(run_cli, repo: Path) -> N
         "      filter: {}\n  - role: teacher",
     )
     assert widened != text
-    users.write_text(widened)
+    narrowed = widened.replace("        - display_name\n        - email\n", "        - display_name\n", 1)
+    assert narrowed != widened
+    users.write_text(narrowed)
+    # Teachers insert quizzes without setting this column: their inserts start to fail (dangerous).
+    migration = repo / "hasura" / "migrations" / "default" / "1800000000002_quiz_topic"
+    migration.mkdir()
+    (migration / "up.sql").write_text("ALTER TABLE kedge_practice.quizzes ADD COLUMN topic text NOT NULL;\n")
     result = run_cli("--output", "json", "check", "--base", "main", cwd=repo / "hasura")
     assert result.exit_code == 1, result.stderr
     report = json.loads(result.stdout)["result"]
     impact_findings = [f for f in report["findings"] if f["check"] == "graphql-impact"]
-    assert [(f["code"], f["severity"], f["line"]) for f in impact_findings] == [
-        ("graphql-exposure", "error", widened.splitlines().index("  - role: student") + 1)
-    ]
-    assert impact_findings[0]["message"].startswith("role student: query_root.kedge_practice_users: ")
+    student_line = narrowed.splitlines().index("  - role: student") + 1
+    by_code = {f["code"]: f for f in impact_findings if f["code"] != "graphql-breaking"}
+    breaking = [f for f in impact_findings if f["code"] == "graphql-breaking"]
+    assert set(by_code) == {"graphql-exposure", "graphql-dangerous"}, impact_findings
+    assert (by_code["graphql-exposure"]["severity"], by_code["graphql-exposure"]["line"]) == (
+        "error",
+        student_line,
+    )
+    assert by_code["graphql-exposure"]["message"].startswith(
+        "role student: query_root.kedge_practice_users: "
+    )
+    assert {(f["severity"], f["line"]) for f in breaking} == {("error", student_line)}
+    assert any(f["message"].startswith("role student: kedge_practice_users.email: ") for f in breaking)
+    assert by_code["graphql-dangerous"]["severity"] == "warning"
+    assert by_code["graphql-dangerous"]["message"].startswith("role teacher: ")
+    assert by_code["graphql-dangerous"]["path"].endswith("1800000000002_quiz_topic/up.sql")
     assert {c["name"]: c["status"] for c in report["checks"]}["graphql-impact"] == "failed"
     # Without --base the check is not part of the report.
     plain = json.loads(run_cli("--output", "json", "check", cwd=repo / "hasura").stdout)["result"]
     assert "graphql-impact" not in {c["name"] for c in plain["checks"]}
+
+
+def test_a_change_that_only_adds_is_safe_and_exits_0(run_cli, repo: Path) -> None:
+    # A new column is in no permission: only admin's API grows (a field added), which breaks nobody.
+    migration = repo / "hasura" / "migrations" / "default" / "1800000000001_add_nickname"
+    migration.mkdir()
+    (migration / "up.sql").write_text("ALTER TABLE kedge_practice.users ADD COLUMN nickname text;\n")
+
+    result = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
+
+    assert result.exit_code == 0, result.stderr
+    roles = {role["role"]: role for role in json.loads(result.stdout)["result"]["roles"]}
+    assert roles["admin"]["breaking"] == roles["admin"]["exposure"] == []
+    assert roles["admin"]["safe"] > 0
+    assert all(roles[r]["safe"] == 0 for r in ("student", "teacher"))

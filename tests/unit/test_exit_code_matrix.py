@@ -78,6 +78,7 @@ ARGV: dict[Command, list[str]] = {
     ("state", "mark-applied"): ["state", "mark-applied", "1709284463417"],
     ("state", "mark-unapplied"): ["state", "mark-unapplied", "1709284463417"],
     ("state", "prune"): ["state", "prune"],
+    ("impact",): ["impact"],
 }
 # The action each command calls: made to raise for the INTERNAL and INTERRUPTED cells.
 ACTION: dict[Command, tuple[str, str]] = {
@@ -96,6 +97,7 @@ ACTION: dict[Command, tuple[str, str]] = {
     ("state", "mark-applied"): ("kedge_hasura.actions.deploy.state", "mark"),
     ("state", "mark-unapplied"): ("kedge_hasura.actions.deploy.state", "mark"),
     ("state", "prune"): ("kedge_hasura.actions.deploy.state", "prune"),
+    ("impact",): ("kedge_hasura.actions.impact.run", "impact"),
 }
 # A Ctrl-C inside a state write is "unknown whether it was saved" (exit 5, cli/context.py
 # server_write); before it, nothing changed (130): these commands are interrupted before it.
@@ -171,6 +173,16 @@ def _specific() -> dict[Command, dict[ExitCode, Cell]]:
         ("check",): {
             ok: Elsewhere("tests/pg/test_check_command.py::test_the_shipped_project_checks_clean"),
             found: Elsewhere("tests/pg/test_check_command.py::test_fail_on_decides_whether_warnings_fail"),
+            changed: Impossible(NEVER_WRITES_A_SERVER),
+        },
+        ("impact",): {
+            ok: Elsewhere(
+                "tests/pg/test_impact_command.py::test_a_change_that_only_adds_is_safe_and_exits_0"
+            ),
+            found: Elsewhere(
+                "tests/pg/test_impact_command.py::"
+                "test_impact_against_the_committed_base_reports_a_planted_change_with_its_cause"
+            ),
             changed: Impossible(NEVER_WRITES_A_SERVER),
         },
         ("archive", "list"): {

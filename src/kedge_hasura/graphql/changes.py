@@ -203,7 +203,7 @@ def _access_changes(role: str, base: Surface, head: Surface) -> list[SurfaceChan
         old = old_table.access(role) if old_table else TableAccess()
         changes.extend(
             _table_access_changes(
-                role, key, table.identifier, table.root_fields, table.column_names, old, new, head
+                role, key, table.identifier, table.root_fields, table.column_names, old, new, base, head
             )
         )
     return changes
@@ -217,6 +217,7 @@ def _table_access_changes(
     names: dict[str, str],
     old: TableAccess,
     new: TableAccess,
+    base: Surface,
     head: Surface,
 ) -> list[SurfaceChange]:
     out: list[SurfaceChange] = []
@@ -280,9 +281,15 @@ def _table_access_changes(
                 kind,
             )
     if new.insert is not None and not new.insert.backend_only:
-        table = head.tables[key]
-        was = _unsettable_required(table.info.columns, old.insert) if old.insert else set()
-        for column in sorted(_unsettable_required(table.info.columns, new.insert) - was):
+        # Each side with its own columns: a NOT NULL column added by a migration is unsettable
+        # only on the head side, even when the permission did not change.
+        old_table = base.tables.get(key)
+        was = (
+            _unsettable_required(old_table.info.columns, old.insert)
+            if old.insert is not None and old_table is not None
+            else set()
+        )
+        for column in sorted(_unsettable_required(head.tables[key].info.columns, new.insert) - was):
             add(
                 ChangeClass.DANGEROUS,
                 "REQUIRED_COLUMN_NOT_SETTABLE",
