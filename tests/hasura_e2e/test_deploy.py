@@ -309,7 +309,7 @@ def test_an_edited_applied_migration_is_refused_unless_allowed_and_verify_report
     refused = cli.deploy(project)
 
     assert refused.exit_code == 3, refused
-    assert "changed since they were applied" in refused.stderr
+    assert "changed since it was applied" in refused.stderr
     assert "1000000000002" in refused.stderr
     assert "1000000000001" not in refused.stderr
     assert snapshot(hasura_double, schemas=("public",)) == before
@@ -320,7 +320,7 @@ def test_an_edited_applied_migration_is_refused_unless_allowed_and_verify_report
     assert "deployed: 0 migrations applied" in allowed.stdout
     verified = cli(project, "verify")
     assert verified.exit_code == 1, verified
-    assert "edited since they were applied: 1000000000002" in verified.stdout
+    assert "edited since it was applied: 1000000000002" in verified.stdout
 
 
 # -- 10. transactions ------------------------------------------------------------------------------

@@ -314,7 +314,7 @@ def test_an_error_answer_after_the_batch_committed_is_reported_as_committed(
 
     assert run.exit_code == 5, run  # committed: never "changed nothing"
     assert error in run.stderr
-    assert "17 migration(s) listed as committed stay applied and recorded" in run.stderr
+    assert "the 17 migrations listed as committed stay applied and recorded" in run.stderr
     assert versions(hasura_double) == dict.fromkeys(originals, False)  # settled clean, not dirty
     assert ledger_versions(hasura_double) == originals
     _recovers(cli, hasura_double, kedge_project, applied=0)

@@ -52,7 +52,7 @@ def test_up_then_goto(cli: Cli, hasura_double: HasuraDouble, project: Path) -> N
     first = cli.deploy(project, "--up", "1")
     assert first.exit_code == 0, first
     assert versions(hasura_double) == {V1: False}
-    assert "partial deploy: 2 pending version(s) left for later" in first.stdout
+    assert "partial deploy: 2 pending versions left for later" in first.stdout
 
     second = cli.deploy(project, "--goto", str(V2))
     assert second.exit_code == 0, second

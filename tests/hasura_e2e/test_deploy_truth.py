@@ -148,7 +148,7 @@ def test_refused_metadata_after_the_migrations_says_they_committed(
     assert versions(hasura_double) == {ALPHA: False}
     assert exists(hasura_double, "public.alpha")
     err = " ".join(run.stderr.split())
-    assert "Hasura refused the metadata: 1 object(s) would be inconsistent" in err
+    assert "Hasura refused the metadata: 1 object would be inconsistent" in err
     assert f"committed: default: {ALPHA}" in err
     assert "metadata: not applied" in err
     assert "--allow-inconsistent" in err and "allow_inconsistent_metadata" not in err

@@ -86,8 +86,8 @@ def test_verify_reports_a_version_the_state_lost(
     run = cli(deployed, "verify")
 
     assert run.exit_code == 1, run
-    assert f"pending version(s): {version}" in run.stdout
-    assert f"the ledger shows version(s) {version} applied" in run.stdout
+    assert f"pending version: {version}" in run.stdout
+    assert f"the ledger shows version {version} applied" in run.stdout
 
 
 def test_verify_reports_inconsistent_metadata(cli: Cli, hasura_double: HasuraDouble, deployed: Path) -> None:

@@ -26,6 +26,7 @@ from kedge_hasura import __version__
 from kedge_hasura.actions.squash.run import SquashResult
 from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.pg.scratch import ScratchCluster
+from kedge_hasura.words import plural
 
 from .squash_helpers import (
     CASES,
@@ -215,7 +216,7 @@ def _check_downs_reported(expected: CaseExpectations, strategy: str, result: Squ
     if strategy == "concat" and missing:
         assert result.verification.down_verified is None
         (warning,) = [w for w in result.warnings if "without down.sql" in w]
-        assert warning.startswith(f"{len(missing)} migration(s) without down.sql")
+        assert warning.startswith(plural(len(missing), "migration") + " without down.sql")
         for key in missing:
             assert key in warning
             assert f"-- kedge: {key} has no down.sql" in result.down_sql

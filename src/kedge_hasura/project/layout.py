@@ -11,6 +11,7 @@ from kedge_hasura.project.metadata import V2_DATABASE
 from kedge_hasura.project.migrations import DatabaseMigrations, MigrationScan, scan_migrations
 from kedge_hasura.project.seeds import Seed, scan_seeds, seeds_folder
 from kedge_hasura.project.yamlfile import IncludeTag, read_yaml
+from kedge_hasura.words import plural
 
 CONFIG_FILE = "config.yaml"
 
@@ -138,7 +139,7 @@ class Project:
             first = scan.errors[0]
             where = f"{first.location()}: " if first.location() else ""
             raise ProjectError(
-                f"the migrations have {len(scan.errors)} error(s), e.g. {where}{first.message}",
+                f"the migrations have {plural(len(scan.errors), 'error')}, e.g. {where}{first.message}",
                 hint="run `kedge-hasura status` and fix them first",
             )
         return scan

@@ -13,7 +13,8 @@ from kedge_hasura.actions.deploy.state import StateChange, StateReport
 from kedge_hasura.actions.deploy.verify import VerifyResult
 from kedge_hasura.findings import Severity
 from kedge_hasura.render.diff import difference_lines
-from kedge_hasura.render.human import display_path, plural, render_table
+from kedge_hasura.render.human import display_path, render_table
+from kedge_hasura.words import plural
 
 
 def render_deploy(result: DeployResult) -> list[str]:

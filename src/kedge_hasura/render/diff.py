@@ -12,9 +12,10 @@ from typing import Any
 from rich.markup import escape
 
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.human import plural, render_table
+from kedge_hasura.render.human import render_table
 from kedge_hasura.schemadiff.compare import Difference, SchemaDiff
 from kedge_hasura.schemadiff.data import DataDiff
+from kedge_hasura.words import plural
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": "→"}
 _TITLES = {

@@ -39,14 +39,6 @@ def relative_paths(text: str) -> str:
     return re.sub(r"(?<![\w./~-])" + re.escape(cwd + os.sep), "", text)
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 index`, `2 indexes`, `3 policies`, `4 tables` (nouns are object kinds, with _ as space)."""
-    word = noun.replace("_", " ")
-    if count != 1:
-        word = word[:-1] + "ies" if word.endswith("y") else word + "es" if word.endswith("x") else word + "s"
-    return f"{count} {word}"
-
-
 def render_table(headers: list[str], rows: list[list[str]], *, right: set[int] | None = None) -> list[str]:
     """A plain aligned table (escaped cells), stable for golden tests and log files."""
     right = right or set()

@@ -10,7 +10,8 @@ from rich.markup import escape
 
 from kedge_hasura.actions.impact.run import Change, ImpactResult, RoleImpact
 from kedge_hasura.render.check import GITHUB_ANNOTATIONS_PER_LEVEL, escape_data, escape_property
-from kedge_hasura.render.human import display_path, plural
+from kedge_hasura.render.human import display_path
+from kedge_hasura.words import plural
 
 _ORDER = ("breaking", "exposure", "dangerous")
 

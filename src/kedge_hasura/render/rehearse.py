@@ -6,7 +6,8 @@ from rich.markup import escape
 
 from kedge_hasura.actions.deploy.rehearse import DatabaseRehearsal, RehearsalResult
 from kedge_hasura.findings import Severity
-from kedge_hasura.render.human import display_path, plural
+from kedge_hasura.render.human import display_path
+from kedge_hasura.words import plural
 
 
 def render_rehearsal(result: RehearsalResult) -> list[str]:

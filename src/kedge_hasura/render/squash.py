@@ -8,7 +8,8 @@ from kedge_hasura.actions.squash.archive import ArchiveChange, ArchiveList
 from kedge_hasura.actions.squash.check import SquashCheck
 from kedge_hasura.actions.squash.roundtrip import EquivalentDefinition, equivalent_summary
 from kedge_hasura.actions.squash.run import NothingToSquash, SquashResult
-from kedge_hasura.render.human import display_path, plural, render_table
+from kedge_hasura.render.human import display_path, render_table
+from kedge_hasura.words import plural
 
 
 def render_squash(result: SquashResult | NothingToSquash) -> list[str]:
@@ -98,7 +99,7 @@ def render_squash(result: SquashResult | NothingToSquash) -> list[str]:
 def _rows_note(result: SquashResult) -> str:
     """ "rows identical" only when every table was compared and found equal."""
     verification = result.verification
-    frozen = f" except {len(result.frozen_values)} frozen column(s)" if result.frozen_values else ""
+    frozen = f" except {plural(len(result.frozen_values), 'frozen column')}" if result.frozen_values else ""
     if verification.data_identical:
         return "rows identical" + frozen
     tables = result.nondeterministic_tables

@@ -135,7 +135,7 @@ def test_versions_applied_on_the_server_but_unknown_locally_are_a_warning(tmp_pa
 
     assert result.state.missing_locally == [V4]
     assert result.warnings == [
-        f"1 version(s) applied on the server are not in this project: {V4} (a different branch or folder?)"
+        f"1 version applied on the server is not in this project: {V4} (a different branch or folder?)"
     ]
     assert result.case == "up to date"
 
@@ -171,7 +171,7 @@ def test_a_dirty_version_missing_from_the_ledger_did_not_commit_and_runs_again(t
 
 
 def test_a_dirty_version_without_a_ledger_cannot_be_settled(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match=f"version\\(s\\) {V1} are dirty") as refused:
+    with pytest.raises(ProjectError, match=f"version {V1} is dirty") as refused:
         plan(tables(tmp_path, V1, V2), {V1: True}, NO_LEDGER)
 
     assert "state mark-applied" in (refused.value.hint or "")
@@ -181,7 +181,7 @@ def test_a_dirty_no_transaction_migration_missing_from_the_ledger_cannot_be_sett
     """Run outside a transaction, its ledger row is written by a second request: no row proves nothing."""
     migrations = project(tmp_path, (V1, "CREATE INDEX CONCURRENTLY i ON public.t (id);\n"))
 
-    with pytest.raises(ProjectError, match=f"version\\(s\\) {V1} are dirty"):
+    with pytest.raises(ProjectError, match=f"version {V1} is dirty"):
         plan(migrations, {V1: True}, EMPTY_LEDGER)
 
 
@@ -193,7 +193,7 @@ def test_an_applied_migration_edited_since_is_refused(tmp_path: Path) -> None:
     ledger = ledger_of(migrations, V1)
     ledger.entries[V1] = ledger.entries[V1].model_copy(update={"up_sha256": "0" * 64})
 
-    with pytest.raises(ProjectError, match=f"changed since they were applied .*: {V1}") as refused:
+    with pytest.raises(ProjectError, match=f"changed since it was applied .*: {V1}") as refused:
         plan(migrations, {V1: False}, ledger)
 
     assert "--allow-edited" in (refused.value.hint or "")

@@ -64,7 +64,7 @@ def test_migrations_with_errors_are_refused_naming_the_first(make_project: Build
     with pytest.raises(ProjectError) as refused:
         project.require_database("default")
 
-    assert refused.value.message.startswith("the migrations have 1 error(s), e.g. ")
+    assert refused.value.message.startswith("the migrations have 1 error, e.g. ")
     assert refused.value.hint == "run `kedge-hasura status` and fix them first"
 
 

@@ -53,6 +53,7 @@ from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.sql.statements import Statement, parse_sql
+from kedge_hasura.words import plural
 
 Progress = Callable[[str], None]
 _LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
@@ -253,7 +254,8 @@ def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:
         return
     first = findings[0]
     raise ProjectError(
-        f"the metadata would be inconsistent after the pending migrations: {len(findings)} problem(s), "
+        "the metadata would be inconsistent after the pending migrations: "
+        f"{plural(len(findings), 'problem')}, "
         f"e.g. {first.location() or 'metadata'}: {first.message}",
         hint="fix the metadata (or the migrations) and run the dry run again; "
         "`kedge-hasura check` shows the same findings",
@@ -297,7 +299,7 @@ def _apply_database(
     pending_fixes = list(plan.fixes)
     for index, versions in enumerate(plan.batches):
         batch = [steps[v] for v in versions]
-        say(f"{database}: applying batch {index + 1}/{len(plan.batches)} ({len(batch)} migration(s))")
+        say(f"{database}: applying batch {index + 1}/{len(plan.batches)} ({plural(len(batch), 'migration')})")
         keeper.mark_dirty(database, versions, pending_fixes)
         pending_fixes = []
         started = time.perf_counter()
@@ -529,7 +531,8 @@ def migration_failed(
     where = f"{step.path}:{line}" if line else str(step.path)
     if committed:
         outcome = (
-            f"it runs outside a transaction, and its first {committed} statement(s) committed before this "
+            "it runs outside a transaction, and its first "
+            f"{plural(committed, 'statement')} committed before this "
             f"one failed; version {step.version} is left dirty: complete or undo them by hand, then run "
             f"`kedge-hasura state mark-applied {step.version}` or `mark-unapplied {step.version}`"
         )

@@ -32,6 +32,7 @@ from kedge_hasura.project.metadata import (
     table_name,
 )
 from kedge_hasura.sql.statements import created_schemas
+from kedge_hasura.words import plural
 
 _INCONSISTENT_HINT = (
     "fix the objects listed (or the migrations they refer to) and deploy again; "
@@ -127,7 +128,8 @@ def apply_metadata(
     except HasuraInconsistentMetadata as exc:
         # Hasura names its API argument; the user needs our option and the files to fix.
         raise HasuraInconsistentMetadata(
-            f"Hasura refused the metadata: {len(exc.inconsistent_objects)} object(s) would be inconsistent",
+            f"Hasura refused the metadata: {plural(len(exc.inconsistent_objects), 'object')} "
+            "would be inconsistent",
             status=exc.status,
             code=exc.code,
             error=exc.error,
@@ -142,7 +144,8 @@ def apply_metadata(
     report = client.get_inconsistent_metadata()
     if not report.is_consistent and not allow_inconsistent:
         raise HasuraInconsistentMetadata(
-            f"the metadata is inconsistent after reload: {len(report.inconsistent_objects)} object(s)",
+            "the metadata is inconsistent after reload: "
+            f"{plural(len(report.inconsistent_objects), 'object')}",
             status=200,
             code="inconsistent-metadata",
             error="inconsistent objects after reload",
@@ -232,7 +235,7 @@ def _tracking(
         except (KedgeError, OSError) as exc:
             # The server tracks them now; the project does not say so (deploy reports exit 5).
             raise ProjectError(
-                f"tracked {len(untracked)} table(s) of {database} on the server, "
+                f"tracked {plural(len(untracked), 'table')} of {database} on the server, "
                 f"but could not write their table files: {exc}",
                 hint=f"add the table files under {folder} by hand, or run `hasura metadata export`",
                 details={"tracked on the server": report.untracked},

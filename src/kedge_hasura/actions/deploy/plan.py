@@ -30,6 +30,7 @@ from kedge_hasura.project.chain import chain_folders, chain_problems, expanded_o
 from kedge_hasura.project.manifest import check_archive, read_manifest
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, SqlFile
 from kedge_hasura.project.naming import migration_folder_name
+from kedge_hasura.words import listing, noun, plural, verb
 
 TransactionMode = Literal["all", "each"]
 
@@ -119,7 +120,8 @@ def plan_database(
 
     if state.missing_locally:
         message = (
-            f"{len(state.missing_locally)} version(s) applied on the server are not in this project: "
+            f"{plural(len(state.missing_locally), 'version')} applied on the server "
+            f"{verb(len(state.missing_locally), 'is', 'are')} not in this project: "
             + ", ".join(map(str, state.missing_locally))
             + " (a different branch or folder?)"
         )
@@ -128,8 +130,8 @@ def plan_database(
         plan.warnings.append(message)
     if state.out_of_order and options.strict_order:
         raise ProjectError(
-            f"pending version(s) older than the newest applied one ({state.newest_applied}): "
-            + ", ".join(map(str, state.out_of_order)),
+            f"pending {noun(len(state.out_of_order), 'version')} older than the newest applied one "
+            f"({state.newest_applied}): " + ", ".join(map(str, state.out_of_order)),
             hint="give the migration a newer version, or drop --strict-order to apply it anyway "
             "(as the CLI does)",
         )
@@ -144,15 +146,18 @@ def plan_database(
     plan.edited = edited_versions(migrations, state, ledger)
     if plan.edited and not options.allow_edited:
         raise ProjectError(
-            f"applied migration(s) changed since they were applied (the ledger's sha256 differs): "
-            f"{', '.join(map(str, plan.edited))}",
+            f"applied {noun(len(plan.edited), 'migration')} changed since "
+            f"{verb(len(plan.edited), 'it was', 'they were')} applied "
+            f"(the ledger's sha256 differs): {', '.join(map(str, plan.edited))}",
             hint="revert the edit and add a new migration instead; --allow-edited deploys anyway",
         )
     plan.steps = [_step(m, origin) for m, origin in sorted(pending, key=lambda item: item[0].version)]
     if options.selection is not None:
         every = len(plan.steps)
         plan.steps = _select(plan.steps, migrations, state, options.selection)
-        plan.notes.append(f"partial deploy: {every - len(plan.steps)} pending version(s) left for later")
+        plan.notes.append(
+            f"partial deploy: {plural(every - len(plan.steps), 'pending version')} left for later"
+        )
     plan.batches = _batches(plan.steps, options, plan)
     if plan.steps and plan.case == "up to date":
         plan.case = f"{len(plan.steps)} pending"
@@ -224,9 +229,10 @@ def _settle_dirty(
     unprovable = unsettleable_dirty(migrations, dirty, ledger)
     if unprovable:
         raise ProjectError(
-            f"database {database}: version(s) {', '.join(map(str, unprovable))} are dirty "
-            "(a migration "
-            "was interrupted) and the kedge-hasura ledger cannot tell whether they committed",
+            f"database {database}: {listing('version', unprovable)} "
+            f"{verb(len(unprovable), 'is', 'are')} dirty (a migration was interrupted) "
+            "and the kedge-hasura ledger cannot tell whether "
+            f"{verb(len(unprovable), 'it', 'they')} committed",
             hint="check the database, then run `kedge-hasura state mark-applied V` or "
             "`kedge-hasura state mark-unapplied V` "
             "(the Hasura CLI: `hasura migrate delete --version V --server`)",

@@ -43,6 +43,7 @@ from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.sql.statements import Statement, parse_sql
+from kedge_hasura.words import plural
 
 Progress = Callable[[str], None]
 # Offline metadata check: databases → findings of the metadata against the replayed schema.
@@ -259,7 +260,7 @@ def _run_rehearsals(
     remaining = list(runnable)
     start = 0  # migrations before this index are known to run (with the failed ones left out)
     while remaining:
-        say(f"{database}: rehearsing {len(remaining)} migration(s)")
+        say(f"{database}: rehearsing {plural(len(remaining), 'migration')}")
         error = rehearsal.failure(remaining, len(remaining))
         if error is None:
             break

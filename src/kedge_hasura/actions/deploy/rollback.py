@@ -32,6 +32,7 @@ from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.chain import expanded_originals
 from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
+from kedge_hasura.words import listing, verb
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
     dirty = sorted(v for v, is_dirty in recorded.items() if is_dirty)
     if dirty:
         raise ProjectError(
-            f"version(s) {', '.join(map(str, dirty))} of {database} are dirty",
+            f"{listing('version', dirty)} of {database} {verb(len(dirty), 'is', 'are')} dirty",
             hint="run `kedge-hasura deploy` first: it settles dirty versions from the ledger",
         )
     applied = sorted(recorded, reverse=True)

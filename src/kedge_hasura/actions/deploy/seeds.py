@@ -28,6 +28,7 @@ from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.project.seeds import Seed
 from kedge_hasura.sql.quoting import quote_literal
 from kedge_hasura.sql.statements import Statement, parse_sql
+from kedge_hasura.words import noun, verb
 
 SEED_LEDGER = f"{ledger_sql.LEDGER_SCHEMA}.seed_ledger"
 _CREATE_SEED_LEDGER = (
@@ -214,7 +215,10 @@ def _seed_failed(
     line = statement.line if statement is not None else None
     where = f"{step.path}:{line}" if line else step.path
     earlier = (
-        f"; the seed(s) applied before it stay committed: {', '.join(plan.applied)}" if plan.applied else ""
+        f"; the {noun(len(plan.applied), 'seed')} applied before it "
+        f"{verb(len(plan.applied), 'stays', 'stay')} committed: {', '.join(plan.applied)}"
+        if plan.applied
+        else ""
     )
     return SeedFailed(
         f"seed {step.file} of database {plan.database} failed at {where}: "

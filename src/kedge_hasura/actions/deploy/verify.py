@@ -30,6 +30,7 @@ from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.schemadiff.compare import SchemaDiff, compare
 from kedge_hasura.schemadiff.model import Extension, Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
+from kedge_hasura.words import listing, noun, plural, verb
 
 Progress = Callable[[str], None]
 
@@ -138,24 +139,28 @@ def _state(
     result = DatabaseVerification(database=database, schema_diff=diff)
     result.state_problems.extend(dirty_problems(migrations, list(compared.dirty), ledger))
     if compared.pending:
-        result.state_problems.append(f"pending version(s): {', '.join(map(str, compared.pending))}")
+        result.state_problems.append(
+            f"pending {noun(len(compared.pending), 'version')}: {', '.join(map(str, compared.pending))}"
+        )
     # Originals of a squash whose consolidated migration is recorded may be pruned from state.
     replaced = {v for s in compared.squashes if s.consolidated_version in recorded for v in s.versions}
     lost = [v for v in ledger.entries if v not in recorded and v not in replaced]
     if lost:
         result.state_problems.append(
-            f"the ledger shows version(s) {', '.join(map(str, sorted(lost)))} applied, but catalog state "
+            f"the ledger shows {listing('version', sorted(lost))} applied, but catalog state "
             "does not record them (`kedge-hasura state mark-applied` restores them)"
         )
     unledgered = [v for v in recorded if v not in ledger.entries]
     if unledgered and ledger.exists:
         result.notes.append(
-            f"{len(unledgered)} recorded version(s) were applied without kedge-hasura (no ledger row)"
+            f"{plural(len(unledgered), 'recorded version')} {verb(len(unledgered), 'was', 'were')} "
+            "applied without kedge-hasura (no ledger row)"
         )
     edited = edited_versions(migrations, compared, ledger)
     if edited:
         result.state_problems.append(
-            f"applied migration(s) edited since they were applied: {', '.join(map(str, edited))}"
+            f"applied {noun(len(edited), 'migration')} edited since "
+            f"{verb(len(edited), 'it was', 'they were')} applied: " + ", ".join(map(str, edited))
         )
     return result
 

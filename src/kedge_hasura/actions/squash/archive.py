@@ -36,6 +36,7 @@ from kedge_hasura.project.manifest import (
 from kedge_hasura.project.migrations import DatabaseMigrations, Migration, scan_database_folder
 from kedge_hasura.project.naming import archive_folder_name, migration_folder_name
 from kedge_hasura.project.staging import StagedFolder
+from kedge_hasura.words import listing, plural, verb
 
 # Test seam: named steps of a write, so a test can make each one fail in turn.
 StepHook = Callable[[str], None]
@@ -409,7 +410,8 @@ def _require_archive_ok(archive: Path, manifest: ArchiveManifest | None = None) 
     if not check.ok:
         problems = check.mismatched + check.missing + check.unexpected
         raise ManifestError(
-            f"{archive}: {len(problems)} file(s) do not match {MANIFEST_NAME}: {', '.join(problems[:5])}",
+            f"{archive}: {plural(len(problems), 'file')} {verb(len(problems), 'does', 'do')} not match "
+            f"{MANIFEST_NAME}: {', '.join(problems[:5])}",
             hint="`kedge-hasura archive verify` lists them; restore the files from version control",
         )
 
@@ -424,7 +426,9 @@ def _check_staged(database: str, staged: Path, *, expect: dict[int, str], gone: 
         if versions.get(version) != name:
             raise ProjectError(f"the result would lack migration {migration_folder_name(version, name)}")
     if gone & versions.keys():
-        raise ProjectError(f"the result would still hold version(s) {sorted(gone & versions.keys())}")
+        raise ProjectError(
+            f"the result would still hold {listing('version', sorted(gone & versions.keys()))}"
+        )
 
 
 def _same_tree(first: Path, second: Path) -> bool:

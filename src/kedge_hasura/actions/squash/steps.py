@@ -42,6 +42,7 @@ from kedge_hasura.schemadiff.data import (
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
 from kedge_hasura.sql.statements import parse_sql
+from kedge_hasura.words import plural, verb
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def build_before(work: Work) -> ScratchDatabase:
     if not scripts:
         return work.cluster.template_database()
     database = work.cluster.create_database("before")
-    work.say(f"preparing the state before the range ({len(scripts)} script(s))")
+    work.say(f"preparing the state before the range ({plural(len(scripts), 'script')})")
     apply_scripts(work, database, scripts)
     return database
 
@@ -266,8 +267,9 @@ def find_variation(
     if variation.nondeterministic_tables:
         tables = variation.nondeterministic_tables
         notes.append(
-            f"non-deterministic rows: {len(tables)} table(s) get a different number of rows on every replay "
-            "of the originals (e.g. generate_series(1, random() * n)); their rows are not compared, and the "
+            f"non-deterministic rows: {plural(len(tables), 'table')} {verb(len(tables), 'gets', 'get')} "
+            "a different number of rows on every replay of the originals "
+            "(e.g. generate_series(1, random() * n)); their rows are not compared, and the "
             f"squashed migration holds {holds} rows: {', '.join(tables)}"
         )
     return variation, notes

@@ -21,6 +21,7 @@ from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS
 from kedge_hasura.sql.pgdump import DumpEntry, non_idempotent_kinds, parse_dump, render_up, without_baseline
 from kedge_hasura.sql.statements import created_roles
+from kedge_hasura.words import plural
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ def concat_strategy(work: Work) -> SquashedSql:
     notes = []
     if missing:
         notes.append(
-            f"{len(missing)} migration(s) without down.sql, so the squashed down.sql cannot undo them: "
-            + ", ".join(missing)
+            f"{plural(len(missing), 'migration')} without down.sql, "
+            "so the squashed down.sql cannot undo them: " + ", ".join(missing)
         )
     return SquashedSql("\n\n".join(up_parts) + "\n", "\n\n".join(down_parts) + "\n", tuple(notes))
 
@@ -160,7 +161,7 @@ def header(work: Work, frozen: list[str]) -> list[str]:
     first, last = work.selected[0], work.selected[-1]
     lines = [
         f"Squashed by kedge-hasura {__version__} ({work.request.strategy} strategy, PostgreSQL "
-        f"{work.cluster.major}) from {len(work.selected)} migration(s) "
+        f"{work.cluster.major}) from {plural(len(work.selected), 'migration')} "
         f"of database {work.migrations.database!r},",
         f"versions {first.version} to {last.version}; the originals are archived in "
         f"{archive_folder_name(first.version, last.version)}/.",
