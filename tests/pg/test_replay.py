@@ -158,3 +158,32 @@ def test_session_settings_do_not_leak_into_the_next_migration(
     write_migration(tmp_path, 2, "table", "CREATE TABLE lands_in_public (x int);\n")
     replay_migrations(pg_cluster, scratch_db, _migrations(tmp_path))
     assert "relation public.lands_in_public (r)" in user_objects(scratch_db.conninfo)
+
+
+def test_a_full_disk_is_blamed_on_the_scratch_server_not_on_the_migration(
+    pg_cluster: ScratchCluster, scratch_db: ScratchDatabase, tmp_path: Path
+) -> None:
+    # SQLSTATE 53100 (disk_full) as the server raises it when its folder fills up: the hint must
+    # send the user to KEDGE_SCRATCH_DIR, not into their SQL.
+    write_migration(
+        tmp_path,
+        1,
+        "fills",
+        "CREATE TABLE a (id int);\n"
+        "DO $$ BEGIN RAISE EXCEPTION 'could not extend file' USING ERRCODE = 'disk_full'; END $$;\n",
+    )
+    with pytest.raises(MigrationFailed) as caught:
+        replay_migrations(pg_cluster, scratch_db, _migrations(tmp_path))
+    error = caught.value
+    assert error.sqlstate == "53100"
+    assert error.hint is not None
+    assert "not a fault of this migration" in error.hint and "KEDGE_SCRATCH_DIR" in error.hint
+
+
+def test_an_ordinary_failure_keeps_the_servers_own_hint(
+    pg_cluster: ScratchCluster, scratch_db: ScratchDatabase, tmp_path: Path
+) -> None:
+    write_migration(tmp_path, 1, "typo", "SELECT * FROM pg_clas;\n")
+    with pytest.raises(MigrationFailed) as caught:
+        replay_migrations(pg_cluster, scratch_db, _migrations(tmp_path))
+    assert "KEDGE_SCRATCH_DIR" not in (caught.value.hint or "")

@@ -165,7 +165,7 @@ def test_kill_9_during_initdb_leaves_no_folder(tmp_path: Path) -> None:
             """
         )
     )
-    temp_root = Path(server_module._temp_root() or tempfile.gettempdir())
+    temp_root = Path(server_module.scratch_root())
     # no cached cluster: the stand-in initdb must be what runs
     parent = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "KEDGE_INITDB_CACHE": "off"})
     try:
@@ -249,3 +249,62 @@ def test_the_initdb_cache_can_be_turned_off(
             assert _select_one(server) == (1,)
             assert not server.from_cache
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_scratch_folder_goes_to_memory_when_it_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(server_module.SCRATCH_DIR_VARIABLE, raising=False)
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    monkeypatch.setattr(server_module, "_MEMORY_FOLDER", str(memory))
+    monkeypatch.setattr(server_module, "_MEMORY_MINIMUM_FREE", 1)
+    assert server_module.scratch_root() == str(memory)
+    # Docker's 64 MiB /dev/shm (here: less free than asked for) is passed over for the temp folder.
+    monkeypatch.setattr(server_module, "_MEMORY_MINIMUM_FREE", 2**62)
+    monkeypatch.setattr(tempfile, "tempdir", "/var/tmp")
+    assert server_module.scratch_root() == "/var/tmp"
+    # No /dev/shm at all (macOS): the temp folder.
+    monkeypatch.setattr(server_module, "_MEMORY_FOLDER", str(tmp_path / "absent"))
+    monkeypatch.setattr(server_module, "_MEMORY_MINIMUM_FREE", 1)
+    assert server_module.scratch_root() == "/var/tmp"
+
+
+def test_kedge_scratch_dir_wins_and_a_bad_one_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = Path(tempfile.mkdtemp(prefix="kscr-", dir="/tmp"))
+    try:
+        monkeypatch.setenv(server_module.SCRATCH_DIR_VARIABLE, str(short))
+        assert server_module.scratch_root() == str(short)
+    finally:
+        short.rmdir()
+    monkeypatch.setenv(server_module.SCRATCH_DIR_VARIABLE, str(tmp_path / "missing"))
+    with pytest.raises(ToolError, match=r"KEDGE_SCRATCH_DIR=.*missing is not a folder"):
+        server_module.scratch_root()
+    deep = tmp_path / ("d" * 90)
+    deep.mkdir()
+    monkeypatch.setenv(server_module.SCRATCH_DIR_VARIABLE, str(deep))
+    with pytest.raises(ToolError, match="too deep"):
+        server_module.scratch_root()
+
+
+def test_a_server_runs_in_the_folder_kedge_scratch_dir_names(
+    installation: PgInstallation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = Path(tempfile.mkdtemp(prefix="kscr-", dir="/tmp"))
+    chosen.chmod(0o777)  # as root the server runs as another user, who must reach its folder
+    monkeypatch.setenv(server_module.SCRATCH_DIR_VARIABLE, str(chosen))
+    try:
+        with ScratchServer(installation) as server:
+            assert server.folder is not None and server.folder.parent == chosen
+            with psycopg.connect(server.conninfo()) as connection:
+                assert connection.execute("SELECT 1").fetchone() == (1,)
+        deadline = time.monotonic() + 15
+        while any(chosen.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(chosen.iterdir()), "the cluster folder was left behind"
+    finally:
+        import shutil
+
+        shutil.rmtree(chosen, ignore_errors=True)

@@ -238,10 +238,20 @@ def _failure(error: psycopg.Error, script: SqlScript, span: StatementSpan | None
         message=diag.message_primary or str(error).strip(),
         line=span.line if span else None,
         statement=statement,
-        hint=diag.message_hint,
+        hint=_OUT_OF_RESOURCES_HINT if (error.sqlstate or "").startswith("53") else diag.message_hint,
         detail=diag.message_detail,
         context=diag.context,
     )
+
+
+# SQLSTATE class 53 (disk full, out of memory, too many connections) is the scratch server's
+# environment, not the migration: say so, or a user goes looking for a bug in their SQL.
+_OUT_OF_RESOURCES_HINT = (
+    "the scratch server ran out of resources, which is not a fault of this migration: with the "
+    "server kedge-hasura starts, set KEDGE_SCRATCH_DIR to a folder with more free space (it uses "
+    "/dev/shm when that has 2 GiB free, else the temporary folder); with --scratch-url, make room "
+    "on that server"
+)
 
 
 def _rollback(connection: psycopg.Connection[tuple[object, ...]]) -> None:
