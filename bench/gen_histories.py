@@ -3,8 +3,11 @@ the independent oracle (tests/pg/oracle.py) on the result.
 
 Per history (a Shape from tests/pg/histgen.py, up to 2,000 migrations and hundreds of tables),
 written under --work (default bench/.work/gen/, git-ignored), on ONE scratch server:
-  replay   the originals replayed by psql into a fresh database (one transaction per file, one
-           psql process: oracle.replay_originals), wall time
+  bare     the bare sequential replay as a person scripts it, issue 11's baseline (squash_bench.py's
+           run_replay): initdb, pg_ctl start, one `psql -1 -f` per up.sql, stop, rm -rf
+  replay   the stricter baseline: the originals replayed by psql into a fresh database on the
+           already running server (one transaction per file, ONE psql process for all files:
+           oracle.replay_originals), wall time
   squash   `kedge-hasura -o json squash` on a copy, a whole process, wall time (its own two
            replays, dump, verification); the ratio squash/replay is issue 11's "within 3x"
   oracle   pg_dump --schema-only of both sides and per-table row digests, excluding what squash
@@ -16,9 +19,8 @@ written under --work (default bench/.work/gen/, git-ignored), on ONE scratch ser
 Prints one markdown row per history and every failure below.
 
 With --suite, the same for every CI case of tests/pg/test_generated_histories.py at its CI size.
-The replay baseline is ONE psql process for all files on an already running server (each file in
-its own transaction), so it is stricter than squash_bench.py's (initdb, server start, one psql
-process per file).
+Ratios are printed against both baselines: "bare" pays what squash pays too (a server start,
+one client per file), "replay" pays neither.
 
 Run: .venv/bin/python bench/gen_histories.py [--sizes 500,2000] [--seed 7] [--work DIR] [--suite]
      [--runs 3] [--compare-ref main]
@@ -45,6 +47,7 @@ from tests.pg.histgen import EVERYTHING, Shape, write_history  # noqa: E402
 
 from benchlib import load_average, machine  # noqa: E402
 from diff_bench import choose_kedge  # noqa: E402
+from squash_bench import run_replay  # noqa: E402
 
 KEDGE = Path(sys.executable).parent / "kedge-hasura"
 
@@ -138,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             history = write_history(root / "original", shape)
             files = [f / "up.sql" for f in history.folders]
             replays: list[float] = []
+            bares: list[float] = []
             dry: dict[str, list[float]] = {variant: [] for variant in variants}
             tables = 0
             for run in range(args.runs):
@@ -151,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                             "WHERE c.relkind IN ('r', 'p')"
                             " AND n.nspname IN ('public', 'app', 'audit', 'reporting')"
                         ).fetchone()[0]  # type: ignore[index]
+                bares.append(run_replay(installation.bindir, files).seconds)
                 order = list(variants)
                 order = order[run % len(order) :] + order[: run % len(order)]  # rotate every round
                 for variant in order:
@@ -180,17 +185,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"{name}: squash exit {done.returncode}: {error.get('message') or done.stderr[-500:]}"
                 )
             replay = statistics.median(replays)
+            bare = statistics.median(bares)
             medians = {variant: statistics.median(times) for variant, times in dry.items()}
-            rows.append((name, len(files), tables, replay, medians, squash, done.returncode, verdict))
-    heads = "".join(f" dry run ({v}) | ratio |" for v in variants)
-    tail = " squash (scratch URL) | ratio | exit | oracle |"
-    print(f"\n| history | migrations | tables | psql replay |{heads}{tail}")
-    print("|---|---:|---:|---:|" + "---:|---:|" * len(variants) + "---:|---:|---:|---|")
-    for name, count, tables, replay, medians, squash, code, verdict in rows:
-        cells = "".join(f" {m:.2f} s | {m / replay:.1f} |" for m in medians.values())
+            rows.append((name, len(files), tables, bare, replay, medians, squash, done.returncode, verdict))
+    heads = "".join(f" dry run ({v}) | / bare | / replay |" for v in variants)
+    tail = " squash (scratch URL) | / replay | exit | oracle |"
+    print(f"\n| history | migrations | tables | bare replay | psql replay |{heads}{tail}")
+    print("|---|---:|---:|---:|---:|" + "---:|---:|---:|" * len(variants) + "---:|---:|---:|---|")
+    for name, count, tables, bare, replay, medians, squash, code, verdict in rows:
+        cells = "".join(f" {m:.2f} s | {m / bare:.2f} | {m / replay:.1f} |" for m in medians.values())
         print(
-            f"| {name} | {count} | {tables} | {replay:.2f} s |{cells} {squash:.1f} s | {squash / replay:.1f}"
-            f" | {code} | {verdict} |"
+            f"| {name} | {count} | {tables} | {bare:.2f} s | {replay:.2f} s |{cells} {squash:.1f} s"
+            f" | {squash / replay:.1f} | {code} | {verdict} |"
         )
     print(f"\nmedians of {args.runs} run(s); load at the end {load_average()}")
     for line in details:

@@ -46,7 +46,7 @@ def test_differences_exit_1_and_are_grouped_by_kind(run_cli, tmp_path: Path) -> 
     b = _write(tmp_path / "b.sql", BASE.replace("note text", "note varchar(50)"))
     result = run_cli("diff", a, b)
     assert result.exit_code == 1
-    assert "Columns\n  ~ public.t.note: type 'text' → 'character varying(50)'  error" in result.stdout
+    assert "Columns\n  ~ public.t.note: type `text` → `character varying(50)`  error" in result.stdout
     assert "1 difference (1 column); 1 error\nschemas differ" in result.stdout
 
 
@@ -141,6 +141,8 @@ def test_rows_are_compared_by_primary_key(run_cli, tmp_path: Path) -> None:
     assert "public.t: different (2 → 3 rows, matched by primary key)" in result.stdout
     assert "~ row [id=2]: note: 'y' → 'z'" in result.stdout
     assert "+ row [id=3]" in result.stdout
+    assert "+ row [id=3]: (id = 3, note = NULL, status = 'c')" in result.stdout  # SQL, not Python's None
+    assert "None" not in result.stdout and "{'" not in result.stdout
     assert (
         run_cli("diff", a, b, "--data", "--ignore-column", "note", "--data-table", "public.t").exit_code == 1
     )

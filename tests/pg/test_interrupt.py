@@ -78,7 +78,7 @@ def _communicate_or_show_the_hang(process: subprocess.Popen[str], *, timeout: fl
         return process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGABRT)  # faulthandler dumps the stacks, then the process dies
-        stdout, stderr = process.communicate(timeout=30)
+        _, stderr = process.communicate(timeout=30)
         raise AssertionError(f"no exit {timeout:.0f} s after Ctrl-C; stacks:\n{stderr}") from None
 
 

@@ -15,6 +15,7 @@ from kedge_hasura.findings import Severity
 from kedge_hasura.render.human import render_table
 from kedge_hasura.schemadiff.compare import Difference, SchemaDiff
 from kedge_hasura.schemadiff.data import DataDiff
+from kedge_hasura.sql.quoting import row_literal, value_literal
 from kedge_hasura.words import plural
 
 _MARK = {"added": "+", "removed": "-", "changed": "~", "renamed": "→"}
@@ -88,13 +89,15 @@ def render_schema_diff(result: SchemaDiff) -> list[str]:
 
 
 def _counts(result: SchemaDiff) -> list[str]:
-    counts = (result.source.counts, result.target.counts)
-    extra = [k for k in counts[0] if k not in _COUNTED and (counts[0].get(k) or counts[1].get(k))]
-    kinds = [*_COUNTED, *extra]
-    headers = ["", *(_PLURAL.get(k, k + "s") for k in kinds)]
-    labelled = zip(("source", "target"), counts, strict=True)
-    rows = [[label, *(str(side.get(k, 0)) for k in kinds)] for label, side in labelled]
-    return render_table(headers, rows, right=set(range(1, len(headers))))
+    """Objects per kind, one kind per row (a row per side would be 120 columns wide), kinds that
+    neither side has left out."""
+    source, target = result.source.counts, result.target.counts
+    extra = [k for k in source if k not in _COUNTED]
+    kinds = [k for k in (*_COUNTED, *extra) if source.get(k) or target.get(k)]
+    if not kinds:
+        return ["no objects on either side"]
+    rows = [[_PLURAL.get(k, k + "s"), str(source.get(k, 0)), str(target.get(k, 0))] for k in kinds]
+    return render_table(["", "source", "target"], rows, right={1, 2})
 
 
 def difference_lines(difference: Difference) -> list[str]:
@@ -115,23 +118,40 @@ def difference_lines(difference: Difference) -> list[str]:
         lines = [f"  {mark} {name}: {field} differs  {tag}"]
         lines += [f"      {escape(line)}" for line in _unified(str(source or ""), str(target or ""))]
     else:
-        lines = [f"  {mark} {name}: {field} {escape(_show(source))} → {escape(_show(target))}  {tag}"]
+        shown = [_show(value, text=difference.field == "comment") for value in (source, target)]
+        one_line = f"  {mark} {difference.object}: {difference.field} {shown[0]} → {shown[1]}  "
+        if len(one_line) + len(difference.severity.value) <= _ONE_LINE_LIMIT:
+            lines = [f"  {mark} {name}: {field} {escape(shown[0])} → {escape(shown[1])}  {tag}"]
+        else:  # each value on a line of its own: SQL is not broken mid-word at 80 columns
+            lines = [f"  {mark} {name}: {field}  {tag}"]
+            lines += [
+                f"      {side}: {escape(value)}"
+                for side, value in zip(("source", "target"), shown, strict=True)
+            ]
     if difference.hint and difference.severity is not Severity.ERROR:
         lines.append(f"      [dim]{escape(difference.hint)}[/dim]")
     return lines
+
+
+_ONE_LINE_LIMIT = 80  # a change wider than a terminal shows its two values on lines of their own
 
 
 def _is_long(value: Any) -> bool:
     return isinstance(value, str) and ("\n" in value or len(value) > 100)
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, *, text: bool) -> str:
+    """A catalog field's value in SQL's words, never Python's (`True`, `"it's"`): a comment (`text`)
+    as the string literal it is, other strings (types, defaults, expressions) as SQL between
+    backticks, booleans as `true`/`false`."""
     if value is None:
         return "(none)"
     if isinstance(value, list):
         return "[" + ", ".join(str(item) for item in value) + "]"
+    if isinstance(value, bool) or (text and isinstance(value, str)):
+        return value_literal(value)
     if isinstance(value, str):
-        return repr(value)
+        return f"`{value}`"
     return str(value)
 
 
@@ -160,20 +180,23 @@ def _data(data: DataDiff) -> list[str]:
             f"  {escape(table.table)}: {table.status} ({counts}, matched by {table.matched_by}{ignored})"
         )
         for row in table.differences:
-            key = ", ".join(f"{k}={v}" for k, v in row.key.items())
+            key = ", ".join(f"{k}={value_literal(v)}" for k, v in row.key.items())
             where = " " + escape(f"[{key}]") if key else ""
             if row.change == "changed":
+                before, after = row.source or {}, row.target or {}
                 parts = ", ".join(
-                    f"{c}: {(row.source or {}).get(c)!r} → {(row.target or {}).get(c)!r}" for c in row.columns
+                    f"{c}: {value_literal(before.get(c))} → {value_literal(after.get(c))}"
+                    for c in row.columns
                 )
                 lines.append(f"    ~ row{where}: {escape(parts)}")
             else:
                 values = row.target if row.change == "added" else row.source
-                lines.append(f"    {_MARK[row.change]} row{where}: {escape(str(values))}")
+                lines.append(f"    {_MARK[row.change]} row{where}: {escape(row_literal(values or {}))}")
         if table.more:
             lines.append(f"    ... and {table.more} more")
     for sequence in data.sequences:
         lines.append(
-            f"  sequence {escape(sequence.sequence)}: position {sequence.source!r} → {sequence.target!r}"
+            f"  sequence {escape(sequence.sequence)}: position {value_literal(sequence.source)}"
+            f" → {value_literal(sequence.target)}"
         )
     return lines

@@ -13,6 +13,7 @@ psycopg's `sql.Identifier` stays inside `pg/`, which composes queries it execute
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable
 
@@ -57,3 +58,22 @@ def quote_literal(text: str) -> str:
 def literal_list(values: Iterable[str]) -> str:
     """String literals separated by commas, for `IN (...)`."""
     return ", ".join(quote_literal(value) for value in values)
+
+
+def value_literal(value: object) -> str:
+    """A value read back through `to_jsonb` (None, bool, number, text, JSON) as SQL shows it:
+    `NULL`, `true`, `42`, `'it''s'`, `'{"k": 1}'`, never Python's `None`, `True` or dict repr."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return quote_literal(value)
+    return quote_literal(json.dumps(value, ensure_ascii=False))  # jsonb's own text form: `{"k": 1}`
+
+
+def row_literal(row: dict[str, object]) -> str:
+    """A row as `(name = value, ...)` in the row's column order."""
+    return "(" + ", ".join(f"{name} = {value_literal(value)}" for name, value in row.items()) + ")"

@@ -50,3 +50,13 @@ def test_quote_literal_doubles_single_quotes_only(text: str, expected: str) -> N
 def test_literal_list_joins_literals_for_in() -> None:
     assert literal_list(["a", "b'c"]) == "'a', 'b''c'"
     assert literal_list([]) == ""
+
+
+def test_values_read_back_are_shown_as_sql_literals_not_python() -> None:
+    from kedge_hasura.sql.quoting import row_literal, value_literal
+
+    assert [value_literal(v) for v in (None, True, False, 42, 1.5, "it's")] == [
+        "NULL", "true", "false", "42", "1.5", "'it''s'",
+    ]  # fmt: skip
+    assert value_literal({"k": [1, None, "é"]}) == """'{"k": [1, null, "é"]}'"""
+    assert row_literal({"id": 3, "name": None}) == "(id = 3, name = NULL)"
