@@ -26,6 +26,11 @@ HELP = """Keep Hasura v2 migrations and metadata healthy.
 Exit codes: 0 ok, 1 a check found problems (differences, findings, drift), 2 usage error,
 3 operation failed and changed nothing, 4 internal error, 5 failed after changing something on
 the server, 130 interrupted.
+
+The scratch PostgreSQL (no option, environment only): KEDGE_SCRATCH_DIR is where its folder goes
+(default /dev/shm when it has 2 GiB free, else TMPDIR); KEDGE_INITDB_CACHE=off runs initdb every
+time instead of copying a cached cluster; KEDGE_PG_USER is the user it runs as when you are root
+(default postgres, else nobody).
 """
 
 app = typer.Typer(
