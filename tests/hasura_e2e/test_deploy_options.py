@@ -103,3 +103,22 @@ def test_database_name_is_the_hasura_clis_spelling_of_database(
 
     assert run.exit_code == 0, run
     assert versions(hasura_double) == {V1: False}
+
+
+def test_metadata_deploy_cannot_apply_is_refused_before_any_migration_commits(
+    cli: Cli, hasura_double: HasuraDouble, project: Path
+) -> None:
+    # Seen on real projects (iGnosis/sh-graphql, andrewMacmurray/realworld-hasura): actions in
+    # actions.graphql need the Hasura CLI's SDL conversion; the refusal came after the migrations
+    # had committed (exit 5). It needs only the files, so it comes first: exit 3, nothing changed.
+    (project / "metadata" / "actions.graphql").write_text("type Query {\n  hello: String\n}\n")
+    before = snapshot(hasura_double)
+
+    run = cli.deploy(project)
+
+    assert run.exit_code == 3, run
+    assert "actions.graphql: actions are defined" in run.stderr
+    assert "--skip-metadata" in run.stderr
+    assert snapshot(hasura_double) == before
+    assert not exists(hasura_double, "public.alpha")
+    assert cli.deploy(project, "--skip-metadata").exit_code == 0  # the hint's way works

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.keeper import BatchOutcome, StateKeeper
-from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata
+from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata, read_applicable_metadata
 from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
@@ -143,6 +143,11 @@ def deploy(
     """
     say = progress or (lambda message: None)
     databases = _databases(project, request)  # a wrong --database fails before any request
+    result_warnings: list[str] = []
+    # Metadata that cannot be applied is refused now, not after the migrations committed.
+    metadata = (
+        None if request.skip_metadata else read_applicable_metadata(project, warn=result_warnings.append)
+    )
     info = client.version()
     options = PlanOptions(
         transaction=request.transaction,
@@ -156,6 +161,7 @@ def deploy(
     result = DeployResult(
         endpoint=client.endpoint, server_version=info.version, dry_run=request.dry_run, databases=[]
     )
+    result.warnings.extend(result_warnings)
     keeper = StateKeeper.read(client)
     if keeper.state.migration_mode == "false":
         raise ProjectError(
@@ -197,6 +203,7 @@ def deploy(
                 replaced=lambda: setattr(log, "metadata", "replaced"),
                 locate=locate,
                 allow_untracked=(*request.allow_untracked, *project.config.kedge.check.ignore_untracked),
+                directory=metadata,
             )
         # Last, as `hasura seed apply` runs after `migrate apply` and `metadata apply`.
         for seeds in result.seeds if not request.dry_run else []:

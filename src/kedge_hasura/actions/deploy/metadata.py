@@ -87,6 +87,29 @@ class MetadataReport(BaseModel):
         return [t for report in self.tracking for t in report.untracked if t not in report.tracked_now]
 
 
+def read_applicable_metadata(
+    project: Project, *, warn: Callable[[str], None] = lambda message: None
+) -> MetadataDirectory:
+    """The project's metadata as `apply_metadata` would send it; read before the deploy sends
+    anything, so metadata it cannot apply is refused while nothing has changed (not after the
+    migrations committed).
+
+    Raises:
+        ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
+    """
+    directory = load_metadata(project.metadata_dir)
+    for path, named_at in directory.outside:
+        warn(f"{named_at}: {path.name} is read from outside the metadata folder ({os.path.realpath(path)})")
+    if directory.actions_sdl.strip():
+        raise ProjectError(
+            f"{project.metadata_dir / 'actions.graphql'}: actions are defined, and building their metadata "
+            "needs the Hasura CLI's SDL conversion (cli-ext), which kedge-hasura does not do",
+            hint="apply metadata with `hasura metadata apply`, "
+            "and deploy the migrations with --skip-metadata",
+        )
+    return directory
+
+
 def apply_metadata(
     project: Project,
     client: HasuraClient,
@@ -99,6 +122,7 @@ def apply_metadata(
     replaced: Callable[[], None] = lambda: None,
     locate: Callable[[InconsistentObject], str | None] | None = None,
     allow_untracked: Sequence[str] = (),
+    directory: MetadataDirectory | None = None,
 ) -> MetadataReport:
     """Apply the project's metadata (or, dry run, compare it with the server's).
 
@@ -110,16 +134,8 @@ def apply_metadata(
         ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
         HasuraInconsistentMetadata: Hasura refused inconsistent metadata (nothing applied).
     """
-    directory = load_metadata(project.metadata_dir)
-    for path, named_at in directory.outside:
-        warn(f"{named_at}: {path.name} is read from outside the metadata folder ({os.path.realpath(path)})")
-    if directory.actions_sdl.strip():
-        raise ProjectError(
-            f"{project.metadata_dir / 'actions.graphql'}: actions are defined, and building their metadata "
-            "needs the Hasura CLI's SDL conversion (cli-ext), which kedge-hasura does not do",
-            hint="apply metadata with `hasura metadata apply`, "
-            "and deploy the migrations with --skip-metadata",
-        )
+    if directory is None:
+        directory = read_applicable_metadata(project, warn=warn)
     if dry_run:
         server = client.export_metadata().metadata
         return MetadataReport(applied=False, changes=_changes(directory.value, server))
