@@ -189,10 +189,14 @@ def run_project(spec: dict[str, Any], cluster: Any, mirror: Path, work: Path, en
     files = originals(database_folder(project, row.config))
     row.migrations = len(files)
 
-    code, _, stderr = kedge(["-o", "json", "--project", str(project), "status"], env)
+    code, envelope, stderr = kedge(["-o", "json", "--project", str(project), "status"], env)
     row.status = f"exit {code}"
-    if code != 0:
-        row.details.append(f"status: {first_line(stderr)}")
+    if code != 0:  # exit 1 is findings (in the JSON result), not a message on stderr
+        findings = (envelope.get("result") or {}).get("findings") or []
+        errors = sorted(
+            {str(f.get("code")) for f in findings if isinstance(f, dict) and f.get("severity") == "error"}
+        )
+        row.details.append(f"status: exit {code}, error findings {errors[:8]} {error_text(envelope, stderr)}")
 
     with cluster.database("real_replay") as database:
         try:
