@@ -54,21 +54,27 @@ def _message(finding: CheckFinding) -> str:
     return finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
 
 
+def _sarif_rule(code: str, example: CheckFinding) -> dict[str, Any]:
+    """A rule from the code catalogue; codes `check` takes over from `status` (missing-down,
+    non-transactional, ...) are not in it, so they are described by their first finding."""
+    known = CODES.get(code)
+    check = known.check if known else example.check
+    return {
+        "id": code,
+        "name": code,
+        "shortDescription": {"text": CHECKS.get(check, check)},
+        "help": {"text": known.hint if known else (example.hint or example.message)},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[known.severity if known else example.severity]},
+        "properties": {"tags": [check]},
+    }
+
+
 def render_sarif(report: CheckReport) -> str:
     """A SARIF 2.1.0 log with one run: every finding code used is a rule, every finding a result."""
-    codes = sorted({finding.code for finding in report.findings})
+    first = {finding.code: finding for finding in reversed(report.findings)}  # first finding per code
+    codes = sorted(first)
     rule_index = {code: index for index, code in enumerate(codes)}
-    rules = [
-        {
-            "id": code,
-            "name": code,
-            "shortDescription": {"text": CHECKS[CODES[code].check]},
-            "help": {"text": CODES[code].hint},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code].severity]},
-            "properties": {"tags": [CODES[code].check]},
-        }
-        for code in codes
-    ]
+    rules = [_sarif_rule(code, first[code]) for code in codes]
     results = []
     for finding, fingerprint in zip(report.findings, _fingerprints(report), strict=True):
         path, line = _where(report, finding)

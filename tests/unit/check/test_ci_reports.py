@@ -135,3 +135,28 @@ def test_github_annotates_ten_of_each_level_and_says_what_was_cut(
         "not annotated: 3 errors (GitHub shows 10 annotations of each level per step)"
     )
     assert lines[-1].startswith("check: failed (13 errors, 4 warnings, 0 infos")
+
+
+def test_sarif_describes_codes_check_takes_over_from_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # missing-down and non-transactional come from `status`, not from check's code catalogue:
+    # render_sarif raised KeyError on them (exit 4, nothing written), found by a new-user trial.
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "hasura" / "migrations" / "default" / "1_a"
+    findings = [
+        CheckFinding(code="missing-down", severity=Severity.WARNING, check="migrations",
+                     message="1_a has no down.sql", path=folder),
+        CheckFinding(code="non-transactional", severity=Severity.WARNING, check="migrations",
+                     message="CREATE INDEX CONCURRENTLY", hint="run it alone",
+                     path=folder / "up.sql", line=2),
+    ]  # fmt: skip
+    assert "missing-down" not in CODES and "non-transactional" not in CODES
+    log = json.loads(render_sarif(_report(tmp_path / "hasura", findings)))
+
+    rules = {rule["id"]: rule for rule in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {"missing-down", "non-transactional"}
+    assert rules["non-transactional"]["help"]["text"] == "run it alone"
+    assert rules["missing-down"]["defaultConfiguration"]["level"] == "warning"
+    assert rules["missing-down"]["properties"]["tags"] == ["migrations"]
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["missing-down", "non-transactional"]
