@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,6 @@ from kedge_hasura.schemadiff.data import DataOptions, compare_data
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
 from kedge_hasura.settings import redact_url
-from kedge_hasura.threads import worker_pool
 
 if TYPE_CHECKING:
     from kedge_hasura.pg.scratch import ScratchCluster
@@ -118,7 +118,7 @@ def diff(
             for side, conninfo in zip((request.source, request.target), conninfos, strict=True)
         ]
         say("reading both schemas")
-        with worker_pool(2) as pool:
+        with ThreadPoolExecutor(max_workers=2) as pool:
             snapshots = list(pool.map(lambda executor: read_snapshot(executor, request.scope), executors))
         result = compare(
             snapshots[0],

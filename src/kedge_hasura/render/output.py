@@ -23,7 +23,6 @@ from rich.markup import escape
 from kedge_hasura.errors import ExitCode, KedgeError
 from kedge_hasura.render.human import relative_paths
 from kedge_hasura.settings import OutputFormat, Verbosity, redact
-from kedge_hasura.threads import signals_blocked
 
 if TYPE_CHECKING:
     from kedge_hasura.schemadiff.compare import SchemaDiff
@@ -175,14 +174,9 @@ class Output:
             return
         started = time.perf_counter()
         if self.err.is_terminal:
-            spinner = self.err.status(escape(self.redact(message)))
-            with signals_blocked():  # the spinner's refresh thread starts here: no Ctrl-C for it
-                status = spinner.__enter__()
-            try:
+            with self.err.status(escape(self.redact(message))) as status:
                 line.status = status
                 yield line
-            finally:
-                spinner.__exit__(None, None, None)
         else:
             self.err.print(escape(self.redact(message)) + " ...")
             yield line

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeVar
@@ -33,7 +34,6 @@ from pydantic import BaseModel
 from kedge_hasura.schemadiff.model import Column, Constraint, Key, Snapshot, Table
 from kedge_hasura.schemadiff.snapshot import SESSION_SETTINGS, Executor, Scope, catalog_query
 from kedge_hasura.sql.quoting import literal_list, quoted, quoted_path
-from kedge_hasura.threads import worker_pool
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _on_both(fetch: Callable[[Executor], _T], source: Executor, target: Executor
     servers' (the answers are read while the other side computes)."""
     if source is target:
         return fetch(source), fetch(target)
-    with worker_pool(1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(fetch, source)
         answer = fetch(target)
         return pending.result(), answer

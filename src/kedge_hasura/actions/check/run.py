@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,7 +45,6 @@ from kedge_hasura.project.layout import Project
 from kedge_hasura.project.metadata_model import MetadataProject, files_not_included, load_metadata_model
 from kedge_hasura.project.migrations import MigrationScan, scan_migrations
 from kedge_hasura.project.naming import migration_folder_name
-from kedge_hasura.threads import worker_pool
 
 Progress = Callable[[str], None]
 
@@ -138,7 +138,7 @@ def check_project(
         _require_known(options.database, databases, scan)
         replay, reasons = _with_migrations(databases, scan)
     # The replay runs in PostgreSQL while the metadata loads in Python: on two cores they overlap.
-    with worker_pool(1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         replaying = pool.submit(replay_databases, replay, scan, cluster, say, project)
         with run.timed("load"):
             metadata = _load_metadata(project, run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,6 @@ from kedge_hasura.graphql.surface import NOT_MODELLED, Surface
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project, open_project
 from kedge_hasura.project.metadata_model import MetadataProject, TableEntry
-from kedge_hasura.threads import worker_pool
 
 Progress = Callable[[str], None]
 DEFAULT_FAIL_ON = frozenset({ChangeClass.BREAKING, ChangeClass.EXPOSURE})
@@ -83,7 +83,7 @@ def print_role_schema(
     Raises:
         UsageError: the role is not in the role set (admin and every role named in a permission).
     """
-    with ExitStack() as stack, worker_pool(1) as pool:
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as pool:
         starting = pool.submit(lambda: stack.enter_context(cluster()))  # initdb while the project loads
         side = load_side("working tree", project, database)
         scratch = starting.result()
@@ -129,7 +129,7 @@ def impact(
         # The scratch server starts (initdb, mostly waiting on a subprocess) while git exports and
         # the metadata loads. The pool is left before the stack closes, so a server started while
         # an export failed is still registered on the stack and stopped.
-        with worker_pool(2) as pool:
+        with ThreadPoolExecutor(max_workers=2) as pool:
             starting = pool.submit(lambda: stack.enter_context(cluster()))
             progress(f"exporting {base_label} ({base_commit[:12]})")
             base = load_side(f"base {base_commit[:12]}", export(base_commit, "base"), request.database)

@@ -19,7 +19,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -57,7 +57,6 @@ from kedge_hasura.project.migrations import DatabaseMigrations, Migration
 from kedge_hasura.project.naming import archive_folder_name, migration_folder_name
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS, Scope
 from kedge_hasura.sql.statements import parse_sql
-from kedge_hasura.threads import worker_pool
 
 
 class StatementCounts(BaseModel):
@@ -179,7 +178,7 @@ def _start_beside(cluster: Callable[[], ScratchCluster]) -> Future[ScratchCluste
         scratch = cluster()
         return scratch.__enter__()
 
-    pool = worker_pool(1, "kedge-start")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-start")
     try:
         return pool.submit(start)
     finally:

@@ -18,7 +18,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +42,6 @@ from kedge_hasura.schemadiff.data import (
 from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import Scope, read_snapshot
 from kedge_hasura.sql.statements import parse_sql
-from kedge_hasura.threads import worker_pool
 from kedge_hasura.words import plural, verb
 
 
@@ -173,7 +172,7 @@ def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, 
     total = len(work.selected)
     if work.request.verify and not any(is_cluster_wide(s.sql) for s in scripts_for(work.selected)):
         stop = threading.Event()
-        pool = worker_pool(1, "kedge-replay")
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-replay")
         made: list[ScratchDatabase] = []
         future = pool.submit(_replay_again, work, before, REPLAY_SEEDS[1], stop, made)
         work.background["replay_again"] = _Background(future, stop, made)
@@ -184,7 +183,7 @@ def replay_range(work: Work, before: ScratchDatabase) -> tuple[ScratchDatabase, 
             # Not needed before the replays end, so made while they run (not beside the two
             # copies they wait for). Nothing connects to `before` until the replay is over, and
             # this copy is waited for before that (CREATE DATABASE needs its template unused).
-            pool = worker_pool(1, "kedge-copy")
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kedge-copy")
             work.candidate["squashed"] = pool.submit(work.cluster.create_database, "squashed", copy_of=before)
             pool.shutdown(wait=False)
         first_new_oid = pg_dump.last_oid(database.conninfo)
@@ -306,7 +305,7 @@ def _compare_replays(
 
 def read_both(first: PsycopgExecutor, second: PsycopgExecutor, scope: Scope) -> tuple[Snapshot, Snapshot]:
     """Both snapshots at once (two connections; the catalog queries are the server's work)."""
-    with worker_pool(1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(read_snapshot, first, scope)
         second_snapshot = read_snapshot(second, scope)
         return pending.result(), second_snapshot

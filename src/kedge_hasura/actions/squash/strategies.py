@@ -5,7 +5,7 @@ Both return the squashed up.sql and down.sql with the notes they make on the way
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kedge_hasura import __version__
@@ -21,7 +21,6 @@ from kedge_hasura.schemadiff.model import Snapshot
 from kedge_hasura.schemadiff.snapshot import HASURA_SCHEMAS
 from kedge_hasura.sql.pgdump import DumpEntry, non_idempotent_kinds, parse_dump, render_up, without_baseline
 from kedge_hasura.sql.statements import created_roles
-from kedge_hasura.threads import worker_pool
 from kedge_hasura.words import plural
 
 
@@ -52,7 +51,7 @@ def dump_strategy(
         exclude_schemas=(*HASURA_SCHEMAS, *work.request.exclude_schemas), owners=work.request.owners
     )
     # The two dumps and the dependency graph at once: each is a server's (or pg_dump's) work.
-    with worker_pool(2, "kedge-dump") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kedge-dump") as pool:
         baseline_dump = pool.submit(pg_dump.dump, installation, before.conninfo, options)
         dependencies = pool.submit(object_dependencies, replayed.conninfo)
         entries = parse_dump(pg_dump.dump(installation, replayed.conninfo, options))
