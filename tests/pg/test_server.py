@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -305,6 +306,4 @@ def test_a_server_runs_in_the_folder_kedge_scratch_dir_names(
             time.sleep(0.05)
         assert not any(chosen.iterdir()), "the cluster folder was left behind"
     finally:
-        import shutil
-
         shutil.rmtree(chosen, ignore_errors=True)

@@ -190,20 +190,19 @@ def deploy(
             say("checking the metadata against the migrated schema (offline replay)")
             raise_for_metadata_findings(metadata_check([m.database for m in databases]))
             result.metadata_checked = True
-        if not request.skip_metadata:
+        if metadata is not None:  # None with --skip-metadata
             say("applying metadata" if not request.dry_run else "comparing metadata")
             result.metadata = apply_metadata(
                 project,
                 client,
+                metadata,
                 databases=[m.database for m in databases],
                 dry_run=request.dry_run,
                 allow_inconsistent=request.allow_inconsistent,
                 track_untracked=request.track_untracked,
-                warn=result.warnings.append,
                 replaced=lambda: setattr(log, "metadata", "replaced"),
                 locate=locate,
                 allow_untracked=(*request.allow_untracked, *project.config.kedge.check.ignore_untracked),
-                directory=metadata,
             )
         # Last, as `hasura seed apply` runs after `migrate apply` and `metadata apply`.
         for seeds in result.seeds if not request.dry_run else []:

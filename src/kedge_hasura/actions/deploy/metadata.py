@@ -113,29 +113,26 @@ def read_applicable_metadata(
 def apply_metadata(
     project: Project,
     client: HasuraClient,
+    directory: MetadataDirectory,
     *,
     databases: list[str],
     dry_run: bool,
     allow_inconsistent: bool,
     track_untracked: bool,
-    warn: Callable[[str], None] = lambda message: None,
     replaced: Callable[[], None] = lambda: None,
     locate: Callable[[InconsistentObject], str | None] | None = None,
     allow_untracked: Sequence[str] = (),
-    directory: MetadataDirectory | None = None,
 ) -> MetadataReport:
-    """Apply the project's metadata (or, dry run, compare it with the server's).
+    """Apply the project's metadata, `directory` as `read_applicable_metadata` read it before the
+    deploy sent anything (or, dry run, compare it with the server's).
 
     `replaced` is called once the server holds the new metadata; `locate` names the metadata
     file and line of an inconsistent object (`check`'s mapping), for the error that lists them.
     Untracked tables matching an `allow_untracked` glob (`schema.table`) are listed as allowed.
 
     Raises:
-        ProjectError: the metadata cannot be applied as is (actions need the CLI's SDL conversion).
         HasuraInconsistentMetadata: Hasura refused inconsistent metadata (nothing applied).
     """
-    if directory is None:
-        directory = read_applicable_metadata(project, warn=warn)
     if dry_run:
         server = client.export_metadata().metadata
         return MetadataReport(applied=False, changes=_changes(directory.value, server))
