@@ -168,12 +168,26 @@ def _interrupt(*args: object, **kwargs: object) -> None:
     raise KeyboardInterrupt  # Ctrl-C while this request is being sent
 
 
+def _interrupt_second(original):  # type: ignore[no-untyped-def]
+    """update_cli_state that lets the first call (the batch's dirty mark) through and is
+    interrupted by Ctrl-C on the second (its clean mark) as the request is being sent."""
+    calls = []
+
+    def update(self, mutator):  # type: ignore[no-untyped-def]
+        calls.append(mutator)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, mutator)
+
+    return update
+
+
 def test_ctrl_c_after_a_commit_exits_5_and_says_what_stays(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = _three_batches(tmp_path)
     # The first batch commits; Ctrl-C comes as its versions are being recorded clean.
-    monkeypatch.setattr(HasuraClient, "update_cli_state", _interrupt)
+    monkeypatch.setattr(HasuraClient, "update_cli_state", _interrupt_second(HasuraClient.update_cli_state))
 
     run = cli(project, "-o", "json", "deploy", "--skip-metadata")
 

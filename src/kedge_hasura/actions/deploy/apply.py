@@ -53,7 +53,7 @@ from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.sql.statements import Statement, parse_sql
-from kedge_hasura.words import plural
+from kedge_hasura.words import listing, plural
 
 Progress = Callable[[str], None]
 _LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
@@ -248,6 +248,17 @@ def _deploy_databases(
                 client, keeper, migrations, plan, options, set(ledger.entries), say, deployed,
                 log.committed[plan.database],
             )  # fmt: skip
+            # A concurrent deploy's state write may have overwritten ours (or ours theirs).
+            unsettled = keeper.reconcile(
+                plan.database, known=set(ledger.entries), committed=log.committed[plan.database]
+            )
+            if unsettled:
+                result.warnings.append(
+                    f"database {plan.database}: catalog state still disagrees with the kedge-hasura ledger "
+                    f"for {listing('version', unsettled)} after repeated repairs (another deploy kept "
+                    "writing it): the ledger shows them applied; record them with "
+                    "`kedge-hasura state mark-applied V`"
+                )
 
 
 def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:

@@ -10,8 +10,8 @@ last read or wrote, so the planner of the next database sees what was written.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import TypeVar
 
@@ -88,32 +88,70 @@ class StateKeeper:
 
     def save_legacy_copy(self) -> None:
         """Save the legacy copy on a fresh read of catalog state (when no batch write carried it)."""
+        carry = functools.partial(_carry_legacy_copy, self._state)
+        self._state = self._write(lambda: self._client.update_cli_state(carry))
+
+    def mark_dirty(self, database: str, versions: Sequence[int], fixes: Sequence[StateFix]) -> None:
+        """Before a batch: its versions dirty, plus the fixes the ledger justified, in one
+        read-modify-write of the state as it is now (not as this deploy last saw it, which would
+        overwrite what a concurrent deploy recorded since).
+
+        A "remove" fix (dirty, not in the ledger when planned) is applied only if the version is
+        still dirty and still not in the ledger: a deploy that was applying it may have committed
+        and recorded it meanwhile. A legacy copy not yet saved is carried by this write.
+        """
         copied = self._state
+        needs_ledger = any(fix.action == "remove" for fix in fixes)
 
         def write(cli: CliState) -> None:
-            for version, dirty in copied.versions("default").items():
-                if version not in cli.versions("default"):
-                    cli.set_version("default", version, dirty=dirty)
-            cli.mark_state_copy_completed()
+            if not cli.is_state_copy_completed:
+                _carry_legacy_copy(copied, cli)
+            applied = ledger_sql.read_ledger(self._client, database).entries if needs_ledger else {}
+            recorded = cli.versions(database)
+            for fix in fixes:
+                if fix.action != "remove" or fix.version in applied:
+                    cli.set_version(database, fix.version, dirty=False)
+                elif recorded.get(fix.version) is True:
+                    cli.remove_version(database, fix.version)
+            for version in versions:
+                cli.set_version(database, version, dirty=True)
 
         self._state = self._write(lambda: self._client.update_cli_state(write))
 
-    def mark_dirty(self, database: str, versions: Sequence[int], fixes: Sequence[StateFix]) -> None:
-        """Before a batch: its versions dirty, plus the fixes the ledger justified, in one write
-        on the state read moments ago. The keeper's state changes only once the write is saved."""
-        state = CliState(copy.deepcopy(self._state.data))
-        for fix in fixes:
-            if fix.action == "remove":
-                state.remove_version(database, fix.version)
-            else:
-                state.set_version(database, fix.version, dirty=False)
-        for version in versions:
-            state.set_version(database, version, dirty=True)
-        state.ensure_default_settings()
-        if not state.is_state_copy_completed:
-            state.mark_state_copy_completed()
-        self._write(lambda: self._client.set_catalog_state(state.data))
-        self._state = state
+    def reconcile(
+        self, database: str, *, known: set[int], committed: Sequence[int], attempts: int = 5
+    ) -> list[int]:
+        """After the last batch: make the recorded state agree with the ledger, re-reading both
+        until they agree.
+
+        Catalog state has no compare-and-swap, so a concurrent deploy's read-modify-write can
+        overwrite what this one recorded (or the reverse). The fix converges because every deploy
+        ends here, after its last write: whichever write lands last is followed by its writer's
+        check of that very state. Two kinds of disagreement are repaired: a version the ledger
+        holds but the state marks dirty (always wrong: the ledger row commits with the migration),
+        and a version this deploy is responsible for that the ledger holds but the state lacks:
+        one it `committed`, or one not `known` to the ledger when it planned (committed by a
+        concurrent deploy while this one ran). A version the ledger held before this deploy and
+        the state lacks (`hasura migrate delete` removed it) is left alone.
+
+        Returns the versions still wrong after `attempts` rounds (empty when they agree).
+        """
+        wrong: list[int] = []
+        for round_ in range(attempts + 1):
+            state = CliState(self._client.get_catalog_state().cli_state)
+            applied = ledger_sql.read_ledger(self._client, database).entries
+            wrong = _disagreeing(state.versions(database), applied, known, committed)
+            self._state = state
+            if not wrong or round_ == attempts:
+                break
+
+            def write(cli: CliState) -> None:
+                current = ledger_sql.read_ledger(self._client, database).entries
+                for version in _disagreeing(cli.versions(database), current, known, committed):
+                    cli.set_version(database, version, dirty=False)
+
+            self._state = self._write(lambda: self._client.update_cli_state(write))
+        return wrong
 
     def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
         """After a batch that committed: its versions clean.
@@ -149,3 +187,25 @@ class StateKeeper:
                     cli.remove_version(database, version)
 
         self._state = self._write(lambda: self._client.update_cli_state(write))
+
+
+def _carry_legacy_copy(copied: CliState, cli: CliState) -> None:
+    """Versions copied from hdb_catalog.schema_migrations into `copied`, added to `cli` where it
+    has none of its own, and the copy marked done."""
+    for version, dirty in copied.versions("default").items():
+        if version not in cli.versions("default"):
+            cli.set_version("default", version, dirty=dirty)
+    cli.mark_state_copy_completed()
+
+
+def _disagreeing(
+    recorded: dict[int, bool], applied: Mapping[int, object], known: set[int], committed: Sequence[int]
+) -> list[int]:
+    """Versions the ledger proves applied that the state records dirty, or lacks though this
+    deploy committed them or saw them committed (see StateKeeper.reconcile)."""
+    mine = set(committed)
+    return sorted(
+        version for version in applied
+        if recorded.get(version) is True
+        or (version not in recorded and (version in mine or version not in known))
+    )  # fmt: skip
