@@ -183,3 +183,54 @@ def test_a_change_that_only_adds_is_safe_and_exits_0(run_cli, repo: Path) -> Non
     assert roles["admin"]["breaking"] == roles["admin"]["exposure"] == []
     assert roles["admin"]["safe"] > 0
     assert all(roles[r]["safe"] == 0 for r in ("student", "teacher"))
+
+
+def _track_function(repo: Path) -> Path:
+    """A migration creating kedge_practice.search_quizzes, and metadata tracking it."""
+    migration = repo / "hasura" / "migrations" / "default" / "1800000000001_search_quizzes"
+    migration.mkdir()
+    (migration / "up.sql").write_text(
+        "CREATE FUNCTION kedge_practice.search_quizzes(search text, max_rows integer DEFAULT 10)\n"
+        "    RETURNS SETOF kedge_practice.quizzes LANGUAGE sql STABLE\n"
+        "    AS $$ SELECT * FROM kedge_practice.quizzes LIMIT max_rows $$;\n"
+    )
+    databases = repo / "hasura" / "metadata" / "databases" / "databases.yaml"
+    databases.write_text(databases.read_text() + '  functions: "!include default/functions/functions.yaml"\n')
+    functions = repo / "hasura" / "metadata" / "databases" / "default" / "functions" / "functions.yaml"
+    functions.parent.mkdir()
+    functions.write_text("- function:\n    schema: kedge_practice\n    name: search_quizzes\n")
+    return functions
+
+
+def test_a_tracked_function_is_a_root_field_and_untracking_it_is_breaking_with_its_cause(
+    run_cli, repo: Path
+) -> None:
+    functions = _track_function(repo)
+    added = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
+    assert added.exit_code == 0, added.stderr  # a new root field: safe
+    teacher = run_cli("impact", "--print-schema", "teacher", cwd=repo / "hasura")
+    schema = build_schema(teacher.stdout)
+    field = schema.query_type.fields["kedge_practice_search_quizzes"]
+    assert str(field.type) == "[kedge_practice_quizzes!]!"
+    assert str(field.args["args"].type) == "kedge_practice_search_quizzes_args!"  # `search` has no default
+    assert set(schema.type_map["kedge_practice_search_quizzes_args"].fields) == {"search", "max_rows"}
+    assert "kedge_practice_search_quizzes" in schema.subscription_type.fields
+
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "track search_quizzes")
+    functions.write_text("[]\n")  # untracked again
+
+    result = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
+    assert result.exit_code == 1, result.stderr
+    roles = {role["role"]: role for role in json.loads(result.stdout)["result"]["roles"]}
+    for role in ("admin", "teacher", "student"):
+        breaking = {c["coordinate"].split(":")[0]: c for c in roles[role]["breaking"]}
+        removed = breaking["query_root.kedge_practice_search_quizzes"]
+        assert removed["causes"] == [
+            {
+                "path": "metadata/databases/default/functions/functions.yaml",
+                "line": 1,
+                "note": "function untracked (line on the base side)",
+                "side": "base",
+            }
+        ], role

@@ -8,6 +8,8 @@ as in Hasura. Descriptions are left out: they are not part of what a client depe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
@@ -24,12 +26,16 @@ from graphql import (
 
 from kedge_hasura.graphql.access import TrackedTable
 from kedge_hasura.graphql.catalog import DbCatalog, TableKey
+from kedge_hasura.graphql.functions import GraphQLFunction
 from kedge_hasura.graphql.scalars import scalar_of
 from kedge_hasura.graphql.types import TypeBuilder, list_nn, nn
 
 
 class SchemaBuilder(TypeBuilder):
-    """Builds the schema of `role`; `origins` then maps each type and root field to its table."""
+    """Builds the schema of `role`; `origins` then maps each type and root field to its table
+    (or, for a tracked function's fields and arguments type, to the function)."""
+
+    functions: Sequence[GraphQLFunction] = ()  # the tracked functions visible to the role
 
     def build(self) -> GraphQLSchema:
         query: dict[str, GraphQLField] = {}
@@ -40,6 +46,12 @@ class SchemaBuilder(TypeBuilder):
             for root, fields in self._query_fields(table).items():
                 (query if root == "query" else subscription).update(fields)
             mutation.update(self._mutation_fields(table))
+        for function in sorted(self.functions, key=lambda f: f.key):
+            if function.exposed_as == "mutation":
+                mutation.update(self._function_fields(function, "mutation", aggregate=False))
+            else:
+                query.update(self._function_fields(function, "query", aggregate=True))
+                subscription.update(self._function_fields(function, "subscription", aggregate=True))
         if not query:
             # Schema.hs queryWithIntrospectionHelper: a role without query fields gets a placeholder.
             query["no_queries_available"] = GraphQLField(nn(GraphQLString))
@@ -96,6 +108,35 @@ class SchemaBuilder(TypeBuilder):
                 GraphQLField(nn(list_nn(obj)), args),
             )
         return out
+
+    def _function_fields(
+        self, function: GraphQLFunction, root: str, *, aggregate: bool
+    ) -> dict[str, GraphQLField]:
+        """`fn(args, distinct_on, limit, offset, order_by, where)` and maybe `fn_aggregate(...)`,
+        when the role may select the returned table (PGS/Select.hs selectFunction)."""
+        table = self.tables[function.returns]
+        select = self.access[table.key].select
+        if select is None:
+            return {}
+        args: dict[str, GraphQLArgument] = {}
+        if function.arguments:
+            args_type = self._named(
+                function.args_type,
+                function.key,
+                lambda: GraphQLInputObjectType(
+                    function.args_type,
+                    {a.name: GraphQLInputField(self.scalar(a.scalar)) for a in function.arguments},
+                ),
+            )
+            args["args"] = GraphQLArgument(nn(args_type) if function.args_required else args_type)
+        args.update(self.select_args(table))
+        obj = self.object_type(table)
+        fields = {function.field_name: GraphQLField(nn(list_nn(obj)) if function.returns_set else obj, args)}
+        self.origins[f"{root}_root.{function.field_name}"] = function.key
+        if aggregate and select.allow_aggregations:
+            fields[function.aggregate_name] = GraphQLField(nn(self.aggregate_type(table)), args)
+            self.origins[f"{root}_root.{function.aggregate_name}"] = function.key
+        return fields
 
     def _mutation_fields(self, table: TrackedTable) -> dict[str, GraphQLField]:
         access, mutability = self.access[table.key], table.info.mutability
@@ -296,9 +337,15 @@ class SchemaBuilder(TypeBuilder):
 
 
 def build_role_schema(
-    role: str, tables: list[TrackedTable], catalog: DbCatalog, features: frozenset[str] = frozenset()
+    role: str,
+    tables: list[TrackedTable],
+    catalog: DbCatalog,
+    features: frozenset[str] = frozenset(),
+    functions: Sequence[GraphQLFunction] = (),
 ) -> tuple[GraphQLSchema, dict[str, TableKey]]:
-    """The schema of `role` and, for each type and root field, the table it comes from."""
+    """The schema of `role` and, for each type and root field, the table (or function) it comes
+    from; `functions` are the tracked functions visible to the role."""
     builder = SchemaBuilder(role, tables, catalog, features)
+    builder.functions = functions
     schema = builder.build()
     return schema, {k: v for k, v in builder.origins.items() if v}

@@ -82,6 +82,8 @@ class FunctionInfo:
     arguments: tuple[str, ...]  # identity arguments, "name type" or "type", in order
     result: str  # pg_get_function_result: "integer", "SETOF public.articles", ...
     volatility: str
+    # pg_get_function_arguments, split: with modes (OUT, VARIADIC) and DEFAULT expressions
+    declared: tuple[str, ...] = ()
 
 
 @dataclass
@@ -156,7 +158,10 @@ def catalog_from_snapshot(
     for function in snapshot.of_kind("function").values():
         if isinstance(function, Function) and function.function_kind == "function":
             info = FunctionInfo(
-                _split_arguments(function.identity_arguments), function.result or "", function.volatility
+                _split_arguments(function.identity_arguments),
+                function.result or "",
+                function.volatility,
+                _split_arguments(function.arguments),
             )
             catalog.functions.setdefault((function.schema, function.name), []).append(info)
     for type_ in snapshot.of_kind("type").values():
@@ -192,16 +197,20 @@ def _parse_foreign_key(definition: str) -> tuple[TableKey, tuple[str, ...]] | No
 
 
 def _split_arguments(text: str) -> tuple[str, ...]:
-    """Identity arguments split on top-level commas ("a public.t, b numeric(10,2)" → two)."""
-    parts, depth, quoted, start = [], 0, False, 0
+    """Arguments split on top-level commas ("a public.t, b numeric(10,2)" → two); commas inside
+    parentheses, quoted names and DEFAULT string literals ('a,b'::text) do not split."""
+    parts, depth, quote, start = [], 0, "", 0
     for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char == "(":
+        if quote:
+            if char == quote:
+                quote = ""  # a doubled quote closes and reopens: the same split
+        elif char in "\"'":
+            quote = char
+        elif char == "(":
             depth += 1
-        elif not quoted and char == ")":
+        elif char == ")":
             depth -= 1
-        elif not quoted and depth == 0 and char == ",":
+        elif depth == 0 and char == ",":
             parts.append(text[start:index].strip())
             start = index + 1
     if text[start:].strip():

@@ -42,7 +42,7 @@ _KEDGE_KEY = "kedge"
 _KEDGE_KEYS = {
     "check": {"ignore_untracked", "ignore"},
     "databases": set(),
-    "graphql": {"experimental_features"},
+    "graphql": {"experimental_features", "infer_function_permissions"},
 }
 # Hasura's HASURA_GRAPHQL_EXPERIMENTAL_FEATURES values that change the GraphQL schema (Schema.hs
 # buildSchemaOptions; RQL/DDL/Schema/Cache.hs for naming_convention). `impact` models the first three.
@@ -89,10 +89,12 @@ class MigrationsUpTo:
 
 @dataclass(frozen=True)
 class GraphQLConfig:
-    """`kedge: {graphql: {experimental_features: [...]}}`: what the server runs with that changes
-    its GraphQL schema, as HASURA_GRAPHQL_EXPERIMENTAL_FEATURES lists it (default: none)."""
+    """`kedge: {graphql: ...}`: what the server runs with that changes its GraphQL schema:
+    `experimental_features` as HASURA_GRAPHQL_EXPERIMENTAL_FEATURES lists them (default: none), and
+    `infer_function_permissions` as HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default: true)."""
 
     experimental_features: tuple[str, ...] = ()
+    infer_function_permissions: bool = True
 
 
 @dataclass(frozen=True)
@@ -334,8 +336,16 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
                 line=document.line_of((*at, index)),
                 hint=f"the ones that change the schema: {', '.join(GRAPHQL_EXPERIMENTAL_FEATURES)}",
             )
+    infer = graphql.get("infer_function_permissions", True)
+    if not isinstance(infer, bool):
+        raise ProjectError(
+            f"infer_function_permissions must be true or false, not {infer!r}",
+            path=document.path,
+            line=document.line_of((_KEDGE_KEY, "graphql", "infer_function_permissions")),
+            hint="the value of HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS on your server (default true)",
+        )
     return KedgeConfig(
-        graphql=GraphQLConfig(experimental_features=features),
+        graphql=GraphQLConfig(experimental_features=features, infer_function_permissions=infer),
         check=CheckConfig(
             ignore_untracked=untracked,
             ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),

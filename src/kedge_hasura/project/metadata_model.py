@@ -245,6 +245,7 @@ class FunctionConfiguration(MetadataObject):
     custom_name: str | None = None
     session_argument: str | None = None
     exposed_as: Literal["query", "mutation"] | None = None
+    custom_root_fields: dict[str, str | None] = {}  # function, function_aggregate
 
 
 class RoleEntry(MetadataObject):

@@ -43,6 +43,7 @@ class Fn:
     arguments: str  # identity arguments: "a public.authors"
     result: str
     volatility: str = "stable"
+    declared: str | None = None  # pg_get_function_arguments (modes, defaults); default: `arguments`
 
 
 def snapshot(*relations: Rel, functions: tuple[Fn, ...] = ()) -> Snapshot:
@@ -60,7 +61,7 @@ def snapshot(*relations: Rel, functions: tuple[Fn, ...] = ()) -> Snapshot:
             fn.arguments,
             "function",
             fn.result,
-            fn.arguments,
+            fn.arguments if fn.declared is None else fn.declared,
             "sql",
             "SELECT 1",
             fn.volatility,
@@ -165,10 +166,11 @@ def catalog(
     )
 
 
-def metadata(tables: list[dict[str, Any]]) -> Metadata:
-    model = Metadata.model_validate(
-        {"version": 3, "sources": [{"name": "default", "kind": "postgres", "tables": copy.deepcopy(tables)}]}
-    )
+def metadata(tables: list[dict[str, Any]], functions: list[dict[str, Any]] | None = None) -> Metadata:
+    source = {"name": "default", "kind": "postgres", "tables": copy.deepcopy(tables)}
+    if functions:
+        source["functions"] = copy.deepcopy(functions)
+    model = Metadata.model_validate({"version": 3, "sources": [source]})
     model.bind(())
     return model
 

@@ -1,4 +1,5 @@
-"""`kedge: graphql: experimental_features` in config.yaml (what `impact` derives the schema with)."""
+"""`kedge: graphql:` in config.yaml: experimental_features and infer_function_permissions (what
+`impact` derives the schema with)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ def test_an_unknown_feature_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="unknown experimental feature 'hide_steam_fields'") as caught:
         load_config(path)
     assert caught.value.message.startswith(f"{path}:5: ")
+
+
+def test_infer_function_permissions_defaults_to_true_and_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\n")
+    assert load_config(path).kedge.graphql.infer_function_permissions is True
+    path.write_text("version: 3\nkedge:\n  graphql:\n    infer_function_permissions: false\n")
+    assert load_config(path).kedge.graphql.infer_function_permissions is False
+
+
+def test_infer_function_permissions_that_is_not_a_boolean_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\nkedge:\n  graphql:\n    infer_function_permissions: 'no'\n")
+    with pytest.raises(ProjectError, match="must be true or false, not 'no'") as caught:
+        load_config(path)
+    assert caught.value.message.startswith(f"{path}:4: ")

@@ -22,7 +22,7 @@ from kedge_hasura.graphql.changes import ChangeClass, SurfaceChange, compare_sur
 from kedge_hasura.graphql.surface import NOT_MODELLED, Surface
 from kedge_hasura.pg.scratch import ScratchCluster
 from kedge_hasura.project.layout import Project, open_project
-from kedge_hasura.project.metadata_model import MetadataProject, TableEntry
+from kedge_hasura.project.metadata_model import MetadataProject, TableEntry, TrackedFunction
 
 Progress = Callable[[str], None]
 DEFAULT_FAIL_ON = frozenset({ChangeClass.BREAKING, ChangeClass.EXPOSURE})
@@ -197,6 +197,8 @@ def causes_of(change: SurfaceChange, base: Side, head: Side) -> list[Cause]:
     a text match on the table's name)."""
     if change.table is None:
         return []
+    if any(side.surface is not None and change.table in side.surface.functions for side in (base, head)):
+        return _function_causes(change.table, base, head)
     causes = _metadata_causes(change, base.metadata, head.metadata, base.project.root, head.project.root)
     if _database_shape(base, change.table) != _database_shape(head, change.table):
         # Only when the table's columns, keys or enum rows differ: a migration that merely
@@ -237,6 +239,45 @@ def _metadata_causes(
             causes.append(
                 Cause(path=_relative(location.path, root), line=location.line, note=note, side=side)
             )
+    return causes
+
+
+def _function_causes(key: TableKey, base: Side, head: Side) -> list[Cause]:
+    """A tracked function's field changed: its metadata entry if that differs, and new or edited
+    migrations that mention it if its definition in the database differs."""
+
+    def entry(side: Side) -> TrackedFunction | None:
+        functions = (f for s in side.metadata.metadata.sources for f in s.functions)
+        return next((f for f in functions if f.function.key == key), None)
+
+    causes: list[Cause] = []
+    old, new = entry(base), entry(head)
+    if (old.to_json() if old else None) != (new.to_json() if new else None):
+        where: Literal["base", "head"] = "head" if new is not None else "base"
+        owner, found = (head, new) if new is not None else (base, old)
+        location = owner.metadata.location(found) if found is not None else None
+        if location is not None:
+            note = (
+                "function entry changed"
+                if old and new
+                else "function tracked"
+                if new
+                else "function untracked"
+            )
+            causes.append(
+                Cause(
+                    path=_relative(location.path, owner.project.root),
+                    line=location.line,
+                    note=note + (" (line on the base side)" if where == "base" else ""),
+                    side=where,
+                )
+            )
+
+    def definition(side: Side) -> Any:
+        return side.surface.catalog.functions.get(key) if side.surface is not None else None
+
+    if definition(base) != definition(head):
+        causes += _migration_causes(key, base, head)
     return causes
 
 

@@ -59,8 +59,14 @@ def replay_side(side: Side, cluster: ScratchCluster, database: str) -> Surface:
             probe = catalog_from_snapshot(snapshot)
             rows = _enum_rows(executor, probe, enum_tables)
     catalog = catalog_from_snapshot(snapshot, enum_rows=rows, view_mutability=mutability)
-    features = frozenset(side.project.config.kedge.graphql.experimental_features)
-    surface = build_surface(side.metadata.metadata, catalog, source=database, features=features)
+    graphql = side.project.config.kedge.graphql
+    surface = build_surface(
+        side.metadata.metadata,
+        catalog,
+        source=database,
+        features=frozenset(graphql.experimental_features),
+        infer_function_permissions=graphql.infer_function_permissions,
+    )
     side.surface = surface
     return surface
 
