@@ -78,12 +78,36 @@ def compare_surfaces(base: Surface, head: Surface) -> list[RoleChanges]:
         new_schema = new.schema if new else empty
         # A role new in this change had only the unauthenticated placeholder before: no client can
         # depend on it, so its fields are additions (safe) and its access is checked below.
+        if old is not None and new is None:
+            # Every field of the role is gone: one finding says so, not one per field and type.
+            result.append(RoleChanges(role, [_role_removed(role, old_schema)], safe=0))
+            continue
         changes = _schema_changes(role, old, new, old_schema, new_schema) if old is not None else []
         changes.extend(_access_changes(role, base, head))
         reported = {change.coordinate.split(":")[0] for change in changes}
         added = _coordinates(new_schema) - _coordinates(old_schema)
         result.append(RoleChanges(role, changes, safe=len(added - reported)))
     return result
+
+
+def _role_removed(role: str, schema: GraphQLSchema) -> SurfaceChange:
+    roots = [
+        f"{root.name}.{name}"
+        for root in (schema.query_type, schema.mutation_type, schema.subscription_type)
+        if root is not None
+        for name in root.fields
+        if name != "no_queries_available"
+    ]
+    shown = ", ".join(roots[:3]) + (f" and {len(roots) - 3} more" if len(roots) > 3 else "")
+    return SurfaceChange(
+        role,
+        ChangeClass.BREAKING,
+        "ROLE_REMOVED",
+        f"role {role}",
+        f"Role {role} no longer has any permission: its {len(roots)} root fields are gone ({shown}); "
+        f"a request made as {role} sees only no_queries_available.",
+        None,
+    )
 
 
 def _schema_changes(

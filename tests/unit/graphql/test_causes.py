@@ -132,3 +132,25 @@ def test_an_untracked_table_names_the_base_entry(tmp_path: Path) -> None:
         k for c, k in found if c.role == "editor" and c.coordinate.startswith("query_root.article_stats")
     )
     assert {(k.path, k.side) for k in causes} >= {(f"{TABLES}/public_article_stats.yaml", "base")}
+
+
+def test_a_removed_role_is_one_finding_naming_every_base_line_that_gave_it_access(tmp_path: Path) -> None:
+    def edit(project: Project, _: dict[str, str]) -> None:
+        for table in project[1]:
+            for kind in ("insert", "select", "update", "delete"):
+                kept = [p for p in table.get(f"{kind}_permissions", []) if p["role"] != "editor"]
+                table[f"{kind}_permissions"] = kept
+
+    found = _causes(tmp_path, edit)
+    ((change, causes),) = [(c, k) for c, k in found if c.role == "editor"]
+    assert (change.code, change.coordinate) == ("ROLE_REMOVED", "role editor")
+    assert "root fields are gone (" in change.description
+    expected = set()
+    for path in sorted((tmp_path / "base" / TABLES).glob("public_*.yaml")):
+        text = path.read_text().splitlines()
+        expected |= {
+            (f"{TABLES}/{path.name}", n + 1) for n, line in enumerate(text) if line == "  - role: editor"
+        }
+    assert expected and {(k.path, k.line) for k in causes} == expected
+    assert {k.side for k in causes} == {"base"}
+    assert all(k.note.endswith("permission of editor removed (line on the base side)") for k in causes)

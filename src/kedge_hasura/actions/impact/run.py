@@ -195,6 +195,8 @@ def causes_of(change: SurfaceChange, base: Side, head: Side) -> list[Cause]:
     """Where a change comes from: metadata that differs for its table (and role), and, when the
     table's database shape differs, new or edited migrations that mention the table (best effort:
     a text match on the table's name)."""
+    if change.code == "ROLE_REMOVED":
+        return _role_causes(change.role, base)
     if change.table is None:
         return []
     if any(side.surface is not None and change.table in side.surface.functions for side in (base, head)):
@@ -238,6 +240,44 @@ def _metadata_causes(
         if location is not None:
             causes.append(
                 Cause(path=_relative(location.path, root), line=location.line, note=note, side=side)
+            )
+    return causes
+
+
+def _role_causes(role: str, base: Side) -> list[Cause]:
+    """A role that is gone: the base side's lines that gave it access (permissions, and its
+    inherited-role entry)."""
+    metadata = base.metadata
+    found: list[tuple[str, Any]] = [
+        (f"{permission.KIND} permission of {role} removed", permission)
+        for source in metadata.metadata.sources
+        for entry in source.tables
+        for permission in entry.permissions()
+        if permission.role == role
+    ]
+    found += [
+        (f"function permission of {role} removed", permission)
+        for source in metadata.metadata.sources
+        for function in source.functions
+        for permission in function.permissions
+        if permission.role == role
+    ]
+    found += [
+        (f"inherited role {role} removed", inherited)
+        for inherited in metadata.metadata.inherited_roles
+        if inherited.role_name == role
+    ]
+    causes = []
+    for note, obj in found:
+        location = metadata.location(obj)
+        if location is not None:
+            causes.append(
+                Cause(
+                    path=_relative(location.path, base.project.root),
+                    line=location.line,
+                    note=f"{note} (line on the base side)",
+                    side="base",
+                )
             )
     return causes
 
