@@ -65,6 +65,7 @@ class GraphQLFunction:
     returns_set: bool
     exposed_as: str  # "query" or "mutation"
     permitted: frozenset[str]  # roles with a function permission
+    custom_root_fields: tuple[str, ...] = ()  # names given in custom_root_fields (kept as written)
 
     @property
     def args_required(self) -> bool:
@@ -149,6 +150,7 @@ def _resolve(
         returns_set=returns_set,
         exposed_as=exposed_as,
         permitted=frozenset(entry.role for entry in tracked.permissions),
+        custom_root_fields=tuple(name for name in custom_roots.values() if name),
     )
 
 

@@ -10,6 +10,7 @@ from kedge_hasura.graphql.access import ADMIN, TrackedTable, roles_of, tracked_t
 from kedge_hasura.graphql.build import build_role_schema
 from kedge_hasura.graphql.catalog import DbCatalog, TableKey
 from kedge_hasura.graphql.functions import GraphQLFunction, tracked_functions
+from kedge_hasura.graphql.naming import GRAPHQL_DEFAULT, HASURA_DEFAULT, Verbatim, apply_graphql_default
 from kedge_hasura.project.metadata_model import Metadata
 
 # What feeds Hasura's schema but is not modelled here: listed in every result, never dropped silently.
@@ -20,7 +21,7 @@ NOT_MODELLED = (
     "a function permission of its own)",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
     "aggregation predicates other than count, bool_and and bool_or (avg, corr, max, ... on newer servers)",
-    "naming convention graphql-default and source customization (prefix, suffix, namespace)",
+    "source customization (root field and type name prefix, suffix and namespace)",
 )
 
 
@@ -44,7 +45,7 @@ class Surface:
 
 
 MODELLED_FEATURES = frozenset(
-    {"hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates"}
+    {"hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates", "naming_convention"}
 )
 
 
@@ -55,19 +56,28 @@ def build_surface(
     source: str = "default",
     features: frozenset[str] = frozenset(),
     infer_function_permissions: bool = True,
+    default_naming_convention: str = HASURA_DEFAULT,
 ) -> Surface:
     """Build the schema of `admin` and of every role named in a table or function permission of `source`.
 
     `features` are the server's experimental features (HASURA_GRAPHQL_EXPERIMENTAL_FEATURES); the
     ones outside MODELLED_FEATURES are named in the notes. `infer_function_permissions` is the
-    server's HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default true).
+    server's HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default true), and
+    `default_naming_convention` its HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION (a source's
+    `customization.naming_convention` wins; either counts only with the `naming_convention`
+    experimental feature, as in RQL/DDL/Schema/Cache.hs).
     """
     entry = metadata.source(source)
     notes: list[str] = [
         f"experimental feature {feature} is not modelled: the schema is derived as without it"
         for feature in sorted(features - MODELLED_FEATURES)
     ]
-    options = _Options(features, infer_function_permissions)
+    convention = HASURA_DEFAULT
+    if "naming_convention" in features:
+        customization = (entry.model_extra or {}).get("customization") if entry is not None else None
+        chosen = customization.get("naming_convention") if isinstance(customization, dict) else None
+        convention = chosen or default_naming_convention
+    options = _Options(features, infer_function_permissions, convention)
     if entry is None:
         notes.append(f"no source {source!r} in the metadata")
         return Surface(source, {ADMIN: _role(ADMIN, [], [], catalog, options)}, {}, catalog, notes)
@@ -101,6 +111,7 @@ def build_surface(
 class _Options:
     features: frozenset[str]
     infer_function_permissions: bool
+    naming_convention: str
 
 
 def _role(
@@ -114,4 +125,27 @@ def _role(
         f for f in functions if f.visible_to(role, infer_permissions=options.infer_function_permissions)
     ]
     schema, origins = build_role_schema(role, tables, catalog, options.features, visible)
+    if options.naming_convention == GRAPHQL_DEFAULT:
+        schema, origins = apply_graphql_default(schema, origins, _verbatim(tables, visible))
     return RoleSchema(role, schema, origins)
+
+
+def _verbatim(tables: list[TrackedTable], functions: list[GraphQLFunction]) -> Verbatim:
+    """The names users chose, which graphql-default keeps as written."""
+    verbatim = Verbatim()
+    for table in tables:
+        custom_columns = {name for column, name in table.column_names.items() if name != column}
+        relationships = {rel.name for rel in table.relationships}
+        verbatim.fields[table.key] = custom_columns | relationships | {c.name for c in table.computed}
+        verbatim.relationships[table.key] = relationships
+        config = table.entry.configuration
+        for custom in (config.custom_root_fields if config else {}).values():
+            name = custom.get("name") if isinstance(custom, dict) else custom
+            if name:
+                verbatim.root_fields.add(str(name))
+        if table.enum_name:
+            verbatim.enum_tables.add(table.enum_name)
+    for function in functions:
+        verbatim.root_fields |= set(function.custom_root_fields)
+        verbatim.function_args.add(function.args_type)
+    return verbatim

@@ -42,7 +42,7 @@ _KEDGE_KEY = "kedge"
 _KEDGE_KEYS = {
     "check": {"ignore_untracked", "ignore"},
     "databases": set(),
-    "graphql": {"experimental_features", "infer_function_permissions"},
+    "graphql": {"experimental_features", "infer_function_permissions", "default_naming_convention"},
 }
 # Hasura's HASURA_GRAPHQL_EXPERIMENTAL_FEATURES values that change the GraphQL schema (Schema.hs
 # buildSchemaOptions; RQL/DDL/Schema/Cache.hs for naming_convention). `impact` models the first three.
@@ -91,10 +91,13 @@ class MigrationsUpTo:
 class GraphQLConfig:
     """`kedge: {graphql: ...}`: what the server runs with that changes its GraphQL schema:
     `experimental_features` as HASURA_GRAPHQL_EXPERIMENTAL_FEATURES lists them (default: none), and
-    `infer_function_permissions` as HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default: true)."""
+    `infer_function_permissions` as HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default: true),
+    `default_naming_convention` as HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION (default:
+    hasura-default; counts only with the naming_convention experimental feature)."""
 
     experimental_features: tuple[str, ...] = ()
     infer_function_permissions: bool = True
+    default_naming_convention: str = "hasura-default"  # HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION
 
 
 @dataclass(frozen=True)
@@ -344,8 +347,20 @@ def _kedge_config(document: YamlDocument, section: Any) -> KedgeConfig:
             line=document.line_of((_KEDGE_KEY, "graphql", "infer_function_permissions")),
             hint="the value of HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS on your server (default true)",
         )
+    convention = graphql.get("default_naming_convention", "hasura-default")
+    if convention not in ("hasura-default", "graphql-default"):
+        raise ProjectError(
+            f"default_naming_convention must be hasura-default or graphql-default, not {convention!r}",
+            path=document.path,
+            line=document.line_of((_KEDGE_KEY, "graphql", "default_naming_convention")),
+            hint="the value of HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION on your server",
+        )
     return KedgeConfig(
-        graphql=GraphQLConfig(experimental_features=features, infer_function_permissions=infer),
+        graphql=GraphQLConfig(
+            experimental_features=features,
+            infer_function_permissions=infer,
+            default_naming_convention=convention,
+        ),
         check=CheckConfig(
             ignore_untracked=untracked,
             ignore=strings(check.get("ignore"), (_KEDGE_KEY, "check", "ignore")),

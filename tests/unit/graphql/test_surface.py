@@ -207,7 +207,7 @@ def test_aggregation_predicates_for_array_relationships_whose_target_allows_aggr
 def test_experimental_features_that_hide_fields_are_honoured_and_others_noted() -> None:
     relations, tables, rows, functions = blog()
     features = frozenset({"hide_stream_fields", "hide_update_many_fields", "hide_aggregation_predicates",
-                          "naming_convention"})  # fmt: skip
+                          "disable_postgres_arrays"})  # fmt: skip
     built = build_surface(metadata(tables), catalog(*relations, enum_rows=rows, functions=tuple(functions)),
                           features=features)  # fmt: skip
     admin = built.roles["admin"].schema
@@ -215,5 +215,5 @@ def test_experimental_features_that_hide_fields_are_honoured_and_others_noted() 
     assert "update_authors_many" not in admin.mutation_type.fields
     assert "articles_aggregate" not in admin.type_map["authors_bool_exp"].fields
     assert built.notes == [
-        "experimental feature naming_convention is not modelled: the schema is derived as without it"
+        "experimental feature disable_postgres_arrays is not modelled: the schema is derived as without it"
     ]

@@ -45,3 +45,15 @@ def test_infer_function_permissions_that_is_not_a_boolean_names_its_line(tmp_pat
     with pytest.raises(ProjectError, match="must be true or false, not 'no'") as caught:
         load_config(path)
     assert caught.value.message.startswith(f"{path}:4: ")
+
+
+def test_default_naming_convention_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("version: 3\n")
+    assert load_config(path).kedge.graphql.default_naming_convention == "hasura-default"
+    path.write_text("version: 3\nkedge:\n  graphql:\n    default_naming_convention: graphql-default\n")
+    assert load_config(path).kedge.graphql.default_naming_convention == "graphql-default"
+    path.write_text("version: 3\nkedge:\n  graphql:\n    default_naming_convention: camelCase\n")
+    with pytest.raises(ProjectError, match="hasura-default or graphql-default, not 'camelCase'") as caught:
+        load_config(path)
+    assert caught.value.message.startswith(f"{path}:4: ")

@@ -66,6 +66,7 @@ def replay_side(side: Side, cluster: ScratchCluster, database: str) -> Surface:
         source=database,
         features=frozenset(graphql.experimental_features),
         infer_function_permissions=graphql.infer_function_permissions,
+        default_naming_convention=graphql.default_naming_convention,
     )
     side.surface = surface
     return surface
