@@ -234,3 +234,24 @@ def test_a_tracked_function_is_a_root_field_and_untracking_it_is_breaking_with_i
                 "side": "base",
             }
         ], role
+
+
+def test_a_base_that_does_not_replay_is_named_by_its_revision_and_project_path(run_cli, repo: Path) -> None:
+    broken = repo / "hasura" / "migrations" / "default" / "1800000000002_broken"
+    broken.mkdir()
+    (broken / "up.sql").write_text("-- a type the base never created\nCREATE TABLE t (g geography);\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "broken")
+    (broken / "up.sql").write_text("CREATE TABLE t (g text);\n")  # fixed in the working tree
+
+    result = run_cli("--output", "json", "impact", "--base", "main", cwd=repo / "hasura")
+
+    assert result.exit_code == 3, result.stderr
+    error = json.loads(result.stdout)["error"]
+    commit = _git(repo, "rev-parse", "main").strip()[:12]
+    assert error["message"].startswith(
+        f"base {commit}: migration 1800000000002_broken failed at "
+        'migrations/default/1800000000002_broken/up.sql:2: type "geography" does not exist'
+    ), error
+    assert error["details"]["file"] == "migrations/default/1800000000002_broken/up.sql"
+    assert "tmp" not in json.dumps(error)  # nothing points into the deleted export

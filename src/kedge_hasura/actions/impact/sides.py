@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kedge_hasura.actions.replay import project_preconditions, replay_migrations
+from kedge_hasura.errors import MigrationFailed
 from kedge_hasura.graphql.catalog import DbCatalog, EnumValue, Mutability, TableKey, catalog_from_snapshot
 from kedge_hasura.graphql.surface import Surface, build_surface
 from kedge_hasura.pg.catalog import PsycopgExecutor
@@ -47,9 +48,12 @@ def replay_side(side: Side, cluster: ScratchCluster, database: str) -> Surface:
         MigrationFailed: a migration failed on the scratch database.
     """
     with cluster.database("impact") as scratch:
-        replay_migrations(
-            cluster, scratch, side.migrations, preconditions=project_preconditions(side.project, database)
-        )
+        try:
+            replay_migrations(
+                cluster, scratch, side.migrations, preconditions=project_preconditions(side.project, database)
+            )
+        except MigrationFailed as exc:
+            raise _named_for_side(exc, side) from None
         source = side.metadata.metadata.source(database)
         enum_tables = [entry.table.key for entry in (source.tables if source else []) if entry.is_enum]
         with PsycopgExecutor(scratch.conninfo, label=f"the scratch database of {side.label}") as executor:
@@ -70,6 +74,32 @@ def replay_side(side: Side, cluster: ScratchCluster, database: str) -> Surface:
     )
     side.surface = surface
     return surface
+
+
+def _named_for_side(exc: MigrationFailed, side: Side) -> MigrationFailed:
+    """The failure with the side's label and the file as the project names it: a base side is
+    exported to a temporary folder that is gone by the time the message is read."""
+    relative = None
+    if exc.path is not None:
+        try:
+            relative = exc.path.resolve().relative_to(side.project.root.resolve())
+        except ValueError:
+            relative = None
+    message = exc.message.replace(str(exc.path), relative.as_posix()) if relative else exc.message
+    kept = {key: exc.details[key] for key in ("detail", "context") if exc.details.get(key)}
+    return MigrationFailed(
+        f"{side.label}: {message}",
+        version=exc.version,
+        path=relative or exc.path,
+        line=exc.line,
+        sqlstate=exc.sqlstate,
+        pg_message=exc.pg_message,
+        statement_excerpt=exc.statement_excerpt,
+        hint=exc.hint
+        or f"the migrations of {side.label} do not replay on a scratch database; impact compares "
+        "two sides that each replay (choose another --base or --head, or fix the migration)",
+        details=kept,
+    )
 
 
 def _view_mutability(executor: PsycopgExecutor, views: list[TableKey]) -> dict[TableKey, Mutability]:
