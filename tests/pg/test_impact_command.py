@@ -230,7 +230,7 @@ def test_a_tracked_function_is_a_root_field_and_untracking_it_is_breaking_with_i
             {
                 "path": "metadata/databases/default/functions/functions.yaml",
                 "line": 1,
-                "note": "function untracked (line on the base side)",
+                "note": "function untracked; the line is on the base side",
                 "side": "base",
             }
         ], role

@@ -104,7 +104,7 @@ def _role_removed(role: str, schema: GraphQLSchema) -> SurfaceChange:
         ChangeClass.BREAKING,
         "ROLE_REMOVED",
         f"role {role}",
-        f"Role {role} no longer has any permission: its {len(roots)} root fields are gone ({shown}); "
+        f"No permission is left for this role: its {len(roots)} root fields are gone ({shown}); "
         f"a request made as {role} sees only no_queries_available.",
         None,
     )

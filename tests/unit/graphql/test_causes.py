@@ -94,7 +94,11 @@ def test_a_renamed_relationship_names_both_sides(tmp_path: Path) -> None:
     base_file = tmp_path / "base" / TABLES / "public_articles.yaml"
     head_file = tmp_path / "head" / TABLES / "public_articles.yaml"
     assert {(k.note, k.line, k.side) for k in causes} == {
-        ("relationship author removed (line on the base side)", _line(base_file, "  - name: author"), "base"),
+        (
+            "relationship author removed; the line is on the base side",
+            _line(base_file, "  - name: author"),
+            "base",
+        ),
         ("relationship writer added", _line(head_file, "  - name: writer"), "head"),
     }
 
@@ -153,4 +157,4 @@ def test_a_removed_role_is_one_finding_naming_every_base_line_that_gave_it_acces
         }
     assert expected and {(k.path, k.line) for k in causes} == expected
     assert {k.side for k in causes} == {"base"}
-    assert all(k.note.endswith("permission of editor removed (line on the base side)") for k in causes)
+    assert all(k.note.endswith("permission of editor removed; the line is on the base side") for k in causes)

@@ -39,9 +39,13 @@ def check_impact(
         for change_class, code in _CODES.items():
             for change in getattr(role, change_class.value):
                 where = next((c for c in change.causes if c.side == "head"), None)
+                # A removed role's coordinate is the role itself: named once.
+                subject = f"role {role.role}" + (
+                    "" if change.coordinate == f"role {role.role}" else f": {change.coordinate}"
+                )
                 sink.add(
                     code,
-                    f"role {role.role}: {change.coordinate}: {change.description}",
+                    f"{subject}: {change.description}",
                     path=project.root / where.path if where else None,
                     line=where.line if where else None,
                     database=result.database,

@@ -236,7 +236,7 @@ def _metadata_causes(
         else:
             assert before is not None
             location, root, side = base.location(before[1]), base_root, "base"
-            note = f"{name} removed (line on the base side)"
+            note = f"{name} removed; the line is on the base side"
         if location is not None:
             causes.append(
                 Cause(path=_relative(location.path, root), line=location.line, note=note, side=side)
@@ -275,7 +275,7 @@ def _role_causes(role: str, base: Side) -> list[Cause]:
                 Cause(
                     path=_relative(location.path, base.project.root),
                     line=location.line,
-                    note=f"{note} (line on the base side)",
+                    note=f"{note}; the line is on the base side",
                     side="base",
                 )
             )
@@ -308,7 +308,7 @@ def _function_causes(key: TableKey, base: Side, head: Side) -> list[Cause]:
                 Cause(
                     path=_relative(location.path, owner.project.root),
                     line=location.line,
-                    note=note + (" (line on the base side)" if where == "base" else ""),
+                    note=note + ("; the line is on the base side" if where == "base" else ""),
                     side=where,
                 )
             )
