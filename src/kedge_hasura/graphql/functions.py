@@ -110,6 +110,10 @@ def _resolve(
     returns = (schema, name) if dot else ("public", returned)
     if returns not in tables:
         return f"it returns {info.result}, not rows of a tracked table (inconsistent)"
+    # DDL/Function.hs buildFunctionInfo checks the SQL name itself (qualifiedObjectToName), even
+    # when a custom_name is given.
+    if not is_graphql_name(table_identifier(key[0], key[1], None)):
+        return "its name is not a GraphQL name (inconsistent)"
     config = tracked.configuration
     exposed_as = (config.exposed_as if config else None) or (
         "mutation" if info.volatility == "volatile" else "query"
@@ -117,13 +121,22 @@ def _resolve(
     if exposed_as == "mutation" and info.volatility != "volatile":
         return "exposed_as is mutation but the function is not VOLATILE (inconsistent)"
     session = config.session_argument if config else None
+    session_found = False
     arguments: list[FunctionArgument] = []
     unnamed = 0
     for declared in info.declared or info.arguments:
         mode, argument_name, pg_type, has_default = parse_argument(declared)
         if mode == "VARIADIC":
             return "it takes a VARIADIC argument (inconsistent)"
-        if mode == "OUT" or (argument_name is not None and argument_name == session):
+        if argument_name is not None and not is_graphql_name(argument_name):
+            return f"its argument {argument_name!r} is not a GraphQL name (inconsistent)"
+        if mode == "OUT":
+            continue
+        if argument_name is not None and argument_name == session:
+            # FunctionSessionArgumentNotJSON: only `json`, not `jsonb`.
+            if pg_type.strip() != "json":
+                return f"session argument {session!r} is not of type json (inconsistent)"
+            session_found = True
             continue
         if argument_name is None:
             unnamed += 1
@@ -132,6 +145,8 @@ def _resolve(
                 argument_name or f"arg_{unnamed}", _argument_scalar(pg_type, catalog), has_default
             )
         )
+    if session is not None and not session_found:
+        return f"session argument {session!r} is not an argument of the function (inconsistent)"
     custom_name = config.custom_name if config else None
     base = table_identifier(key[0], key[1], custom_name)
     custom_roots = config.custom_root_fields if config else {}
