@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLSchema
 
@@ -17,8 +17,6 @@ from kedge_hasura.project.metadata_model import Metadata
 NOT_MODELLED = (
     "actions and remote schemas",
     "computed fields that take arguments or return rows",
-    "function permissions of inherited roles (an inherited role sees a mutation function only with "
-    "a function permission of its own)",
     "backend-only (x-hasura-use-backend-only-permissions) schema variants",
     "aggregation predicates other than count, bool_and and bool_or (avg, corr, max, ... on newer servers)",
     "source customization (root field and type name prefix, suffix and namespace)",
@@ -91,6 +89,7 @@ def build_surface(
     inherited = {role.role_name: tuple(role.role_set) for role in metadata.inherited_roles}
     for table in tables:
         table.inherited = inherited
+    functions = [_inherit_function_permissions(function, inherited) for function in functions]
     roles = {ADMIN: _role(ADMIN, tables, functions, catalog, options)}
     # Inherited roles are in the role set too (Schema.hs buildGQLContext, allRoles), and so are
     # roles named only in a function permission.
@@ -105,6 +104,23 @@ def build_surface(
         notes,
         {function.key: function for function in functions},
     )
+
+
+def _inherit_function_permissions(
+    function: GraphQLFunction, inherited: dict[str, tuple[str, ...]]
+) -> GraphQLFunction:
+    """An inherited role has a function permission when any of its parents has one, through
+    inherited parents too (RQL/DDL/Schema/Cache.hs, Note "Roles Inheritance" 3.,
+    `mkBooleanPermissionMap`)."""
+    permitted = set(function.permitted)
+    grew = True
+    while grew:
+        gained = {
+            role for role, parents in inherited.items() if role not in permitted and permitted & set(parents)
+        }
+        permitted |= gained
+        grew = bool(gained)
+    return replace(function, permitted=frozenset(permitted))
 
 
 @dataclass(frozen=True)

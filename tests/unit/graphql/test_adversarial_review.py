@@ -209,7 +209,8 @@ def test_graphql_default_lowers_the_first_letter_of_a_generated_field_name() -> 
     processColumnInfo `ciName = applyFieldNameCaseIdentifier tCase name`. Table "User" → `user`,
     `userByPk`; column "FirstName" → `firstName`."""
     user = Rel("public", "User", [Col("id", "integer", True), Col("FirstName", "text")], pk=("id",))
-    source = {"name": "default", "kind": "postgres", "customization": {"naming_convention": "graphql-default"},
+    source = {"name": "default", "kind": "postgres",
+              "customization": {"naming_convention": "graphql-default"},
               "tables": [{"table": {"schema": "public", "name": "User"}}]}  # fmt: skip
     model = Metadata.model_validate({"version": 3, "sources": [source]})
     model.bind(())
