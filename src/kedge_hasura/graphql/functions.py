@@ -65,7 +65,9 @@ class GraphQLFunction:
     returns_set: bool
     exposed_as: str  # "query" or "mutation"
     permitted: frozenset[str]  # roles with a function permission
-    custom_root_fields: tuple[str, ...] = ()  # names given in custom_root_fields (kept as written)
+    # Root field names graphql-default keeps as written: those from custom_root_fields or custom_name
+    # (Function/Common.hs applies the naming case only to the derived `[schema_]name[_aggregate]`).
+    custom_root_fields: tuple[str, ...] = ()
 
     @property
     def args_required(self) -> bool:
@@ -165,7 +167,14 @@ def _resolve(
         returns_set=returns_set,
         exposed_as=exposed_as,
         permitted=frozenset(entry.role for entry in tracked.permissions),
-        custom_root_fields=tuple(name for name in custom_roots.values() if name),
+        custom_root_fields=tuple(
+            name
+            for name, chosen in (
+                (field_name, custom_roots.get("function") or custom_name),
+                (aggregate_name, custom_roots.get("function_aggregate") or custom_name),
+            )
+            if chosen
+        ),
     )
 
 
