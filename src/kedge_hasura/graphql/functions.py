@@ -207,4 +207,8 @@ def _argument_scalar(pg_type: str, catalog: DbCatalog) -> str:
     schema, dot, name = text.replace('"', "").partition(".")
     if dot and (schema, name) in catalog.tables:  # a row type (PG `mkScalarTypeName` of a composite)
         return f"{name}_scalar"
+    if f"{schema}.{name}" in catalog.domains:
+        # Hasura reads an argument's type as its own `pg_type.typname`, not the domain's base type
+        # (pg_function_metadata.sql input_arg_types → PGUnknown), unlike a column's.
+        return name
     return scalar_of(text, catalog.domains).name
