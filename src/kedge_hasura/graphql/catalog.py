@@ -93,6 +93,7 @@ class DbCatalog:
     tables: dict[TableKey, TableInfo] = field(default_factory=dict)
     functions: dict[TableKey, list[FunctionInfo]] = field(default_factory=dict)  # overloads by name
     domains: dict[str, str] = field(default_factory=dict)  # "schema.name" → base type text
+    composites: set[str] = field(default_factory=set)  # "schema.name" of CREATE TYPE ... AS (...)
     enum_rows: dict[TableKey, list[EnumValue]] = field(default_factory=dict)
 
     def table(self, key: TableKey) -> TableInfo | None:
@@ -167,6 +168,8 @@ def catalog_from_snapshot(
     for type_ in snapshot.of_kind("type").values():
         if isinstance(type_, Type) and type_.type_kind == "domain" and type_.base_type:
             catalog.domains[f"{type_.schema}.{type_.name}"] = type_.base_type
+        elif isinstance(type_, Type) and type_.type_kind == "composite":
+            catalog.composites.add(f"{type_.schema}.{type_.name}")
     for table in catalog.tables.values():
         table.unique_constraints.sort()
     return catalog

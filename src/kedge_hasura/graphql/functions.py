@@ -95,12 +95,22 @@ def tracked_functions(
     return functions, notes
 
 
+# pgcrypto's functions, which the function-metadata query of current v2 servers leaves out in every
+# schema (so tracking one is "no such function exists"; older pg_function_metadata.sql did not).
+_PGCRYPTO = frozenset({
+    "armor", "crypt", "dearmor", "decrypt", "decrypt_iv", "digest", "encrypt", "encrypt_iv",
+    "gen_random_bytes", "gen_random_uuid", "gen_salt", "hmac",
+})  # fmt: skip
+
+
 def _resolve(
     tracked: TrackedFunction, catalog: DbCatalog, tables: dict[TableKey, TrackedTable]
 ) -> GraphQLFunction | str:
     """The exposed function, or why Hasura marks it inconsistent."""
     key = tracked.function.key
     overloads = catalog.functions.get(key, [])
+    if key[1] in _PGCRYPTO or key[1].startswith("pgp_"):
+        return "Hasura's function catalog skips pgcrypto's names (no such function; inconsistent)"
     if not overloads:
         return "it is not in the database (inconsistent)"
     if len(overloads) > 1:
@@ -205,7 +215,9 @@ def _argument_scalar(pg_type: str, catalog: DbCatalog) -> str:
         element = text.rstrip("[]").split("(", 1)[0].strip()
         return "_" + _INTERNAL_NAMES.get(element, element.rsplit(".", 1)[-1].strip('"'))
     schema, dot, name = text.replace('"', "").partition(".")
-    if dot and (schema, name) in catalog.tables:  # a row type (PG `mkScalarTypeName` of a composite)
+    # A row type or any composite type (SQL/Types.hs mkFunctionArgScalarType: PGCompositeScalar,
+    # named `<type>_scalar` by mkScalarTypeName).
+    if dot and ((schema, name) in catalog.tables or f"{schema}.{name}" in catalog.composites):
         return f"{name}_scalar"
     if f"{schema}.{name}" in catalog.domains:
         # Hasura reads an argument's type as its own `pg_type.typname`, not the domain's base type
