@@ -96,10 +96,10 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
     log = ChangeLog(before={database: dict(recorded)}, planned={database: chosen})
     after = dict(recorded)  # the recorded state as far as a write is known to have been saved
     try:
-        for version in chosen:
-            state.set_version(database, version, dirty=True)
-        client.set_catalog_state(state.data)
-        after = state.versions(database)
+        # A read-modify-write of the state as it is now: writing back the state read above would
+        # overwrite whatever a concurrent deploy recorded since (catalog state has no compare-and-swap).
+        marked = client.update_cli_state(lambda cli: _mark_dirty(cli, database, chosen))
+        after = marked.versions(database)
         try:
             client.run_sql(batch_sql(steps), source=database, check_metadata_consistency=False)
         except HasuraPostgresError as exc:
@@ -135,6 +135,11 @@ def _still_in_ledger(client: HasuraClient, database: str, versions: list[int]) -
     except KedgeError:
         return False  # unknown: the dirty marks stay
     return any(version in entries for version in versions)
+
+
+def _mark_dirty(cli: CliState, database: str, versions: list[int]) -> None:
+    for version in versions:
+        cli.set_version(database, version, dirty=True)
 
 
 def _mark(cli: CliState, database: str, versions: list[int], *, applied: bool) -> None:
