@@ -1,7 +1,10 @@
 """Adversarial interleavings of deploys (and of rollback) against the claim of the keeper change:
-after any number of concurrent deploys that all succeed, catalog state agrees with the ledger
-(every ledger version recorded clean, nothing dirty, nothing recorded that the ledger lacks) and
-no migration runs twice.
+after any number of concurrent deploys and rollbacks, catalog state agrees with the ledger (every
+ledger version recorded clean, nothing dirty, no version recorded that left the ledger) and no
+migration runs twice. Written by an adversarial review (helper-29); the five interleavings it
+found that broke the claim now pass (keeper.reconcile covers every database in the state, failed
+deploys that say nothing changed and rollback check too, and a version that left the ledger is
+removed).
 
 Each actor is the real action (`deploy`, `rollback`, `state.mark`) in its own thread with its own
 HasuraClient; a `Script` holds an actor at a named request (`A.set1`: before A's first
@@ -288,13 +291,13 @@ def test_hasura_migrate_delete_of_a_local_version_is_recorded_again_not_rerun(
 # -- the findings ----------------------------------------------------------------------------------
 
 
-def test_three_deploys_lose_a_version_the_last_writer_knew_from_the_ledger(
+def test_three_deploys_a_version_erased_twice_is_restored_by_the_last_writers_check(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
 ) -> None:
     """E's late write erases C's dirty V2; C commits V2; D plans (V2 now in D's `known`) and reads
     state without V2; C records V2 clean and reconciles; D's write lands and erases V2 again. D's
-    reconcile leaves V2 alone (known before D: taken for `hasura migrate delete`), and E and C
-    have finished. Three branches: E {V0,V1}, C {V0,V2}, D {V0,V3}."""
+    reconcile records V2 again: the ledger holds it (it once took it for `hasura migrate delete`
+    and left it, the finding of helper-29's review). Three branches: E {V0,V1}, C {V0,V2}, D {V0,V3}."""
     _base(cli, tmp_path)
     script = Script("E.set1", "C.batch1", "C.set2", "D.set1")
     e = _deploy_actor(hasura_double, script, "E", _branch(tmp_path, "e", _table(V1, "t1")))
@@ -316,11 +319,12 @@ def test_three_deploys_lose_a_version_the_last_writer_knew_from_the_ledger(
     _agrees(hasura_double)  # observed: V2 is missing from catalog state
 
 
-def test_a_deploy_of_another_database_writes_back_a_dirty_mark(
+def test_a_deploy_of_another_database_repairs_the_dirty_mark_it_wrote_back(
     cli_two: Cli, two_sources: HasuraDouble, tmp_path: Path
 ) -> None:
     """A deploys `default`, B deploys `other` (`--database`). B reads state while A's V1 is dirty,
-    and writes after A reconciled `default` and exited. B reconciles only `other`: V1 stays dirty."""
+    and writes after A reconciled `default` and exited. B's check covers every database in the
+    state (its write replaced them all): V1 is recorded clean again (it once stayed dirty)."""
     project = write_project(tmp_path / "p", [_table(V0, "t0")])
     (project / "migrations" / "other").mkdir()
     databases = project / "metadata" / "databases" / "databases.yaml"
@@ -349,7 +353,7 @@ def test_a_deploy_of_another_database_writes_back_a_dirty_mark(
     _agrees(two_sources, "default")  # observed: {V0: clean, V1: dirty}
 
 
-def test_a_failed_deploy_that_changed_nothing_erases_another_deploys_version(
+def test_a_failed_deploy_that_says_nothing_changed_restores_the_version_its_write_erased(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
 ) -> None:
     """B (a bad migration) reads state before A starts; A deploys V1 and exits 0; B's dirty mark
@@ -369,7 +373,7 @@ def test_a_failed_deploy_that_changed_nothing_erases_another_deploys_version(
     _agrees(hasura_double)  # observed: V1 in the ledger, missing from catalog state
 
 
-def test_rollback_late_write_erases_a_version_a_deploy_committed(
+def test_a_rollbacks_late_write_is_followed_by_its_check_which_restores_the_deploys_version(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
 ) -> None:
     """rollback --steps 1 reads state {V0, V1}; a deploy commits and records V2 and exits 0; the
@@ -423,7 +427,7 @@ def test_rollback_marks_dirty_on_the_state_as_it_is_not_as_it_was_when_it_starte
     _agrees(hasura_double)
 
 
-def test_deploy_late_write_records_a_version_rollback_undid(
+def test_a_deploys_late_write_of_a_rolled_back_version_is_removed_by_its_check(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
 ) -> None:
     """A deploy reads state {V0, V1} for its dirty mark; rollback --steps 1 undoes V1 (table

@@ -19,7 +19,7 @@ from kedge_hasura.hasura import HasuraClient
 from kedge_hasura.hasura.cli_state import CliState
 
 from ..hasura_double import HasuraDouble
-from .deploy_helpers import Cli, client, ledger_versions, versions, write_project
+from .deploy_helpers import Cli, client, run_sql, versions, write_project
 
 V1, V2, V3 = 1000000000001, 1000000000002, 1000000000003
 
@@ -56,7 +56,7 @@ def test_reconcile_cleans_a_committed_version_a_late_write_marked_dirty(
     with client(hasura_double) as hasura:
         keeper = StateKeeper.read(hasura)
         # Even for a version this deploy neither committed nor saw committed: dirty + ledger is wrong.
-        assert keeper.reconcile("default", known={V1, V2, V3}, committed=[]) == []
+        assert keeper.reconcile({"default": {V1, V2, V3}}) == {}
 
     assert versions(hasura_double) == {V1: False, V2: False, V3: False}
 
@@ -70,23 +70,39 @@ def test_reconcile_restores_versions_this_deploy_committed_or_saw_committed(
     with client(hasura_double) as hasura:
         keeper = StateKeeper.read(hasura)
         # V2 this deploy committed; V3 was not in the ledger when it planned (another deploy's).
-        assert keeper.reconcile("default", known={V1}, committed=[V2]) == []
+        assert keeper.reconcile({"default": {V1}}) == {}
 
     assert versions(hasura_double) == {V1: False, V2: False, V3: False}
 
 
-def test_reconcile_leaves_alone_a_version_removed_before_this_deploy(
+def test_reconcile_records_every_ledger_version_even_one_removed_before_this_deploy(
     cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
 ) -> None:
+    """`hasura migrate delete --version V2` (the ledger keeps V2): the ledger is the truth for what
+    it holds, as deploy's plan and batch guard already treat it (a lost write looks the same)."""
     _deployed(cli, tmp_path, 3)
-    # `hasura migrate delete --version V2 --server` before this deploy: the ledger still has V2.
     _overwrite(hasura_double, {V1: False, V3: False})
 
     with client(hasura_double) as hasura:
-        assert StateKeeper.read(hasura).reconcile("default", known={V1, V2, V3}, committed=[]) == []
+        assert StateKeeper.read(hasura).reconcile({"default": {V1, V2, V3}}) == {}
 
-    assert versions(hasura_double) == {V1: False, V3: False}
-    assert ledger_versions(hasura_double) == [V1, V2, V3]
+    assert versions(hasura_double) == {V1: False, V2: False, V3: False}
+
+
+def test_reconcile_removes_a_version_that_left_the_ledger_while_the_command_ran(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    """A rollback deleted V3's ledger row with its down while a late write recorded V3 again."""
+    _deployed(cli, tmp_path, 3)
+    run_sql(hasura_double, f"DELETE FROM kedge_hasura.migration_ledger WHERE version = {V3}")
+
+    with client(hasura_double) as hasura:
+        keeper = StateKeeper.read(hasura)
+        assert keeper.reconcile({"default": None}) == {}  # the ledger as it started is unknown
+        assert versions(hasura_double) == {V1: False, V2: False, V3: False}  # so V3 stays
+        assert keeper.reconcile({"default": {V1, V2, V3}}) == {}
+
+    assert versions(hasura_double) == {V1: False, V2: False}
 
 
 class _RacingClient(HasuraClient):
@@ -112,7 +128,7 @@ def test_reconcile_checks_again_after_its_own_repair_is_overwritten(
     _overwrite(hasura_double, stale)
 
     with _RacingClient(hasura_double, stale, racing=2) as hasura:
-        assert StateKeeper.read(hasura).reconcile("default", known={V1, V2, V3}, committed=[]) == []
+        assert StateKeeper.read(hasura).reconcile({"default": {V1, V2, V3}}) == {}
         assert hasura.racing == 0  # both repairs were overwritten; the third held
 
     assert versions(hasura_double) == {V1: False, V2: False, V3: False}
@@ -126,7 +142,7 @@ def test_reconcile_that_never_holds_says_which_versions_are_still_wrong(
     _overwrite(hasura_double, stale)
 
     with _RacingClient(hasura_double, stale, racing=100) as hasura:
-        assert StateKeeper.read(hasura).reconcile("default", known={V1}, committed=[], attempts=3) == [V2, V3]
+        assert StateKeeper.read(hasura).reconcile({"default": {V1}}, attempts=3) == {"default": [V2, V3]}
         assert hasura.racing == 100 - 3
 
 
@@ -154,6 +170,9 @@ def test_a_deploy_whose_last_write_is_overwritten_still_leaves_its_versions_clea
     assert run.exit_code == 0, run
     assert len(writes) == 5  # the repair
     assert versions(hasura_double) == {V1: False, V2: False, V3: False}
+    said = " ".join(run.output.split())
+    assert "catalog state did not agree with the kedge-hasura ledger" in said, run
+    assert f"recorded version {V3} as applied" in said, run  # the repair is said, not silent
 
 
 def test_a_remove_fix_planned_before_another_deploy_committed_the_version_is_not_applied(

@@ -10,6 +10,7 @@ import pytest
 from ..hasura_double import HasuraDouble
 from .deploy_helpers import (
     Cli,
+    add_migration,
     cli_state,
     exists,
     keep_first,
@@ -142,6 +143,13 @@ def test_prune_drops_only_the_squashed_originals(
     again = cli(shipped_project, "state", "prune")
     assert again.exit_code == 0, again
     assert "nothing to change" in again.stdout
+    # The ledger keeps the originals, but deploy's final check (it runs when a deploy applies
+    # something) does not record squashed originals the state lacks: pruned keys stay pruned.
+    newer = SQUASHED + 1
+    add_migration(shipped_project, newer, "after_prune", "CREATE TABLE public.after_prune (id integer);\n")
+    deployed = cli.deploy(shipped_project, "--skip-metadata")
+    assert deployed.exit_code == 0, deployed
+    assert versions(hasura_double) == {SQUASHED: False, newer: False}
 
 
 def test_prune_does_nothing_while_only_a_prefix_is_applied(

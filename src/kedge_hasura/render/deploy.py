@@ -140,6 +140,7 @@ def render_rollback(result: RollbackResult) -> list[str]:
         f"  {version}  {escape(display_path(path))}"
         for version, path in zip(result.versions, result.files, strict=True)
     ]
+    lines += [f"[yellow]warning:[/yellow] {escape(warning)}" for warning in result.warnings]
     return lines
 
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
-from kedge_hasura.actions.deploy.keeper import BatchOutcome, StateKeeper
+from kedge_hasura.actions.deploy.keeper import BatchOutcome, StateKeeper, reconcile_state
 from kedge_hasura.actions.deploy.metadata import MetadataReport, apply_metadata, read_applicable_metadata
+from kedge_hasura.actions.deploy.migration_state import squashed_originals
 from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import (
     DatabasePlan,
@@ -53,7 +54,7 @@ from kedge_hasura.project.layout import Project
 from kedge_hasura.project.migrations import DatabaseMigrations
 from kedge_hasura.project.naming import migration_folder_name
 from kedge_hasura.sql.statements import Statement, parse_sql
-from kedge_hasura.words import listing, plural
+from kedge_hasura.words import plural
 
 Progress = Callable[[str], None]
 _LEGACY_STATE_SQL = "SELECT version::text, dirty::text FROM hdb_catalog.schema_migrations ORDER BY version"
@@ -186,6 +187,8 @@ def deploy(
         _deploy_databases(client, keeper, databases, request, options, result, log, say)
         if unsaved_copy and not log.committed:  # no batch write carried it
             keeper.save_legacy_copy()
+        if log.planned:
+            result.warnings += reconcile_state(keeper, log.ledgers, squashed_originals(project))
         if request.dry_run and not request.skip_metadata and metadata_check is not None:
             say("checking the metadata against the migrated schema (offline replay)")
             raise_for_metadata_findings(metadata_check([m.database for m in databases]))
@@ -213,6 +216,15 @@ def deploy(
         after = {m.database: keeper.state.versions(m.database) for m in databases}
         changed = log.failure(cause, after=after, state_unknown=keeper.uncertain)
         if changed is None:
+            if log.planned and cause is not None and not isinstance(cause, HasuraUnreachable):
+                # "Nothing changed" must hold for the server, not only for what this deploy meant
+                # to write: a write of this deploy may have undone another deploy's record, which
+                # the ledger puts back. (After changes, exit 5 asks for a new deploy, which does.)
+                try:
+                    for warning in reconcile_state(keeper, log.ledgers, squashed_originals(project)):
+                        say(warning)
+                except KedgeError:
+                    pass  # the original failure stands; the next deploy settles from the ledger
             raise
         result.failed = True
         changed.partial = result
@@ -248,17 +260,7 @@ def _deploy_databases(
                 client, keeper, migrations, plan, options, set(ledger.entries), say, deployed,
                 log.committed[plan.database],
             )  # fmt: skip
-            # A concurrent deploy's state write may have overwritten ours (or ours theirs).
-            unsettled = keeper.reconcile(
-                plan.database, known=set(ledger.entries), committed=log.committed[plan.database]
-            )
-            if unsettled:
-                result.warnings.append(
-                    f"database {plan.database}: catalog state still disagrees with the kedge-hasura ledger "
-                    f"for {listing('version', unsettled)} after repeated repairs (another deploy kept "
-                    "writing it): the ledger shows them applied; record them with "
-                    "`kedge-hasura state mark-applied V`"
-                )
+            log.ledgers[plan.database] = set(ledger.entries)
 
 
 def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:

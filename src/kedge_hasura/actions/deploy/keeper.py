@@ -17,9 +17,10 @@ from typing import TypeVar
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.plan import StateFix
-from kedge_hasura.errors import HasuraPostgresError, HasuraUnreachable
+from kedge_hasura.errors import HasuraAPIError, HasuraPostgresError, HasuraUnreachable
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
+from kedge_hasura.words import listing
 
 Progress = Callable[[str], None]
 _T = TypeVar("_T")
@@ -42,6 +43,8 @@ class StateKeeper:
         # A write whose answer was lost may have been saved: the recorded state is then unknown,
         # and a failure cannot claim it changed nothing.
         self.uncertain = False
+        # What `reconcile` wrote, per database: versions recorded clean, and versions removed.
+        self.repaired: dict[str, tuple[set[int], set[int]]] = {}
 
     @classmethod
     def read(cls, client: HasuraClient) -> StateKeeper:
@@ -119,39 +122,75 @@ class StateKeeper:
         self._state = self._write(lambda: self._client.update_cli_state(write))
 
     def reconcile(
-        self, database: str, *, known: set[int], committed: Sequence[int], attempts: int = 5
-    ) -> list[int]:
-        """After the last batch: make the recorded state agree with the ledger, re-reading both
-        until they agree.
+        self,
+        known: Mapping[str, set[int] | None],
+        *,
+        archived: Mapping[str, set[int]] | None = None,
+        attempts: int = 5,
+    ) -> dict[str, list[int]]:
+        """At the end of a deploy or rollback: make the recorded state of every database in `known`
+        agree with its ledger, re-reading both until they agree.
 
-        Catalog state has no compare-and-swap, so a concurrent deploy's read-modify-write can
-        overwrite what this one recorded (or the reverse). The fix converges because every deploy
-        ends here, after its last write: whichever write lands last is followed by its writer's
-        check of that very state. Two kinds of disagreement are repaired: a version the ledger
-        holds but the state marks dirty (always wrong: the ledger row commits with the migration),
-        and a version this deploy is responsible for that the ledger holds but the state lacks:
-        one it `committed`, or one not `known` to the ledger when it planned (committed by a
-        concurrent deploy while this one ran). A version the ledger held before this deploy and
-        the state lacks (`hasura migrate delete` removed it) is left alone.
+        Catalog state has no compare-and-swap and each write replaces the whole document, every
+        database in it, so a concurrent command's late write can undo what another recorded, in
+        any database. The ledger is the truth for what it holds (its row commits with the
+        migration, and is deleted with its down): a ledger version is recorded clean (a dirty
+        mark or a missing entry is repaired, as deploy's plan and its batch guard already treat
+        it), and a version that left the ledger while this command ran (`known` is the ledger as
+        it started, None when not read) is no longer recorded. Versions the ledger never held (the
+        Hasura CLI's, another deploy's batch in flight) are left alone. This converges because
+        every command ends here, so whichever write lands last is followed by its writer's check.
 
-        Returns the versions still wrong after `attempts` rounds (empty when they agree).
+        `archived` are, per database, the project's squashed originals: `state prune` removes them
+        from the state on purpose (the ledger keeps them as history), so a missing one is not
+        recorded again (a dirty one is still cleaned).
+
+        Returns, per database, the versions still wrong after `attempts` repairs (empty: agree).
+        A database whose ledger is missing or cannot be read is skipped.
         """
-        wrong: list[int] = []
+        wrong: dict[str, list[int]] = {}
+        skip = {database: (archived or {}).get(database, set()) for database in known}
         for round_ in range(attempts + 1):
             state = CliState(self._client.get_catalog_state().cli_state)
-            applied = ledger_sql.read_ledger(self._client, database).entries
-            wrong = _disagreeing(state.versions(database), applied, known, committed)
+            ledgers = {database: self._ledger(database) for database in known}
+            wrong = {
+                database: sorted(clean | remove)
+                for database, ledger in ledgers.items()
+                if ledger is not None
+                for clean, remove in [
+                    _disagreeing(state.versions(database), ledger, known[database], skip[database])
+                ]
+                if clean or remove
+            }
             self._state = state
             if not wrong or round_ == attempts:
                 break
 
-            def write(cli: CliState) -> None:
-                current = ledger_sql.read_ledger(self._client, database).entries
-                for version in _disagreeing(cli.versions(database), current, known, committed):
-                    cli.set_version(database, version, dirty=False)
+            def write(cli: CliState, databases: tuple[str, ...] = tuple(wrong)) -> None:
+                for database in databases:
+                    current = self._ledger(database)
+                    if current is None:
+                        continue
+                    clean, remove = _disagreeing(
+                        cli.versions(database), current, known[database], skip[database]
+                    )
+                    done = self.repaired.setdefault(database, (set(), set()))
+                    done[0].update(clean)
+                    done[1].update(remove)
+                    for version in clean:
+                        cli.set_version(database, version, dirty=False)
+                    for version in remove:
+                        cli.remove_version(database, version)
 
             self._state = self._write(lambda: self._client.update_cli_state(write))
         return wrong
+
+    def _ledger(self, database: str) -> set[int] | None:
+        try:
+            ledger = ledger_sql.read_ledger(self._client, database)
+        except (HasuraPostgresError, HasuraAPIError):  # a source the server cannot reach: skipped
+            return None
+        return set(ledger.entries) if ledger.exists else None
 
     def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
         """After a batch that committed: its versions clean.
@@ -189,6 +228,31 @@ class StateKeeper:
         self._state = self._write(lambda: self._client.update_cli_state(write))
 
 
+def reconcile_state(
+    keeper: StateKeeper, ledgers: Mapping[str, set[int] | None], archived: Mapping[str, set[int]]
+) -> list[str]:
+    """Make catalog state agree with the ledgers of the databases this command wrote and of every
+    other database in the state (each write replaces all of them); warnings for what stays wrong."""
+    known: dict[str, set[int] | None] = {database: None for database in keeper.state.databases()}
+    known.update(ledgers)
+    unsettled = keeper.reconcile(known, archived=archived)
+    repairs = []
+    for database, (clean, removed) in sorted(keeper.repaired.items()):
+        done = [f"recorded {listing('version', sorted(clean))} as applied"] if clean else []
+        done += [f"removed {listing('version', sorted(removed))}, rolled back meanwhile"] if removed else []
+        if done:
+            repairs.append(
+                f"database {database}: catalog state did not agree with the kedge-hasura ledger (a "
+                f"concurrent command's write, or `hasura migrate delete`): {'; '.join(done)}"
+            )
+    return repairs + [
+        f"database {database}: catalog state still disagrees with the kedge-hasura ledger for "
+        f"{listing('version', versions)} after repeated repairs (another command kept writing it); "
+        "run `kedge-hasura deploy` again to settle it from the ledger"
+        for database, versions in unsettled.items()
+    ]
+
+
 def _carry_legacy_copy(copied: CliState, cli: CliState) -> None:
     """Versions copied from hdb_catalog.schema_migrations into `copied`, added to `cli` where it
     has none of its own, and the copy marked done."""
@@ -199,13 +263,14 @@ def _carry_legacy_copy(copied: CliState, cli: CliState) -> None:
 
 
 def _disagreeing(
-    recorded: dict[int, bool], applied: Mapping[int, object], known: set[int], committed: Sequence[int]
-) -> list[int]:
-    """Versions the ledger proves applied that the state records dirty, or lacks though this
-    deploy committed them or saw them committed (see StateKeeper.reconcile)."""
-    mine = set(committed)
-    return sorted(
-        version for version in applied
-        if recorded.get(version) is True
-        or (version not in recorded and (version in mine or version not in known))
-    )  # fmt: skip
+    recorded: Mapping[int, bool], ledger: set[int], known: set[int] | None, archived: set[int]
+) -> tuple[set[int], set[int]]:
+    """(to record clean, to remove): ledger versions recorded dirty, or not at all (unless they are
+    squashed originals, which `state prune` removes on purpose), and versions still recorded that
+    left the ledger since `known` was read (rolled back meanwhile)."""
+    clean = {
+        version for version in ledger
+        if recorded.get(version) is True or (version not in recorded and version not in archived)
+    }  # fmt: skip
+    remove = {version for version in (known or set()) - ledger if version in recorded}
+    return clean, remove

@@ -86,6 +86,20 @@ def archived_versions(migrations: DatabaseMigrations) -> set[int]:
     return versions
 
 
+def squashed_originals(project: Project) -> dict[str, set[int]]:
+    """Per database, the versions kept only in its archives (squashed originals): what `state
+    prune` removes from catalog state on purpose. A database whose folder cannot be read is left
+    out (its originals are then not known)."""
+    try:
+        databases = project.databases(None)
+    except ProjectError:
+        return {}
+    return {
+        migrations.database: archived_versions(migrations) - {m.version for m in migrations.migrations}
+        for migrations in databases
+    }
+
+
 def compare_state(migrations: DatabaseMigrations, recorded: dict[int, bool]) -> DatabaseState:
     """Line up the server's recorded versions (version → dirty) with the project's migrations."""
     local = sorted(m.version for m in migrations.migrations)

@@ -27,6 +27,7 @@ class ChangeLog:
     planned: dict[str, list[int]] = field(default_factory=dict)  # versions this run meant to apply
     metadata: str = "not applied"  # or "replaced", "unknown"
     seeds: dict[str, list[str]] = field(default_factory=dict)  # seed files committed by this run
+    ledgers: dict[str, set[int]] = field(default_factory=dict)  # each planned database's ledger at its plan
 
     def failure(
         self, cause: KedgeError | None, *, after: Mapping[str, VersionState], state_unknown: bool

@@ -8,6 +8,7 @@ same transaction as the down SQL, so an interrupted rollback is settled like a d
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from pydantic import BaseModel
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.apply import batch_sql, locate_failure, migration_failed
-from kedge_hasura.actions.deploy.migration_state import squashed_ranges
+from kedge_hasura.actions.deploy.keeper import StateKeeper, reconcile_state
+from kedge_hasura.actions.deploy.migration_state import squashed_originals, squashed_ranges
 from kedge_hasura.actions.deploy.outcome import ChangeLog
 from kedge_hasura.actions.deploy.plan import Step
 from kedge_hasura.errors import (
@@ -48,6 +50,7 @@ class RollbackResult(BaseModel):
     versions: list[int]
     files: list[Path]
     dry_run: bool
+    warnings: list[str] = []
 
 
 def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -> RollbackResult:
@@ -95,6 +98,9 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
         return result
     log = ChangeLog(before={database: dict(recorded)}, planned={database: chosen})
     after = dict(recorded)  # the recorded state as far as a write is known to have been saved
+    # The ledger as the rollback starts: versions that leave it are the ones whose downs committed.
+    ledger = ledger_sql.read_ledger(client, database)
+    known = {database: set(ledger.entries) if ledger.exists else None}
     try:
         # A read-modify-write of the state as it is now: writing back the state read above would
         # overwrite whatever a concurrent deploy recorded since (catalog state has no compare-and-swap).
@@ -117,13 +123,19 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
                 after = dict(recorded)
             raise
         log.committed[database] = chosen  # the downs, and the removal of their ledger rows
-        client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
+        marked = client.update_cli_state(lambda cli: _mark(cli, database, chosen, applied=False))
+        # A write of this rollback may have undone a concurrent deploy's record (and a late write
+        # of a deploy may record the versions rolled back): state made to agree with the ledger.
+        result.warnings = reconcile_state(StateKeeper(client, marked), known, squashed_originals(project))
     except (KedgeError, KeyboardInterrupt) as exc:
         unknown = isinstance(exc, HasuraUnreachable) and exc.may_have_reached_server
         changed = log.failure(
             exc if isinstance(exc, KedgeError) else None, after={database: after}, state_unknown=unknown
         )
         if changed is None:
+            if isinstance(exc, KedgeError) and not isinstance(exc, HasuraUnreachable):
+                with contextlib.suppress(KedgeError):  # the original failure stands
+                    reconcile_state(StateKeeper.read(client), known, squashed_originals(project))
             raise
         raise changed from exc
     return result
