@@ -193,3 +193,23 @@ def test_a_remove_fix_planned_before_another_deploy_committed_the_version_is_not
     with client(hasura_double) as hasura:
         StateKeeper.read(hasura).mark_dirty("default", [V3 + 1], [remove])
     assert versions(hasura_double) == {V1: False, V2: False, V3: False, V3 + 1: True}
+
+
+def test_a_final_check_that_cannot_read_the_ledger_is_said_and_the_deploy_still_succeeds(
+    cli: Cli, hasura_double: HasuraDouble, tmp_path: Path
+) -> None:
+    """Found by the fault campaign: a 500 on the final check's ledger read skipped the check in
+    silence (exit 0). The migrations committed and were recorded: exit 0, with a warning."""
+    _deployed(cli, tmp_path, 1)
+    hasura_double.faults.reset_requests()
+    second = cli.deploy(write_project(tmp_path / "two", _tables(2)), "--skip-metadata")
+    assert second.exit_code == 0, second
+    last_read = hasura_double.faults.requests["run_sql"]  # the final check's ledger read is the last
+    hasura_double.faults.fail("run_sql", nth=last_read)
+
+    run = cli.deploy(write_project(tmp_path / "three", _tables(3)), "--skip-metadata")
+
+    assert run.exit_code == 0, run
+    said = " ".join(run.output.split())
+    assert "catalog state was not checked against the kedge-hasura ledger (" in said, run
+    assert versions(hasura_double) == {V1: False, V2: False, V3: False}

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from kedge_hasura.actions.deploy import ledger as ledger_sql
 from kedge_hasura.actions.deploy.plan import StateFix
-from kedge_hasura.errors import HasuraAPIError, HasuraPostgresError, HasuraUnreachable
+from kedge_hasura.errors import HasuraAPIError, HasuraError, HasuraPostgresError, HasuraUnreachable
 from kedge_hasura.hasura.cli_state import CliState
 from kedge_hasura.hasura.client import HasuraClient
 from kedge_hasura.words import listing
@@ -43,8 +43,10 @@ class StateKeeper:
         # A write whose answer was lost may have been saved: the recorded state is then unknown,
         # and a failure cannot claim it changed nothing.
         self.uncertain = False
-        # What `reconcile` wrote, per database: versions recorded clean, and versions removed.
+        # What `reconcile` wrote, per database: versions recorded clean, and versions removed;
+        # and the databases it could not check (their ledger could not be read), with the reason.
         self.repaired: dict[str, tuple[set[int], set[int]]] = {}
+        self.unchecked: dict[str, str] = {}
 
     @classmethod
     def read(cls, client: HasuraClient) -> StateKeeper:
@@ -188,8 +190,10 @@ class StateKeeper:
     def _ledger(self, database: str) -> set[int] | None:
         try:
             ledger = ledger_sql.read_ledger(self._client, database)
-        except (HasuraPostgresError, HasuraAPIError):  # a source the server cannot reach: skipped
+        except (HasuraPostgresError, HasuraAPIError) as exc:  # skipped, and said so
+            self.unchecked[database] = exc.message
             return None
+        self.unchecked.pop(database, None)
         return set(ledger.entries) if ledger.exists else None
 
     def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
@@ -235,7 +239,13 @@ def reconcile_state(
     other database in the state (each write replaces all of them); warnings for what stays wrong."""
     known: dict[str, set[int] | None] = {database: None for database in keeper.state.databases()}
     known.update(ledgers)
-    unsettled = keeper.reconcile(known, archived=archived)
+    try:
+        unsettled = keeper.reconcile(known, archived=archived)
+    except HasuraError as exc:
+        return [
+            f"the final check of catalog state against the kedge-hasura ledger failed ({exc.message}); "
+            "`kedge-hasura state show` shows both, and `kedge-hasura deploy` settles dirty versions"
+        ]
     repairs = []
     for database, (clean, removed) in sorted(keeper.repaired.items()):
         done = [f"recorded {listing('version', sorted(clean))} as applied"] if clean else []
@@ -245,6 +255,10 @@ def reconcile_state(
                 f"database {database}: catalog state did not agree with the kedge-hasura ledger (a "
                 f"concurrent command's write, or `hasura migrate delete`): {'; '.join(done)}"
             )
+    repairs += [
+        f"database {database}: catalog state was not checked against the kedge-hasura ledger ({reason})"
+        for database, reason in sorted(keeper.unchecked.items())
+    ]
     return repairs + [
         f"database {database}: catalog state still disagrees with the kedge-hasura ledger for "
         f"{listing('version', versions)} after repeated repairs (another command kept writing it); "
