@@ -309,3 +309,14 @@ def blog() -> Project:
     ]
     functions = [Fn("public", "author_display", "a public.authors", "text")]
     return relations, tables, {("public", "status"): ["draft", "published", "archived"]}, functions
+
+
+def tracked_function(name: str, **configuration: Any) -> dict[str, Any]:
+    """A functions.yaml entry for public.<name>; `permissions=[roles]` and configuration keys."""
+    entry: dict[str, Any] = {"function": {"schema": "public", "name": name}}
+    permissions = configuration.pop("permissions", None)
+    if configuration:
+        entry["configuration"] = configuration
+    if permissions:
+        entry["permissions"] = [{"role": role} for role in permissions]
+    return entry

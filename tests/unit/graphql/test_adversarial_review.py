@@ -13,7 +13,7 @@ from typing import Any
 from graphql import GraphQLSchema, print_type
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import Col, Fn, Rel, snapshot
+from factory import Col, Fn, Rel, snapshot, tracked_function
 
 from kedge_hasura.graphql.catalog import DbCatalog, catalog_from_snapshot
 from kedge_hasura.graphql.surface import Surface, build_surface
@@ -69,13 +69,7 @@ def _surface(
 
 
 def _tracked(name: str, **configuration: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"function": {"schema": "public", "name": name}}
-    permissions = configuration.pop("permissions", None)
-    if configuration:
-        entry["configuration"] = configuration
-    if permissions:
-        entry["permissions"] = [{"role": role} for role in permissions]
-    return entry
+    return tracked_function(name, **configuration)
 
 
 def _roots(schema: GraphQLSchema) -> set[str]:

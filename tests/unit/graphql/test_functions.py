@@ -16,7 +16,7 @@ import pytest
 from graphql import GraphQLSchema, print_type
 
 sys.path.insert(0, str(Path(__file__).parent))
-from factory import Col, Fn, Rel, catalog, metadata
+from factory import Col, Fn, Rel, catalog, metadata, tracked_function
 
 from kedge_hasura.graphql.changes import ChangeClass, compare_surfaces
 from kedge_hasura.graphql.functions import parse_argument
@@ -49,13 +49,7 @@ def _surface(
 
 
 def _tracked(name: str = "search_articles", **configuration: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {"function": {"schema": "public", "name": name}}
-    permissions = configuration.pop("permissions", None)
-    if configuration:
-        entry["configuration"] = configuration
-    if permissions:
-        entry["permissions"] = [{"role": role} for role in permissions]
-    return entry
+    return tracked_function(name, **configuration)
 
 
 def _field(schema: GraphQLSchema, root: str, name: str) -> str | None:
