@@ -185,9 +185,11 @@ def deploy(
     log = ChangeLog(before={m.database: dict(keeper.state.versions(m.database)) for m in databases})
     try:
         _deploy_databases(client, keeper, databases, request, options, result, log, say)
+        wrote_state = bool(log.planned)
         if unsaved_copy and not log.committed:  # no batch write carried it
             keeper.save_legacy_copy()
-        if log.planned:
+            wrote_state = True
+        if wrote_state:  # a write may have undone another command's: checked against the ledger
             result.warnings += reconcile_state(keeper, log.ledgers, squashed_originals(project))
         if request.dry_run and not request.skip_metadata and metadata_check is not None:
             say("checking the metadata against the migrated schema (offline replay)")
