@@ -258,11 +258,10 @@ def _deploy_databases(
             log.committed[plan.database] = []
             if not ledger.exists:
                 ledger_sql.ensure_ledger(client, migrations.database)
+            log.ledgers[plan.database] = set(ledger.entries)  # for the final check (reconcile_state)
             _apply_database(
-                client, keeper, migrations, plan, options, set(ledger.entries), say, deployed,
-                log.committed[plan.database],
-            )  # fmt: skip
-            log.ledgers[plan.database] = set(ledger.entries)
+                client, keeper, migrations, plan, options, say, deployed, log.committed[plan.database]
+            )
 
 
 def raise_for_metadata_findings(findings: Sequence[Finding]) -> None:
@@ -308,13 +307,12 @@ def _apply_database(
     migrations: DatabaseMigrations,
     plan: DatabasePlan,
     options: PlanOptions,
-    known: set[int],
     say: Progress,
     deployed: DatabaseDeploy,
     committed: list[int],
 ) -> None:
     """Apply the plan's batches into `deployed`, adding each committed version to `committed` as
-    soon as it is known; `known` are the versions the ledger held when the plan was made."""
+    soon as it is known."""
     database = plan.database
     steps = {step.version: step for step in plan.steps}
     pending_fixes = list(plan.fixes)
@@ -338,10 +336,7 @@ def _apply_database(
             ledger = ledger_sql.read_ledger(client, database)
             replanned = plan_database(migrations, keeper.state, ledger, options)
             if replanned.steps:
-                _apply_database(
-                    client, keeper, migrations, replanned, options, set(ledger.entries), say, deployed,
-                    committed,
-                )  # fmt: skip
+                _apply_database(client, keeper, migrations, replanned, options, say, deployed, committed)
             return
         committed += versions
         deployed.applied.append(
@@ -351,9 +346,7 @@ def _apply_database(
                 outside_transaction=batch[0].outside_transaction,
             )
         )
-        # The last write of the database's state also records what concurrent deploys committed.
-        last = index == len(plan.batches) - 1
-        keeper.settle_committed(database, versions, known=known if last else None)
+        keeper.settle_committed(database, versions)
     if pending_fixes:
         keeper.settle_from_ledger(database, [fix.version for fix in pending_fixes])
 

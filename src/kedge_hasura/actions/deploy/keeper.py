@@ -196,23 +196,11 @@ class StateKeeper:
         self.unchecked.pop(database, None)
         return set(ledger.entries) if ledger.exists else None
 
-    def settle_committed(self, database: str, versions: Sequence[int], *, known: set[int] | None) -> None:
-        """After a batch that committed: its versions clean.
-
-        With `known` (the ledger's versions when the plan was made), the ledger is read between
-        the read and the write of catalog state, and versions that other deploys committed
-        meanwhile are recorded too: catalog state has no compare-and-swap, so a concurrent
-        deploy's write between our read and write could otherwise be lost (`hasura migrate
-        status` would miss a version the database has).
-        """
+    def settle_committed(self, database: str, versions: Sequence[int]) -> None:
+        """After a batch that committed: its versions clean. (What concurrent deploys committed
+        meanwhile is recorded by `reconcile`, which every deploy that wrote state runs last.)"""
 
         def write(cli: CliState) -> None:
-            if known is not None:
-                current = ledger_sql.read_ledger(self._client, database).entries
-                recorded = cli.versions(database)
-                for version in current.keys() - known - set(versions):
-                    if recorded.get(version) is not False:
-                        cli.set_version(database, version, dirty=False)
             for version in versions:
                 cli.set_version(database, version, dirty=False)
 
