@@ -67,7 +67,8 @@ class GraphQLFunction:
     permitted: frozenset[str]  # roles with a function permission
     # Root field names graphql-default keeps as written: those from custom_root_fields or custom_name
     # (Function/Common.hs applies the naming case only to the derived `[schema_]name[_aggregate]`).
-    custom_root_fields: tuple[str, ...] = ()
+    chosen_names: tuple[str, ...] = ()
+    custom_name: str | None = None
 
     @property
     def args_required(self) -> bool:
@@ -177,7 +178,8 @@ def _resolve(
         returns_set=returns_set,
         exposed_as=exposed_as,
         permitted=frozenset(entry.role for entry in tracked.permissions),
-        custom_root_fields=tuple(
+        custom_name=custom_name,
+        chosen_names=tuple(
             name
             for name, chosen in (
                 (field_name, custom_roots.get("function") or custom_name),

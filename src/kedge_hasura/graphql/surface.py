@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLSchema
 
-from kedge_hasura.graphql.access import ADMIN, TrackedTable, roles_of, table_identifier, tracked_tables
+from kedge_hasura.graphql.access import ADMIN, TrackedTable, roles_of, tracked_tables
 from kedge_hasura.graphql.build import build_role_schema
 from kedge_hasura.graphql.catalog import DbCatalog, TableKey
 from kedge_hasura.graphql.functions import GraphQLFunction, tracked_functions
@@ -164,9 +164,8 @@ def _verbatim(tables: list[TrackedTable], functions: list[GraphQLFunction]) -> V
         if config is not None and config.custom_name:
             verbatim.custom_identifiers.add(config.custom_name)
     for function in functions:
-        verbatim.root_fields |= set(function.custom_root_fields)
+        verbatim.root_fields |= set(function.chosen_names)
         verbatim.function_args.add(function.args_type)
-        base = function.args_type.removesuffix("_args")
-        if base != table_identifier(function.key[0], function.key[1], None):  # from a custom_name
-            verbatim.custom_identifiers.add(base)
+        if function.custom_name:
+            verbatim.custom_identifiers.add(function.custom_name)
     return verbatim

@@ -134,8 +134,12 @@ def rollback(project: Project, client: HasuraClient, request: RollbackRequest) -
         )
         if changed is None:
             if isinstance(exc, KedgeError) and not isinstance(exc, HasuraUnreachable):
+                # A write of this rollback may have undone a concurrent deploy's record: repaired,
+                # and said with the failure (which still changed nothing of its own).
                 with contextlib.suppress(KedgeError):  # the original failure stands
-                    reconcile_state(StateKeeper.read(client), known, squashed_originals(project))
+                    warnings = reconcile_state(StateKeeper.read(client), known, squashed_originals(project))
+                    if warnings:
+                        exc.details["catalog state"] = "; ".join(warnings)
             raise
         raise changed from exc
     return result
